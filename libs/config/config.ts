@@ -1,0 +1,96 @@
+import { hostname } from "node:os";
+import type { Settings } from "./settings.js";
+
+/** The typed, frozen configuration every process receives; built once at start from Settings. */
+export interface Config {
+  readonly nodeId: string;
+  readonly logLevel: Settings["JQ_LOG_LEVEL"];
+  readonly database: {
+    /** Absent only in quick-start mode, where the launcher provides an embedded Postgres. */
+    readonly url: string | undefined;
+    readonly poolMax: number;
+    readonly connectTimeoutMs: number;
+    readonly runMigrations: boolean;
+  };
+  readonly redis: { readonly url: string } | undefined;
+  readonly kafka:
+    | {
+        readonly brokers: readonly string[];
+        readonly clientId: string;
+        readonly topic: string;
+        readonly topicPartitions: number;
+      }
+    | undefined;
+  readonly grpc: {
+    readonly host: string;
+    readonly port: number;
+    readonly tls: { readonly certFile: string; readonly keyFile: string; readonly clientCaFile: string | undefined } | undefined;
+  };
+  readonly http: {
+    readonly host: string;
+    readonly ports: { readonly api: number; readonly scheduler: number; readonly health: number };
+  };
+  readonly limits: {
+    readonly maxPayloadBytes: number;
+    readonly maxMetadataBytes: number;
+    readonly maxMetadataEntries: number;
+    readonly maxIdempotencyKeyLength: number;
+    readonly maxBatchSize: number;
+    readonly maxPageSize: number;
+    readonly defaultPageSize: number;
+  };
+  readonly shutdownTimeoutMs: number;
+}
+
+export function toConfig(s: Settings, pid: number = process.pid): Config {
+  return deepFreeze({
+    nodeId: s.JQ_NODE_ID ?? `${hostname()}-${pid}`,
+    logLevel: s.JQ_LOG_LEVEL,
+    database: {
+      url: s.JQ_DATABASE_URL,
+      poolMax: s.JQ_DATABASE_POOL_MAX,
+      connectTimeoutMs: s.JQ_DATABASE_CONNECT_TIMEOUT_MS,
+      runMigrations: s.JQ_RUN_MIGRATIONS,
+    },
+    redis: s.JQ_REDIS_URL === undefined ? undefined : { url: s.JQ_REDIS_URL },
+    kafka:
+      s.JQ_KAFKA_BROKERS === undefined
+        ? undefined
+        : {
+            brokers: s.JQ_KAFKA_BROKERS,
+            clientId: s.JQ_KAFKA_CLIENT_ID,
+            topic: s.JQ_KAFKA_TOPIC,
+            topicPartitions: s.JQ_KAFKA_TOPIC_PARTITIONS,
+          },
+    grpc: {
+      host: s.JQ_GRPC_HOST,
+      port: s.JQ_GRPC_PORT,
+      tls:
+        s.JQ_TLS_CERT_FILE === undefined || s.JQ_TLS_KEY_FILE === undefined
+          ? undefined
+          : { certFile: s.JQ_TLS_CERT_FILE, keyFile: s.JQ_TLS_KEY_FILE, clientCaFile: s.JQ_TLS_CLIENT_CA_FILE },
+    },
+    http: {
+      host: s.JQ_HTTP_HOST,
+      ports: { api: s.JQ_API_HTTP_PORT, scheduler: s.JQ_SCHEDULER_HTTP_PORT, health: s.JQ_HEALTH_HTTP_PORT },
+    },
+    limits: {
+      maxPayloadBytes: s.JQ_MAX_PAYLOAD_BYTES,
+      maxMetadataBytes: s.JQ_MAX_METADATA_BYTES,
+      maxMetadataEntries: s.JQ_MAX_METADATA_ENTRIES,
+      maxIdempotencyKeyLength: s.JQ_MAX_IDEMPOTENCY_KEY_LENGTH,
+      maxBatchSize: s.JQ_MAX_BATCH_SIZE,
+      maxPageSize: s.JQ_MAX_PAGE_SIZE,
+      defaultPageSize: s.JQ_DEFAULT_PAGE_SIZE,
+    },
+    shutdownTimeoutMs: s.JQ_SHUTDOWN_TIMEOUT_MS,
+  });
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === "object" && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}

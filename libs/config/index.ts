@@ -1,0 +1,3 @@
+export { loadConfig, ConfigError, type ConfigProblem } from "./load.js";
+export type { Config } from "./config.js";
+export { redactUrl } from "./redact.js";

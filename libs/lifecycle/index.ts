@@ -1,0 +1,3 @@
+export * from "./job-status.js";
+export * from "./transitions.js";
+export * from "./backoff.js";

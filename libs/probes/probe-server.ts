@@ -1,0 +1,133 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Registry } from "prom-client";
+
+/** One dependency readiness depends on; `check` rejects when the dependency does not answer. */
+export interface ReadinessCheck {
+  readonly name: string;
+  check(): Promise<void>;
+}
+
+export interface ProbeServerOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly registry: Registry;
+  readonly checks: readonly ReadinessCheck[];
+  /** Per-check deadline, so a hung dependency answers 503 rather than hanging the probe. */
+  readonly checkTimeoutMs?: number;
+}
+
+export interface ReadinessReport {
+  readonly ready: boolean;
+  readonly status: "ready" | "starting" | "shutting_down" | "unavailable";
+  readonly checks: Record<string, "ok" | string>;
+}
+
+/**
+ * The HTTP side of every process (SPEC §8): `/healthz` (the process is alive), `/readyz` (ready
+ * and every dependency answers; 503 naming the failing one, and 503 from the moment shutdown
+ * begins), `/metrics` (Prometheus text from prom-client).
+ */
+export class ProbeServer {
+  private readonly server: Server;
+  private phase: "starting" | "ready" | "shutting_down" = "starting";
+  private listening = false;
+
+  constructor(private readonly options: ProbeServerOptions) {
+    this.server = createServer((req, res) => {
+      this.route(req, res).catch((err: unknown) => {
+        if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain" });
+        res.end(`internal error: ${(err as Error).message}\n`);
+      });
+    });
+    this.server.keepAliveTimeout = 5_000;
+  }
+
+  get port(): number {
+    return (this.server.address() as AddressInfo).port;
+  }
+
+  async start(): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once("error", reject);
+      this.server.listen(this.options.port, this.options.host, () => {
+        this.server.off("error", reject);
+        resolve();
+      });
+    });
+    this.listening = true;
+  }
+
+  markReady(): void {
+    if (this.phase === "starting") this.phase = "ready";
+  }
+
+  /** Readiness fails from now on, before anything else is stopped. */
+  beginShutdown(): void {
+    this.phase = "shutting_down";
+  }
+
+  async stop(): Promise<void> {
+    this.beginShutdown();
+    if (!this.listening) return;
+    this.listening = false;
+    await new Promise<void>((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+
+  async readiness(): Promise<ReadinessReport> {
+    const checks: Record<string, string> = {};
+    const timeoutMs = this.options.checkTimeoutMs ?? 2_000;
+    await Promise.all(
+      this.options.checks.map(async (c) => {
+        try {
+          await withTimeout(c.check(), timeoutMs, `no answer within ${timeoutMs} ms`);
+          checks[c.name] = "ok";
+        } catch (err) {
+          checks[c.name] = (err as Error).message || String(err);
+        }
+      }),
+    );
+    const healthy = Object.values(checks).every((v) => v === "ok");
+    if (this.phase !== "ready") return { ready: false, status: this.phase, checks };
+    return { ready: healthy, status: healthy ? "ready" : "unavailable", checks };
+  }
+
+  private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? "/").split("?")[0];
+    if (req.method !== "GET" && req.method !== "HEAD") return send(res, 405, "text/plain", "method not allowed\n");
+    switch (path) {
+      case "/healthz":
+        return send(res, 200, "application/json", JSON.stringify({ status: "alive" }) + "\n");
+      case "/readyz": {
+        const report = await this.readiness();
+        return send(res, report.ready ? 200 : 503, "application/json", JSON.stringify(report) + "\n");
+      }
+      case "/metrics":
+        return send(res, 200, this.options.registry.contentType, await this.options.registry.metrics());
+      default:
+        return send(res, 404, "text/plain", "not found\n");
+    }
+  }
+}
+
+function send(res: ServerResponse, status: number, contentType: string, body: string): void {
+  res.writeHead(status, { "content-type": contentType, "cache-control": "no-store" });
+  res.end(body);
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(message)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

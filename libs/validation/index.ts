@@ -1,0 +1,3 @@
+export * from "./queue-name.js";
+export * from "./job-input.js";
+export * from "./uuid.js";
