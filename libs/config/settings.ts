@@ -46,7 +46,7 @@ const url = (protocols: string[]) =>
       { error: `expected a URL starting with ${protocols.map((p) => `${p}//`).join(" or ")}` },
     );
 
-const hostPort = /^[A-Za-z0-9.\-\[\]:]+:\d{1,5}$/;
+const hostPort = /^[A-Za-z0-9.\-[\]:]+:\d{1,5}$/;
 const list = (item: z.ZodType<string>, what: string) =>
   z.preprocess(
     (v) => (typeof v === "string" ? v.split(",").map((s) => s.trim()).filter((s) => s.length > 0) : v),

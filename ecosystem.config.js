@@ -1,0 +1,40 @@
+// pm2 process file (SPEC §10): the API in cluster mode, two schedulers (one leads, one stands by)
+// and one health process. Every JQ_* variable of the environment `pm2 start` runs in reaches each
+// app; the per-app env below only sets what differs between them.
+const instances = process.env.JQ_API_INSTANCES ?? "2";
+
+const ecosystem = {
+  apps: [
+    {
+      name: "jq-api",
+      script: "dist/apps/api/main.js",
+      exec_mode: "cluster",
+      instances: Number(instances),
+      kill_timeout: 20000,
+      env: { NODE_ENV: "production" },
+    },
+    {
+      name: "jq-scheduler-1",
+      script: "dist/apps/scheduler/main.js",
+      kill_timeout: 20000,
+      env: { NODE_ENV: "production", JQ_NODE_ID: "scheduler-1" },
+    },
+    {
+      name: "jq-scheduler-2",
+      script: "dist/apps/scheduler/main.js",
+      kill_timeout: 20000,
+      env: { NODE_ENV: "production", JQ_NODE_ID: "scheduler-2", JQ_SCHEDULER_HTTP_PORT: process.env.JQ_SCHEDULER_2_HTTP_PORT ?? "8091" },
+    },
+    {
+      name: "jq-health",
+      script: "dist/apps/health/main.js",
+      kill_timeout: 20000,
+      env: { NODE_ENV: "production" },
+    },
+  ],
+};
+
+// package.json says "type": "module" and pm2 loads this file with require(): on Node >= 22.12,
+// require() of an ES module returns the export named "module.exports".
+export default ecosystem;
+export { ecosystem as "module.exports" };
