@@ -24,6 +24,7 @@ CREATE TABLE jobs (
   queue            text NOT NULL REFERENCES queues (name),
   payload          bytea NOT NULL,
   status           job_status NOT NULL DEFAULT 'PENDING',
+  status_reason    text NOT NULL DEFAULT 'SUBMITTED',              -- reason of the last transition
   priority         smallint NOT NULL DEFAULT 0,                    -- higher runs first
   attempt          integer NOT NULL DEFAULT 0 CHECK (attempt >= 0),-- fencing token of a delivery
   retry_count      integer NOT NULL DEFAULT 0 CHECK (retry_count >= 0),
@@ -100,3 +101,15 @@ CREATE TABLE workers (
 );
 -- Stale workers: live workers by last heartbeat.
 CREATE INDEX workers_stale_idx ON workers (last_heartbeat) WHERE status <> 'OFFLINE';
+
+-- Keys generated once per cluster, shared by every replica: today the HMAC key that makes
+-- ListJobs page tokens tamper-evident.
+CREATE TABLE cluster_secrets (
+  name       text PRIMARY KEY,
+  secret     bytea NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+INSERT INTO cluster_secrets (name, secret)
+-- gen_random_uuid() draws from pg_strong_random(): two of them give 244 random bits.
+VALUES ('page_token_hmac', decode(replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', ''), 'hex'));
+

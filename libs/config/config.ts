@@ -1,5 +1,5 @@
 import { hostname } from "node:os";
-import type { Settings } from "./settings.js";
+import type { ApiRole, Settings } from "./settings.js";
 
 /** The typed, frozen configuration every process receives; built once at start from Settings. */
 export interface Config {
@@ -26,6 +26,8 @@ export interface Config {
     readonly port: number;
     readonly tls: { readonly certFile: string; readonly keyFile: string; readonly clientCaFile: string | undefined } | undefined;
   };
+  /** Configured API keys (hashes only); empty means the API runs open. */
+  readonly apiKeys: readonly { readonly name: string; readonly roles: readonly ApiRole[]; readonly sha256: string }[];
   readonly http: {
     readonly host: string;
     readonly ports: { readonly api: number; readonly scheduler: number; readonly health: number };
@@ -70,6 +72,7 @@ export function toConfig(s: Settings, pid: number = process.pid): Config {
           ? undefined
           : { certFile: s.JQ_TLS_CERT_FILE, keyFile: s.JQ_TLS_KEY_FILE, clientCaFile: s.JQ_TLS_CLIENT_CA_FILE },
     },
+    apiKeys: s.JQ_API_KEYS,
     http: {
       host: s.JQ_HTTP_HOST,
       ports: { api: s.JQ_API_HTTP_PORT, scheduler: s.JQ_SCHEDULER_HTTP_PORT, health: s.JQ_HEALTH_HTTP_PORT },

@@ -77,6 +77,18 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ JQ_TEST_DATABASE_URL: "x", JQ_GRPC_PORT: "" })).not.toThrow();
   });
 
+  it("parses API keys as hashes with roles", () => {
+    const hash = "a".repeat(64);
+    const c = loadConfig({ JQ_API_KEYS: `ci:client+admin:${hash}, w1:worker:${"B".repeat(64)}` });
+    expect(c.apiKeys).toEqual([
+      { name: "ci", roles: ["client", "admin"], sha256: hash },
+      { name: "w1", roles: ["worker"], sha256: "b".repeat(64) },
+    ]);
+    expect(problemsOf({ JQ_API_KEYS: "ci:root:" + hash })[0]).toMatchObject({ key: "JQ_API_KEYS" });
+    expect(problemsOf({ JQ_API_KEYS: "ci:client:plaintext-key" })[0]).toMatchObject({ key: "JQ_API_KEYS" });
+    expect(problemsOf({ JQ_API_KEYS: `a:client:${hash},a:admin:${hash}` })[0]?.message).toBe("key name a is used twice");
+  });
+
   it("checks settings that only make sense together", () => {
     expect(problemsOf({ JQ_TLS_CERT_FILE: "/c.pem" })).toEqual([
       { key: "JQ_TLS_KEY_FILE", source: "default", message: "must be set together with JQ_TLS_CERT_FILE and JQ_TLS_KEY_FILE" },

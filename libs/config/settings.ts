@@ -54,6 +54,29 @@ const list = (item: z.ZodType<string>, what: string) =>
   );
 
 const port = () => int(0, 65535);
+
+export const API_ROLES = ["client", "worker", "admin"] as const;
+export type ApiRole = (typeof API_ROLES)[number];
+
+/**
+ * `name:role+role:sha256hex` entries, comma-separated. Only the SHA-256 of a key is configured,
+ * never the key itself (`printf %s "$KEY" | sha256sum`).
+ */
+const apiKeyEntry = z
+  .string()
+  .trim()
+  .regex(/^[A-Za-z0-9._-]{1,64}:(client|worker|admin)(\+(client|worker|admin))*:[0-9a-fA-F]{64}$/, {
+    error: "expected name:role[+role]:sha256hex entries (roles: client, worker, admin)",
+  })
+  .transform((entry) => {
+    const [name, roles, hash] = entry.split(":") as [string, string, string];
+    return { name, roles: [...new Set(roles.split("+"))] as ApiRole[], sha256: hash.toLowerCase() };
+  });
+const apiKeys = () =>
+  z.preprocess(
+    (v) => (typeof v === "string" ? v.split(",").map((s) => s.trim()).filter((s) => s.length > 0) : v),
+    z.array(apiKeyEntry, { error: "expected a comma-separated list of name:role[+role]:sha256hex" }),
+  );
 const MiB = 1024 * 1024;
 
 export const settingsSchema = z
@@ -80,6 +103,8 @@ export const settingsSchema = z
     JQ_TLS_KEY_FILE: text().optional(),
     JQ_TLS_CLIENT_CA_FILE: text().optional(),
 
+    JQ_API_KEYS: apiKeys().default([]),
+
     JQ_HTTP_HOST: text().default("0.0.0.0"),
     JQ_API_HTTP_PORT: port().default(8080),
     JQ_SCHEDULER_HTTP_PORT: port().default(8081),
@@ -105,6 +130,9 @@ export const settingsSchema = z
     if (s.JQ_TLS_CLIENT_CA_FILE !== undefined && s.JQ_TLS_CERT_FILE === undefined) {
       ctx.addIssue({ code: "custom", path: ["JQ_TLS_CLIENT_CA_FILE"], message: "mutual TLS needs JQ_TLS_CERT_FILE and JQ_TLS_KEY_FILE too" });
     }
+    const names = s.JQ_API_KEYS.map((k) => k.name);
+    const dup = names.find((n, i) => names.indexOf(n) !== i);
+    if (dup !== undefined) ctx.addIssue({ code: "custom", path: ["JQ_API_KEYS"], message: `key name ${dup} is used twice` });
     if (s.JQ_DEFAULT_PAGE_SIZE > s.JQ_MAX_PAGE_SIZE) {
       ctx.addIssue({ code: "custom", path: ["JQ_DEFAULT_PAGE_SIZE"], message: `must not exceed JQ_MAX_PAGE_SIZE (${s.JQ_MAX_PAGE_SIZE})` });
     }

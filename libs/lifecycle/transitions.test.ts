@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { JOB_STATUSES, type JobStatus } from "./job-status.js";
 import {
   afterFailure,
+  eventTypeOf,
   findTransition,
   InvalidTransition,
   requireTransition,
@@ -78,6 +79,11 @@ describe("job state machine (SPEC §3)", () => {
     } catch (err) {
       expect((err as InvalidTransition).kind).toBe("failed_precondition");
     }
+  });
+
+  it("gives one event type per (to, reason), whatever the source state", () => {
+    for (const r of TRANSITIONS) expect(eventTypeOf(r.to, r.reason)).toBe(r.eventType);
+    expect(() => eventTypeOf("DONE", "CANCELLED")).toThrow(InvalidTransition);
   });
 
   it("derives the source states of a conditional update", () => {

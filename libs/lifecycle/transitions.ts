@@ -134,3 +134,14 @@ export function afterFailure(input: {
   if (input.retryCount >= input.maxRetries) return { to: "DEAD_LETTERED", reason: "RETRIES_EXHAUSTED" };
   return { to: "PENDING", reason: "RETRY_SCHEDULED" };
 }
+
+/**
+ * The Kafka event type of every move to `to` for `reason`. The table is built so this never
+ * depends on the source state, which lets one statement move jobs from several states at once.
+ */
+export function eventTypeOf(to: JobStatus, reason: TransitionReason): JobEventType {
+  const types = new Set(TRANSITIONS.filter((r) => r.to === to && r.reason === reason).map((r) => r.eventType));
+  const [only] = types;
+  if (types.size !== 1 || only === undefined) throw new InvalidTransition(null, to, reason);
+  return only;
+}
