@@ -4,7 +4,9 @@
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 version="$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$here/pom.xml")"
-dest="${JQ_CACHE_DIR:-$HOME/.cache/jq}/kafka-$version/libs"
+# The cache is keyed by the pom's content, so a changed dependency list fetches afresh.
+pom_sum="$(sha256sum "$here/pom.xml" | cut -c1-12)"
+dest="${JQ_CACHE_DIR:-$HOME/.cache/jq}/kafka-$version-$pom_sum/libs"
 if [ ! -f "$dest/.complete" ]; then
   echo "fetch-jars: copying Kafka $version jars into $dest" >&2
   rm -rf "$dest" && mkdir -p "$dest"

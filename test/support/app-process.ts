@@ -13,6 +13,8 @@ export interface AppProcess {
   readonly stderr: () => string;
   /** Resolves with the probe port once the process logged "ready"; rejects if it exits first. */
   ready(timeoutMs?: number): Promise<number>;
+  /** The gRPC port apps/api logged when it started listening. */
+  grpcPort(): number;
   /** Resolves with the exit code (or signal name) when the process ends. */
   exited(): Promise<number | string>;
   /** SIGTERM, then SIGKILL after `graceMs`; resolves when the process is gone. */
@@ -25,7 +27,15 @@ export interface AppProcess {
  */
 export function startApp(app: "api" | "scheduler" | "health", env: Record<string, string>, args: string[] = []): AppProcess {
   const child = spawn(process.execPath, [appEntry(app), ...args], {
-    env: { PATH: process.env.PATH ?? "", JQ_HTTP_HOST: "127.0.0.1", JQ_GRPC_HOST: "127.0.0.1", ...env },
+    env: {
+      PATH: process.env.PATH ?? "",
+      JQ_HTTP_HOST: "127.0.0.1",
+      JQ_GRPC_HOST: "127.0.0.1",
+      // Free ports by default, so test files running at once never collide.
+      JQ_GRPC_PORT: "0",
+      [`JQ_${app.toUpperCase()}_HTTP_PORT`]: "0",
+      ...env,
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const logs: Record<string, unknown>[] = [];
@@ -57,6 +67,11 @@ export function startApp(app: "api" | "scheduler" | "health", env: Record<string
     logs,
     stderr: () => err,
     exited: () => exit,
+    grpcPort() {
+      const line = logs.find((l) => typeof l.grpcPort === "number");
+      if (!line) throw new Error(`${app} has not logged a gRPC port`);
+      return line.grpcPort as number;
+    },
     ready(timeoutMs = 30_000) {
       const already = logs.find((l) => l.msg === "ready");
       if (already) return Promise.resolve(already.httpPort as number);
