@@ -1,17 +1,70 @@
 /**
- * jq-api — gRPC server: JobService, WorkerService and AdminService; holds worker streams and dispatches to them (SPEC §1, §4, §5).
+ * jq-api — gRPC server: JobService, WorkerService and AdminService; holds worker streams and
+ * dispatches to them (SPEC §1, §4, §5).
  *
- * Talks to the other processes only through Postgres, Redis and Kafka. This entry point wires
- * configuration, logging, probes and shutdown (libs/runtime); the app's own parts plug in here.
+ * Talks to the other processes only through Postgres, Redis and Kafka. Start-up order:
+ * migrations → cluster page-token key → gRPC server. SIGTERM: /readyz and gRPC health go
+ * NOT_SERVING, in-flight calls drain, WatchJob feeds stop, the pool closes (libs/runtime).
  */
+import type { UntypedServiceImplementation } from "@grpc/grpc-js";
+import { loadPageTokenKey, PageTokenCodec } from "../../libs/paging/index.js";
 import { openProcessDatabase } from "../../libs/postgres/index.js";
-import { runProcess } from "../../libs/runtime/index.js";
+import { AdminServiceService, JobServiceService } from "../../libs/proto/index.js";
+import { component, runProcess } from "../../libs/runtime/index.js";
+import { queueAdmin } from "./admin-service/queue-admin.js";
+import { ApiKeyAuth } from "./edge/auth.js";
+import { acceptMalformedRequests, Edge } from "./edge/handlers.js";
+import { RpcMetrics } from "./edge/rpc-metrics.js";
+import { GrpcServer } from "./grpc-server.js";
+import { JobEventFeed } from "./job-service/job-event-feed.js";
+import { jobService } from "./job-service/job-service.js";
 
-await runProcess("api", async ({ config, log }) => {
+await runProcess("api", async ({ config, log, registry }) => {
   const db = openProcessDatabase(config, "api", log);
+  const auth = new ApiKeyAuth(config.apiKeys);
+  if (!auth.enabled) log.warn("NO API KEYS CONFIGURED: the gRPC API is open to anyone who can reach it; set JQ_API_KEYS");
+  const metrics = new RpcMetrics(registry);
+  const feed = new JobEventFeed(db.pool, log);
+  let server: GrpcServer | undefined;
+
+  const grpc = component(
+    "grpc",
+    async () => {
+      const pageTokens = new PageTokenCodec(await loadPageTokenKey(db.pool));
+      const deps = { auth, metrics, log };
+      server = new GrpcServer(config, log, [
+        {
+          definition: acceptMalformedRequests(JobServiceService),
+          implementation: jobService(new Edge(deps, "jq.v1.JobService", ["client", "admin"]), {
+            pool: db.pool,
+            config,
+            pageTokens,
+            feed,
+            metrics,
+          }),
+        },
+        {
+          definition: acceptMalformedRequests(AdminServiceService),
+          // Worker, schedule and cluster RPCs join in later; grpc-js answers UNIMPLEMENTED meanwhile.
+          implementation: queueAdmin(new Edge(deps, "jq.v1.AdminService", ["admin"]), {
+            pool: db.pool,
+            config,
+            pageTokens,
+          }) as UntypedServiceImplementation,
+        },
+      ]);
+      await server.start();
+    },
+    async () => {
+      server?.beginShutdown();
+      await feed.stop();
+      await server?.stop();
+    },
+  );
+
   return {
     checks: [db.check],
-    components: [db.migrations],
+    components: [db.migrations, grpc],
     close: () => db.close(),
   };
 });

@@ -24,6 +24,8 @@ export interface Config {
   readonly grpc: {
     readonly host: string;
     readonly port: number;
+    /** Largest gRPC message either way; a bigger request is RESOURCE_EXHAUSTED before it is read. */
+    readonly maxMessageBytes: number;
     readonly tls: { readonly certFile: string; readonly keyFile: string; readonly clientCaFile: string | undefined } | undefined;
   };
   /** Configured API keys (hashes only); empty means the API runs open. */
@@ -67,6 +69,7 @@ export function toConfig(s: Settings, pid: number = process.pid): Config {
     grpc: {
       host: s.JQ_GRPC_HOST,
       port: s.JQ_GRPC_PORT,
+      maxMessageBytes: s.JQ_GRPC_MAX_MESSAGE_BYTES,
       tls:
         s.JQ_TLS_CERT_FILE === undefined || s.JQ_TLS_KEY_FILE === undefined
           ? undefined

@@ -99,6 +99,7 @@ export const settingsSchema = z
 
     JQ_GRPC_HOST: text().default("0.0.0.0"),
     JQ_GRPC_PORT: port().default(50051),
+    JQ_GRPC_MAX_MESSAGE_BYTES: int(64 * 1024, 512 * MiB).default(16 * MiB),
     JQ_TLS_CERT_FILE: text().optional(),
     JQ_TLS_KEY_FILE: text().optional(),
     JQ_TLS_CLIENT_CA_FILE: text().optional(),

@@ -1,0 +1,115 @@
+import type pg from "pg";
+import type { Config } from "../../../libs/config/index.js";
+import { InvalidArgument, LimitExceeded } from "../../../libs/errors/index.js";
+import { listDeadLetters, purgeDeadLetters, requeueDeadLetters, type DeadLetterSelector } from "../../../libs/jobs/index.js";
+import { resolvePageSize, type PageTokenCodec } from "../../../libs/paging/index.js";
+import { JobView, type AdminServiceServer, type DeadLetterSelector as ProtoSelector } from "../../../libs/proto/index.js";
+import {
+  createQueue,
+  deleteQueue,
+  getQueue,
+  listQueues,
+  queueStats,
+  setQueuePaused,
+  updateQueue,
+} from "../../../libs/queues/index.js";
+import { validateQueueName, validateUuid } from "../../../libs/validation/index.js";
+import type { Edge } from "../edge/handlers.js";
+import { jobToProto, reasonFromProto } from "../mapping/job-messages.js";
+import { queueToProto, settingsChangesFromProto, settingsFromProto } from "./queue-messages.js";
+
+/** Most job ids one dead-letter selector may name. */
+const MAX_SELECTOR_IDS = 1000;
+
+export interface QueueAdminDeps {
+  readonly pool: pg.Pool;
+  readonly config: Config;
+  readonly pageTokens: PageTokenCodec;
+}
+
+/** The queue and dead-letter part of AdminService (SPEC §4); role `admin`. */
+export function queueAdmin(edge: Edge, deps: QueueAdminDeps): Partial<AdminServiceServer> {
+  const { pool, config, pageTokens } = deps;
+
+  const withStats = async (name: string) => {
+    const q = await getQueue(pool, name);
+    return queueToProto(q, (await queueStats(pool, [name])).get(name));
+  };
+
+  return {
+    createQueue: edge.unary("CreateQueue", async (req) => {
+      const name = validateQueueName(req.name, "name");
+      return { queue: queueToProto(await createQueue(pool, name, settingsFromProto(req.settings), req.paused)) };
+    }),
+
+    updateQueue: edge.unary("UpdateQueue", async (req) => {
+      const name = validateQueueName(req.name, "name");
+      return { queue: queueToProto(await updateQueue(pool, name, settingsChangesFromProto(req.settings, req.updateMask))) };
+    }),
+
+    deleteQueue: edge.unary("DeleteQueue", async (req) => {
+      const name = validateQueueName(req.name, "name");
+      const { deletedJobs } = await deleteQueue(pool, name, req.force);
+      return { deletedJobs: String(deletedJobs), deletedSchedules: 0 };
+    }),
+
+    getQueue: edge.unary("GetQueue", async (req) => ({ queue: await withStats(validateQueueName(req.name, "name")) })),
+
+    listQueues: edge.unary("ListQueues", async (req) => {
+      const size = resolvePageSize(req.pageSize, config.limits);
+      const after = req.pageToken === "" ? null : String(pageTokens.decode("queues", req.pageToken)[0]);
+      const page = await listQueues(pool, after, size);
+      const stats = await queueStats(pool, page.queues.map((q) => q.name));
+      const last = page.queues.at(-1);
+      return {
+        queues: page.queues.map((q) => queueToProto(q, stats.get(q.name))),
+        nextPageToken: page.more && last ? pageTokens.encode("queues", [last.name]) : "",
+      };
+    }),
+
+    pauseQueue: edge.unary("PauseQueue", async (req) => ({
+      queue: queueToProto(await setQueuePaused(pool, validateQueueName(req.name, "name"), true)),
+    })),
+
+    resumeQueue: edge.unary("ResumeQueue", async (req) => ({
+      queue: queueToProto(await setQueuePaused(pool, validateQueueName(req.name, "name"), false)),
+    })),
+
+    listDeadLetters: edge.unary("ListDeadLetters", async (req) => {
+      const selector = toSelector(req.selector, false);
+      const size = resolvePageSize(req.pageSize, config.limits);
+      const scope = `dead|${selector.queue ?? ""}|${selector.reasons.join(",")}|${selector.jobIds.join(",")}`;
+      const after = req.pageToken === "" ? null : String(pageTokens.decode(scope, req.pageToken)[0]);
+      const full = req.view === JobView.FULL;
+      if (req.view !== JobView.UNSPECIFIED && req.view !== JobView.BASIC && !full) throw new InvalidArgument("view", `is not a job view (got ${req.view})`);
+      const page = await listDeadLetters(pool, selector, after, size, full);
+      const last = page.jobs.at(-1);
+      return { jobs: page.jobs.map(jobToProto), nextPageToken: page.more && last ? pageTokens.encode(scope, [last.id]) : "" };
+    }),
+
+    requeueDeadLetters: edge.unary("RequeueDeadLetters", async (req) => {
+      const selector = toSelector(req.selector, true);
+      if (!Number.isInteger(req.limit) || req.limit < 0) throw new InvalidArgument("limit", "must not be negative");
+      await getQueue(pool, selector.queue!);
+      return { requeuedCount: String(await requeueDeadLetters(pool, selector, req.limit)) };
+    }),
+
+    purgeDeadLetters: edge.unary("PurgeDeadLetters", async (req) => {
+      const selector = toSelector(req.selector, true);
+      await getQueue(pool, selector.queue!);
+      return { purgedCount: String(await purgeDeadLetters(pool, selector)) };
+    }),
+  };
+}
+
+function toSelector(s: ProtoSelector | undefined, queueRequired: boolean): DeadLetterSelector {
+  const queue = s?.queue ? validateQueueName(s.queue, "selector.queue") : null;
+  if (queueRequired && queue === null) throw new InvalidArgument("selector.queue", "is required, so a bulk action never spans queues by accident");
+  const ids = s?.jobIds ?? [];
+  if (ids.length > MAX_SELECTOR_IDS) throw new LimitExceeded("selector.job_ids", MAX_SELECTOR_IDS, ids.length, "ids");
+  return {
+    queue,
+    reasons: [...new Set((s?.reasons ?? []).map((r, i) => reasonFromProto(r, `selector.reasons[${i}]`)))].sort(),
+    jobIds: ids.map((id, i) => validateUuid(id, `selector.job_ids[${i}]`)),
+  };
+}

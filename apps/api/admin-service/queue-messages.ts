@@ -1,0 +1,91 @@
+import { InvalidArgument } from "../../../libs/errors/index.js";
+import type { Queue, QueueSettings as ProtoSettings } from "../../../libs/proto/index.js";
+import { QUEUE_DEFAULTS, type QueueRecord, type QueueSettings, type QueueStats } from "../../../libs/queues/index.js";
+import { durationToWholeMs, durationToWholeSeconds, msToDuration } from "../mapping/durations.js";
+import { validateNonNegativeInt } from "../../../libs/validation/index.js";
+
+const MAX_INT4 = 2_147_483_647;
+
+/** Proto field path (as an update mask names it) → domain setting. */
+const PATHS: Readonly<Record<string, keyof QueueSettings>> = {
+  max_retries: "maxRetries",
+  ttl: "ttlSeconds",
+  backoff_base: "backoffBaseMs",
+  backoff_max: "backoffMaxMs",
+  timeout: "timeoutSeconds",
+  max_concurrency: "maxConcurrency",
+  retention: "retentionSeconds",
+};
+
+/** One setting from the proto message; absent means the default (null for optional limits). */
+function settingFromProto(p: ProtoSettings | undefined, key: keyof QueueSettings): number | null {
+  const f = "settings.";
+  switch (key) {
+    case "maxRetries":
+      return p?.maxRetries === undefined ? QUEUE_DEFAULTS.maxRetries : validateNonNegativeInt(p.maxRetries, `${f}max_retries`, 1_000_000);
+    case "ttlSeconds":
+      return p?.ttl === undefined ? null : durationToWholeSeconds(p.ttl, `${f}ttl`);
+    case "backoffBaseMs":
+      return p?.backoffBase === undefined ? QUEUE_DEFAULTS.backoffBaseMs : durationToWholeMs(p.backoffBase, `${f}backoff_base`);
+    case "backoffMaxMs":
+      return p?.backoffMax === undefined ? QUEUE_DEFAULTS.backoffMaxMs : durationToWholeMs(p.backoffMax, `${f}backoff_max`);
+    case "timeoutSeconds":
+      return p?.timeout === undefined ? null : durationToWholeSeconds(p.timeout, `${f}timeout`);
+    case "maxConcurrency":
+      if (p?.maxConcurrency === undefined) return null;
+      if (p.maxConcurrency < 1 || p.maxConcurrency > MAX_INT4) throw new InvalidArgument(`${f}max_concurrency`, "must be positive");
+      return p.maxConcurrency;
+    case "retentionSeconds":
+      return p?.retention === undefined ? QUEUE_DEFAULTS.retentionSeconds : durationToWholeSeconds(p.retention, `${f}retention`, true);
+  }
+}
+
+export function settingsFromProto(p: ProtoSettings | undefined): QueueSettings {
+  const out: Record<string, number | null> = {};
+  for (const key of Object.values(PATHS)) out[key] = settingFromProto(p, key);
+  return out as unknown as QueueSettings;
+}
+
+/** The settings an UpdateQueue mask names, with their new values. */
+export function settingsChangesFromProto(p: ProtoSettings | undefined, mask: readonly string[] | undefined): Partial<QueueSettings> {
+  if (!mask || mask.length === 0) throw new InvalidArgument("update_mask", "must name at least one setting");
+  const changes: Record<string, number | null> = {};
+  for (const [i, path] of mask.entries()) {
+    const key = PATHS[path.replace(/^settings\./, "")];
+    if (!key) throw new InvalidArgument(`update_mask[${i}]`, `unknown setting ${JSON.stringify(path)}; one of ${Object.keys(PATHS).join(", ")}`);
+    changes[key] = settingFromProto(p, key);
+  }
+  return changes as Partial<QueueSettings>;
+}
+
+export function queueToProto(q: QueueRecord, stats?: QueueStats): Queue {
+  return {
+    name: q.name,
+    paused: q.paused,
+    settings: {
+      maxRetries: q.maxRetries,
+      ttl: q.ttlSeconds === null ? undefined : msToDuration(q.ttlSeconds * 1000),
+      backoffBase: msToDuration(q.backoffBaseMs),
+      backoffMax: msToDuration(q.backoffMaxMs),
+      timeout: q.timeoutSeconds === null ? undefined : msToDuration(q.timeoutSeconds * 1000),
+      maxConcurrency: q.maxConcurrency ?? undefined,
+      retention: msToDuration(q.retentionSeconds * 1000),
+    },
+    stats: stats && {
+      depth: {
+        pending: String(stats.depth.PENDING),
+        assigned: String(stats.depth.ASSIGNED),
+        running: String(stats.depth.RUNNING),
+        done: String(stats.depth.DONE),
+        failed: String(stats.depth.FAILED),
+        deadLettered: String(stats.depth.DEAD_LETTERED),
+      },
+      oldestPendingAge: stats.oldestPendingAgeMs === null ? undefined : msToDuration(stats.oldestPendingAgeMs),
+      scheduled: String(stats.scheduled),
+    },
+    createdAt: q.createdAt,
+    updatedAt: q.updatedAt,
+  };
+}
+
+export { MAX_INT4 };

@@ -1,0 +1,158 @@
+import {
+  Metadata,
+  status as Status,
+  type handleServerStreamingCall,
+  type handleUnaryCall,
+  type ServerUnaryCall,
+  type ServerWritableStream,
+  type ServiceDefinition,
+} from "@grpc/grpc-js";
+import type { ApiRole } from "../../../libs/config/index.js";
+import { InvalidArgument } from "../../../libs/errors/index.js";
+import type { Logger } from "../../../libs/logging/logger.js";
+import type { ApiKeyAuth, Principal } from "./auth.js";
+import { toRpcStatus } from "./error-status.js";
+import type { RpcMetrics } from "./rpc-metrics.js";
+
+/** What a handler learns about its call besides the request. */
+export interface CallContext {
+  readonly principal: Principal;
+  /** Aborted when the client cancels or the deadline passes. */
+  readonly signal: AbortSignal;
+}
+
+export interface EdgeDeps {
+  readonly auth: ApiKeyAuth;
+  readonly metrics: RpcMetrics;
+  readonly log: Logger;
+}
+
+const MALFORMED = Symbol("malformed request");
+type Malformed = { [MALFORMED]: string };
+
+/**
+ * grpc-js answers INTERNAL when a request does not decode. Wrapping each method's deserializer
+ * turns a malformed message into a marker the handler wrapper answers with INVALID_ARGUMENT.
+ */
+export function acceptMalformedRequests<S extends ServiceDefinition>(service: S): S {
+  const wrapped: Record<string, unknown> = {};
+  for (const [name, method] of Object.entries(service)) {
+    wrapped[name] = {
+      ...method,
+      requestDeserialize: (bytes: Buffer): unknown => {
+        try {
+          return method.requestDeserialize(bytes);
+        } catch (err) {
+          return { [MALFORMED]: (err as Error).message } satisfies Malformed;
+        }
+      },
+    };
+  }
+  return wrapped as S;
+}
+
+function isMalformed(request: unknown): request is Malformed {
+  return typeof request === "object" && request !== null && MALFORMED in request;
+}
+
+/**
+ * The transport edge of one RPC: authorize, refuse malformed input, run the handler, map its
+ * typed error to a status code, count and time the call. Handlers only translate.
+ */
+export class Edge {
+  constructor(
+    private readonly deps: EdgeDeps,
+    private readonly service: string,
+    private readonly roles: readonly ApiRole[],
+  ) {}
+
+  unary<Req, Res>(method: string, fn: (req: Req, ctx: CallContext) => Promise<Res>): handleUnaryCall<Req, Res> {
+    return (call: ServerUnaryCall<Req, Res>, callback) => {
+      const done = this.begin(method);
+      const controller = new AbortController();
+      call.once("cancelled", () => controller.abort());
+      void (async () => {
+        try {
+          const principal = this.admit(call.metadata, call.request);
+          const res = await fn(call.request, { principal, signal: controller.signal });
+          done(Status.OK);
+          callback(null, res);
+        } catch (err) {
+          const s = this.fail(method, err);
+          done(s.code);
+          callback({ code: s.code, details: s.details, metadata: new Metadata() });
+        }
+      })();
+    };
+  }
+
+  /** A server stream: `fn` writes with `send` (which honours back-pressure) and resolves when done. */
+  serverStream<Req, Res>(
+    method: string,
+    fn: (req: Req, ctx: CallContext, send: (res: Res) => Promise<void>) => Promise<void>,
+  ): handleServerStreamingCall<Req, Res> {
+    return (call: ServerWritableStream<Req, Res>) => {
+      const done = this.begin(method);
+      const controller = new AbortController();
+      call.once("cancelled", () => controller.abort());
+      const send = (res: Res) =>
+        new Promise<void>((resolve, reject) => {
+          if (controller.signal.aborted) return reject(controller.signal.reason);
+          if (call.write(res)) return resolve();
+          const onDrain = () => {
+            controller.signal.removeEventListener("abort", onAbort);
+            resolve();
+          };
+          const onAbort = () => {
+            call.off("drain", onDrain);
+            reject(controller.signal.reason);
+          };
+          call.once("drain", onDrain);
+          controller.signal.addEventListener("abort", onAbort, { once: true });
+        });
+      void (async () => {
+        try {
+          const principal = this.admit(call.metadata, call.request);
+          await fn(call.request, { principal, signal: controller.signal }, send);
+          done(Status.OK);
+          call.end();
+        } catch (err) {
+          if (controller.signal.aborted) {
+            done(Status.CANCELLED);
+            return;
+          }
+          const s = this.fail(method, err);
+          done(s.code);
+          // grpc-js turns an 'error' event on a writable call into the stream's final status.
+          call.emit("error", { code: s.code, details: s.details, metadata: new Metadata() });
+        }
+      })();
+    };
+  }
+
+  /** Authorizes and refuses undecodable requests; exposed for the bidirectional streams. */
+  admit(metadata: Metadata, request: unknown): Principal {
+    const principal = this.deps.auth.authorize(metadata, this.roles);
+    if (isMalformed(request)) throw new InvalidArgument("request", `is not a valid ${this.service} message: ${request[MALFORMED]}`);
+    return principal;
+  }
+
+  /** Starts the clock of one call; the returned function records its outcome. */
+  begin(method: string): (code: Status) => void {
+    const end = this.deps.metrics.duration.startTimer({ service: this.service, method });
+    return (code) => {
+      end();
+      this.deps.metrics.requests.inc({ service: this.service, method, code: Status[code] });
+    };
+  }
+
+  /** Maps an error to its status and logs the unexpected ones. */
+  fail(method: string, err: unknown) {
+    const s = toRpcStatus(err);
+    if (s.unexpected) this.deps.log.error({ err, service: this.service, method }, "rpc failed");
+    else this.deps.log.debug({ service: this.service, method, code: Status[s.code], details: s.details }, "rpc refused");
+    return s;
+  }
+}
+
+export { isMalformed };

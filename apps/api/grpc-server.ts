@@ -1,0 +1,91 @@
+import { readFileSync } from "node:fs";
+import * as grpc from "@grpc/grpc-js";
+import { loadFileDescriptorSetFromBuffer } from "@grpc/proto-loader";
+import { ReflectionService } from "@grpc/reflection";
+import { HealthImplementation } from "grpc-health-check";
+import type { Config } from "../../libs/config/index.js";
+import type { Logger } from "../../libs/logging/logger.js";
+import { JQ_SERVICE_NAMES, loadDescriptorSet } from "../../libs/proto/index.js";
+import type { Component } from "../../libs/runtime/index.js";
+
+export interface ServiceBinding {
+  readonly definition: grpc.ServiceDefinition;
+  readonly implementation: grpc.UntypedServiceImplementation;
+}
+
+/**
+ * The gRPC server of apps/api: jq's services, the standard health service
+ * (`grpc.health.v1.Health`, what Kubernetes gRPC probes call) and server reflection, so grpcurl
+ * works without the .proto files (SPEC §8). Stopping marks health NOT_SERVING, refuses new calls,
+ * and lets in-flight calls finish until the deadline, then cancels what is left.
+ */
+export class GrpcServer implements Component {
+  readonly name = "grpc-server";
+  private readonly server: grpc.Server;
+  private readonly health = new HealthImplementation({ "": "NOT_SERVING" });
+  private boundPort: number | undefined;
+
+  constructor(
+    private readonly config: Config,
+    private readonly log: Logger,
+    services: readonly ServiceBinding[],
+  ) {
+    this.server = new grpc.Server({
+      "grpc.max_receive_message_length": config.grpc.maxMessageBytes,
+      "grpc.max_send_message_length": config.grpc.maxMessageBytes,
+      "grpc.keepalive_permit_without_calls": 1,
+      "grpc.http2.min_ping_interval_without_data_ms": 10_000,
+    });
+    for (const s of services) this.server.addService(s.definition, s.implementation);
+    this.health.addToServer(this.server);
+    new ReflectionService(loadFileDescriptorSetFromBuffer(loadDescriptorSet())).addToServer(this.server);
+  }
+
+  get port(): number {
+    if (this.boundPort === undefined) throw new Error("gRPC server not started");
+    return this.boundPort;
+  }
+
+  async start(): Promise<void> {
+    const address = `${this.config.grpc.host}:${this.config.grpc.port}`;
+    this.boundPort = await new Promise<number>((resolve, reject) =>
+      this.server.bindAsync(address, this.credentials(), (err, port) => (err ? reject(err) : resolve(port))),
+    );
+    for (const name of ["", ...JQ_SERVICE_NAMES]) this.health.setStatus(name, "SERVING");
+    this.log.info({ grpcPort: this.boundPort, tls: this.config.grpc.tls !== undefined }, "gRPC server listening");
+  }
+
+  /** Health answers NOT_SERVING from here on, before the server stops taking calls. */
+  beginShutdown(): void {
+    for (const name of ["", ...JQ_SERVICE_NAMES]) this.health.setStatus(name, "NOT_SERVING");
+  }
+
+  async stop(): Promise<void> {
+    if (this.boundPort === undefined) return;
+    this.beginShutdown();
+    const graceMs = Math.max(1000, this.config.shutdownTimeoutMs - 2000);
+    await new Promise<void>((resolve) => {
+      const force = setTimeout(() => {
+        this.log.warn({ graceMs }, "in-flight gRPC calls still open at the deadline; cancelling them");
+        this.server.forceShutdown();
+        resolve();
+      }, graceMs);
+      this.server.tryShutdown(() => {
+        clearTimeout(force);
+        resolve();
+      });
+    });
+    this.boundPort = undefined;
+  }
+
+  private credentials(): grpc.ServerCredentials {
+    const tls = this.config.grpc.tls;
+    if (!tls) return grpc.ServerCredentials.createInsecure();
+    const ca = tls.clientCaFile ? readFileSync(tls.clientCaFile) : null;
+    return grpc.ServerCredentials.createSsl(
+      ca,
+      [{ private_key: readFileSync(tls.keyFile), cert_chain: readFileSync(tls.certFile) }],
+      ca !== null,
+    );
+  }
+}

@@ -1,0 +1,172 @@
+import type pg from "pg";
+import type { Config } from "../../../libs/config/index.js";
+import { DependencyUnavailable, InvalidArgument, LimitExceeded, NotFound } from "../../../libs/errors/index.js";
+import {
+  cancelJob,
+  getJob,
+  listJobEvents,
+  listJobs,
+  retryJob,
+  submitJobs,
+  type JobEventRecord,
+} from "../../../libs/jobs/index.js";
+import { isFinalStatus } from "../../../libs/lifecycle/index.js";
+import { resolvePageSize, type PageTokenCodec } from "../../../libs/paging/index.js";
+import { JobView, type JobServiceServer, type SubmitJobRequest, type WatchJobRequest, type WatchJobResponse } from "../../../libs/proto/index.js";
+import { validateQueueName, validateUuid } from "../../../libs/validation/index.js";
+import type { Edge } from "../edge/handlers.js";
+import type { RpcMetrics } from "../edge/rpc-metrics.js";
+import { eventToProto, jobToProto, statusFromProto } from "../mapping/job-messages.js";
+import type { JobEventFeed } from "./job-event-feed.js";
+import { toNewJob } from "./submit-request.js";
+
+export interface JobServiceDeps {
+  readonly pool: pg.Pool;
+  readonly config: Config;
+  readonly pageTokens: PageTokenCodec;
+  readonly feed: JobEventFeed;
+  readonly metrics: RpcMetrics;
+}
+
+/** JobService (SPEC §4): each handler validates and translates; storage does the work. */
+export function jobService(edge: Edge, deps: JobServiceDeps): JobServiceServer {
+  const { pool, config, pageTokens } = deps;
+  const limits = config.limits;
+
+  const submit = async (requests: readonly SubmitJobRequest[], prefix: (i: number) => string) => {
+    const jobs = requests.map((r, i) => toNewJob(r, limits, prefix(i)));
+    const results = await submitJobs(pool, jobs);
+    for (const r of results) if (!r.deduplicated) deps.metrics.jobsSubmitted.inc({ queue: r.job.queue });
+    return results.map((r) => ({ job: jobToProto(r.job), deduplicated: r.deduplicated }));
+  };
+
+  return {
+    submitJob: edge.unary("SubmitJob", async (req) => (await submit([req], () => ""))[0]!),
+
+    submitJobs: edge.unary("SubmitJobs", async (req) => {
+      if (req.jobs.length === 0) throw new InvalidArgument("jobs", "must hold at least one job");
+      if (req.jobs.length > limits.maxBatchSize) throw new LimitExceeded("jobs", limits.maxBatchSize, req.jobs.length, "jobs");
+      return { results: await submit(req.jobs, (i) => `jobs[${i}].`) };
+    }),
+
+    cancelJob: edge.unary("CancelJob", async (req) => {
+      const id = validateUuid(req.jobId, "job_id");
+      if (req.message.length > 1024) throw new LimitExceeded("message", 1024, req.message.length, "characters");
+      return { job: jobToProto(await cancelJob(pool, id, req.message || null)) };
+    }),
+
+    getJobStatus: edge.unary("GetJobStatus", async (req) => {
+      const id = validateUuid(req.jobId, "job_id");
+      const job = await getJob(pool, id, viewIsFull(req.view, true));
+      if (!job) throw new NotFound("job", id);
+      return { job: jobToProto(job) };
+    }),
+
+    listJobs: edge.unary("ListJobs", async (req) => {
+      const queue = req.queue === "" ? null : validateQueueName(req.queue);
+      const statuses = [...new Set(req.statuses.map((s, i) => statusFromProto(s, `statuses[${i}]`)))].sort();
+      const size = resolvePageSize(req.pageSize, limits);
+      const scope = `jobs|${queue ?? ""}|${statuses.join(",")}`;
+      const afterId = req.pageToken === "" ? null : String(pageTokens.decode(scope, req.pageToken)[0]);
+      const page = await listJobs(pool, { queue, statuses }, { size, afterId, full: viewIsFull(req.view, false) });
+      const last = page.jobs.at(-1);
+      return {
+        jobs: page.jobs.map(jobToProto),
+        nextPageToken: page.more && last ? pageTokens.encode(scope, [last.id]) : "",
+      };
+    }),
+
+    getJobLogs: edge.unary("GetJobLogs", async (req) => {
+      const id = validateUuid(req.jobId, "job_id");
+      const size = resolvePageSize(req.pageSize, limits);
+      const scope = `events|${id}`;
+      const after = req.pageToken === "" ? "0" : String(pageTokens.decode(scope, req.pageToken)[0]);
+      const events = await listJobEvents(pool, id, after, size + 1);
+      if (events.length === 0 && after === "0" && !(await getJob(pool, id, false))) throw new NotFound("job", id);
+      const page = events.slice(0, size);
+      return {
+        events: page.map(eventToProto),
+        nextPageToken: events.length > size ? pageTokens.encode(scope, [page.at(-1)!.id]) : "",
+      };
+    }),
+
+    retryJob: edge.unary("RetryJob", async (req) => {
+      const id = validateUuid(req.jobId, "job_id");
+      return { job: jobToProto(await retryJob(pool, id)) };
+    }),
+
+    watchJob: edge.serverStream<WatchJobRequest, WatchJobResponse>(
+      "WatchJob",
+      async (req, ctx, send) => {
+        const id = validateUuid(req.jobId, "job_id");
+        if (!/^\d{1,19}$/.test(req.afterEventId)) throw new InvalidArgument("after_event_id", "must be an event id");
+        if (!(await getJob(pool, id, false))) throw new NotFound("job", id);
+        await watch(deps, id, req.afterEventId, ctx.signal, send);
+      },
+    ),
+  };
+}
+
+function viewIsFull(view: JobView, byDefault: boolean): boolean {
+  if (view === JobView.UNSPECIFIED) return byDefault;
+  if (view === JobView.FULL) return true;
+  if (view === JobView.BASIC) return false;
+  throw new InvalidArgument("view", `is not a job view (got ${view})`);
+}
+
+/**
+ * Streams a job's events after `afterId` until an event leaves it in a final state (DONE or
+ * DEAD_LETTERED) with nothing after it; that last message also carries the final Job. A job that
+ * is already final with nothing new after the cursor gets one message with the Job alone.
+ */
+async function watch(
+  deps: JobServiceDeps,
+  jobId: string,
+  afterId: string,
+  signal: AbortSignal,
+  send: (res: WatchJobResponse) => Promise<void>,
+): Promise<void> {
+  const finalJobIfSettled = async (lastEventId: string) => {
+    const job = await getJob(deps.pool, jobId, true);
+    if (!job || !isFinalStatus(job.status)) return undefined;
+    const newer = await listJobEvents(deps.pool, jobId, lastEventId, 1);
+    return newer.length === 0 ? job : undefined;
+  };
+  const settled = await finalJobIfSettled(afterId);
+  if (settled) return send({ event: undefined, job: jobToProto(settled) });
+
+  const queue: JobEventRecord[] = [];
+  let wake: (() => void) | undefined;
+  let closed = false;
+  const unsubscribe = deps.feed.subscribe(
+    jobId,
+    afterId,
+    (events) => {
+      queue.push(...events);
+      wake?.();
+    },
+    () => {
+      closed = true;
+      wake?.();
+    },
+  );
+  const aborted = new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
+  try {
+    for (;;) {
+      if (signal.aborted) return;
+      const event = queue.shift();
+      // The replica is shutting down: UNAVAILABLE tells the client to watch again elsewhere.
+      if (!event && closed) throw new DependencyUnavailable("this API replica (shutting down)");
+      if (!event) {
+        await Promise.race([new Promise<void>((resolve) => (wake = resolve)), aborted]);
+        wake = undefined;
+        continue;
+      }
+      const job = isFinalStatus(event.toStatus) && queue.length === 0 ? await finalJobIfSettled(event.id) : undefined;
+      await send({ event: eventToProto(event), job: job ? jobToProto(job) : undefined });
+      if (job) return;
+    }
+  } finally {
+    unsubscribe();
+  }
+}

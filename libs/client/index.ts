@@ -1,0 +1,1 @@
+export { JqClient, RETRYABLE_CODES, type ClientOptions } from "./client.js";

@@ -1,0 +1,63 @@
+import type { JobStatus, TransitionReason } from "../lifecycle/index.js";
+
+/** A job as storage returns it; the transport edge turns it into the proto Job. */
+export interface JobRecord {
+  readonly id: string;
+  readonly queue: string;
+  readonly status: JobStatus;
+  readonly statusReason: TransitionReason;
+  readonly priority: number;
+  /** Null when the read asked for the basic view. */
+  readonly payload: Buffer | null;
+  readonly metadata: Record<string, string>;
+  readonly idempotencyKey: string | null;
+  readonly attempt: number;
+  readonly retryCount: number;
+  readonly maxRetries: number | null;
+  readonly timeoutSeconds: number | null;
+  readonly result: Buffer | null;
+  readonly errorMessage: string | null;
+  readonly workerId: string | null;
+  readonly leaseExpiresAt: Date | null;
+  readonly createdAt: Date;
+  readonly notBefore: Date | null;
+  readonly assignedAt: Date | null;
+  readonly startedAt: Date | null;
+  readonly completedAt: Date | null;
+  readonly updatedAt: Date;
+}
+
+/**
+ * The select list that yields a JobRecord from table alias `j`. `$full` is not a parameter
+ * here: callers pick the full or basic variant, so large payloads are not read for listings.
+ */
+function jobColumns(full: boolean): string {
+  return `j.id, j.queue, j.status, j.status_reason AS "statusReason", j.priority,
+    ${full ? "j.payload" : "NULL::bytea"} AS payload, j.metadata, j.idempotency_key AS "idempotencyKey",
+    j.attempt, j.retry_count AS "retryCount", j.max_retries AS "maxRetries", j.timeout_seconds AS "timeoutSeconds",
+    ${full ? "j.result" : "NULL::bytea"} AS result, j.error_message AS "errorMessage", j.worker_id AS "workerId",
+    j.lease_expires_at AS "leaseExpiresAt", j.created_at AS "createdAt", j.not_before AS "notBefore",
+    j.assigned_at AS "assignedAt", j.started_at AS "startedAt", j.completed_at AS "completedAt", j.updated_at AS "updatedAt"`;
+}
+
+export const JOB_COLUMNS_FULL = jobColumns(true);
+export const JOB_COLUMNS_BASIC = jobColumns(false);
+
+/** One row of `job_events`, as GetJobLogs, WatchJob and the outbox relay read it. */
+export interface JobEventRecord {
+  readonly id: string;
+  readonly jobId: string;
+  readonly queue: string;
+  readonly eventType: string;
+  readonly fromStatus: JobStatus | null;
+  readonly toStatus: JobStatus;
+  readonly reason: TransitionReason;
+  readonly workerId: string | null;
+  readonly attempt: number;
+  readonly message: string | null;
+  readonly createdAt: Date;
+}
+
+export const JOB_EVENT_COLUMNS = `e.id::text AS id, e.job_id AS "jobId", e.queue, e.event_type AS "eventType",
+  e.from_status AS "fromStatus", e.to_status AS "toStatus", e.reason, e.worker_id AS "workerId", e.attempt,
+  e.message, e.created_at AS "createdAt"`;

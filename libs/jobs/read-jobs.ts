@@ -1,0 +1,77 @@
+import type { JobStatus } from "../lifecycle/index.js";
+import type { Db } from "../postgres/db.js";
+import { JOB_COLUMNS_BASIC, JOB_COLUMNS_FULL, JOB_EVENT_COLUMNS, type JobEventRecord, type JobRecord } from "./job-record.js";
+
+export async function getJob(db: Db, id: string, full = true): Promise<JobRecord | undefined> {
+  const { rows } = await db.query<JobRecord>(`SELECT ${full ? JOB_COLUMNS_FULL : JOB_COLUMNS_BASIC} FROM jobs j WHERE j.id = $1`, [id]);
+  return rows[0];
+}
+
+export interface JobFilter {
+  readonly queue: string | null;
+  readonly statuses: readonly JobStatus[];
+}
+
+/**
+ * One page of jobs, newest first (UUIDv7 id order), strictly after `afterId` when given. Keyset
+ * pagination: rows inserted while a client pages land before its cursor and are not seen twice,
+ * and no row is skipped. The WHERE clause is assembled from constant fragments so each filter
+ * combination gets a plan that uses its index (jobs_queue_status_id_idx, jobs_status_id_idx, pkey).
+ */
+export async function listJobs(
+  db: Db,
+  filter: JobFilter,
+  page: { readonly size: number; readonly afterId: string | null; readonly full: boolean },
+): Promise<{ jobs: JobRecord[]; more: boolean }> {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  if (filter.queue !== null) {
+    params.push(filter.queue);
+    where.push(`j.queue = $${params.length}`);
+  }
+  if (filter.statuses.length === 1) {
+    params.push(filter.statuses[0]);
+    where.push(`j.status = $${params.length}::job_status`);
+  } else if (filter.statuses.length > 1) {
+    params.push(filter.statuses);
+    where.push(`j.status = ANY($${params.length}::job_status[])`);
+  }
+  if (page.afterId !== null) {
+    params.push(page.afterId);
+    where.push(`j.id < $${params.length}::uuid`);
+  }
+  params.push(page.size + 1);
+  const { rows } = await db.query<JobRecord>(
+    `SELECT ${page.full ? JOB_COLUMNS_FULL : JOB_COLUMNS_BASIC} FROM jobs j
+     ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""}
+     ORDER BY j.id DESC LIMIT $${params.length}`,
+    params,
+  );
+  return { jobs: rows.slice(0, page.size), more: rows.length > page.size };
+}
+
+/** A job's events in order, strictly after event id `afterId`, at most `limit`. */
+export async function listJobEvents(db: Db, jobId: string, afterId: string, limit: number): Promise<JobEventRecord[]> {
+  const { rows } = await db.query<JobEventRecord>(
+    `SELECT ${JOB_EVENT_COLUMNS} FROM job_events e WHERE e.job_id = $1 AND e.id > $2::bigint ORDER BY e.id LIMIT $3`,
+    [jobId, afterId, limit],
+  );
+  return rows;
+}
+
+/** Events of several jobs after per-job cursors, in id order: one query serves every watcher of a process. */
+export async function listEventsOfJobs(
+  db: Db,
+  cursors: readonly { readonly jobId: string; readonly afterId: string }[],
+  limit: number,
+): Promise<JobEventRecord[]> {
+  if (cursors.length === 0) return [];
+  const { rows } = await db.query<JobEventRecord>(
+    `SELECT ${JOB_EVENT_COLUMNS}
+     FROM unnest($1::uuid[], $2::bigint[]) AS c(job_id, after_id)
+     JOIN LATERAL (SELECT * FROM job_events x WHERE x.job_id = c.job_id AND x.id > c.after_id ORDER BY x.id LIMIT $3) e ON true
+     ORDER BY e.id`,
+    [cursors.map((c) => c.jobId), cursors.map((c) => c.afterId), limit],
+  );
+  return rows;
+}

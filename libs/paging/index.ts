@@ -1,0 +1,3 @@
+export { PageTokenCodec } from "./page-token.js";
+export { resolvePageSize, type PageLimits } from "./page-size.js";
+export { loadPageTokenKey } from "./page-token-key.js";

@@ -1,0 +1,43 @@
+import type pg from "pg";
+import { DependencyUnavailable } from "../errors/index.js";
+
+/** What repositories take: the pool for one-statement work, or a client inside a transaction. */
+export type Db = pg.Pool | pg.PoolClient;
+
+/** Runs `fn` in one transaction on one client; rolls back on any error. */
+export async function withTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query("BEGIN");
+    const result = await fn(client);
+    await client.query("COMMIT");
+    return result;
+  } catch (err) {
+    await client.query("ROLLBACK").catch(() => {});
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+/** SQLSTATE classes and socket errors that mean "Postgres is unreachable", not "bad request". */
+const CONNECTION_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EHOSTUNREACH", "57P01", "57P02", "57P03", "53300"]);
+
+export function isConnectionError(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const code = (err as { code?: string }).code;
+  if (code && (CONNECTION_CODES.has(code) || code.startsWith("08"))) return true;
+  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(
+    err.message,
+  );
+}
+
+/** Re-throws a connection failure as DependencyUnavailable (a retryable UNAVAILABLE at the edge). */
+export function asDependencyError(err: unknown): unknown {
+  return isConnectionError(err) ? new DependencyUnavailable("postgres", err) : err;
+}
+
+/** The SQLSTATE of a pg error, if any. */
+export function sqlState(err: unknown): string | undefined {
+  return err instanceof Error ? (err as { code?: string }).code : undefined;
+}

@@ -1,0 +1,2 @@
+export * from "./queue-record.js";
+export * from "./queue-store.js";

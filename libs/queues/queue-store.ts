@@ -1,0 +1,151 @@
+import { AlreadyExists, FailedPrecondition, InvalidArgument, NotFound } from "../errors/index.js";
+import { JOBS_AVAILABLE_CHANNEL } from "../jobs/submit-jobs.js";
+import { transitionJobs } from "../jobs/transition-jobs.js";
+import { JOB_STATUSES, type JobStatus } from "../lifecycle/index.js";
+import { sqlState, withTransaction, type Db } from "../postgres/db.js";
+import type pg from "pg";
+import { QUEUE_COLUMNS, SETTING_COLUMNS, type QueueRecord, type QueueSettings, type QueueStats } from "./queue-record.js";
+
+export async function createQueue(db: Db, name: string, s: QueueSettings, paused: boolean): Promise<QueueRecord> {
+  checkBackoff(s.backoffBaseMs, s.backoffMaxMs);
+  try {
+    const { rows } = await db.query<QueueRecord>(
+      `INSERT INTO queues AS q (name, paused, max_retries, ttl_seconds, backoff_base_ms, backoff_max_ms, timeout_seconds, max_concurrency, retention_seconds)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ${QUEUE_COLUMNS}`,
+      [name, paused, s.maxRetries, s.ttlSeconds, s.backoffBaseMs, s.backoffMaxMs, s.timeoutSeconds, s.maxConcurrency, s.retentionSeconds],
+    );
+    return rows[0]!;
+  } catch (err) {
+    if (sqlState(err) === "23505") throw new AlreadyExists("queue", name);
+    throw err;
+  }
+}
+
+/** Changes only the given settings; the backoff range is checked against the merged result. */
+export async function updateQueue(db: pg.Pool, name: string, changes: Partial<QueueSettings>): Promise<QueueRecord> {
+  const keys = Object.keys(changes) as (keyof QueueSettings)[];
+  if (keys.length === 0) throw new InvalidArgument("update_mask", "names no setting to change");
+  return withTransaction(db, async (tx) => {
+    const current = await lockQueue(tx, name);
+    checkBackoff(changes.backoffBaseMs ?? current.backoffBaseMs, changes.backoffMaxMs ?? current.backoffMaxMs);
+    const sets = keys.map((k, i) => `${SETTING_COLUMNS[k]} = $${i + 2}`);
+    const { rows } = await tx.query<QueueRecord>(
+      `UPDATE queues q SET ${sets.join(", ")}, updated_at = now() WHERE q.name = $1 RETURNING ${QUEUE_COLUMNS}`,
+      [name, ...keys.map((k) => changes[k])],
+    );
+    return rows[0]!;
+  });
+}
+
+/**
+ * Deletes a queue. Without `force` it may hold only DONE jobs. With `force` its unfinished jobs are
+ * cancelled first (their `job.cancelled` events reach the outbox), then the queue, its jobs and
+ * the events not still waiting in the outbox are deleted. The queue row is locked first, so a
+ * concurrent submit (whose foreign-key check needs that row) waits and then finds no queue.
+ */
+export async function deleteQueue(db: pg.Pool, name: string, force: boolean): Promise<{ deletedJobs: number }> {
+  return withTransaction(db, async (tx) => {
+    await lockQueue(tx, name);
+    const { rows } = await tx.query<{ status: JobStatus; n: number }>(
+      "SELECT status, count(*)::int AS n FROM jobs WHERE queue = $1 AND status <> 'DONE' GROUP BY status",
+      [name],
+    );
+    if (rows.length > 0 && !force) {
+      const held = rows.map((r) => `${r.n} ${r.status}`).join(", ");
+      throw new FailedPrecondition(`queue ${name} still holds jobs (${held}); delete with force, or purge and wait for them first`);
+    }
+    if (force) {
+      const { rows: unfinished } = await tx.query<{ id: string }>(
+        "SELECT id FROM jobs WHERE queue = $1 AND status IN ('PENDING', 'ASSIGNED', 'RUNNING')",
+        [name],
+      );
+      await transitionJobs(tx, {
+        jobIds: unfinished.map((r) => r.id),
+        to: "DEAD_LETTERED",
+        reason: "CANCELLED",
+        message: `queue ${name} deleted`,
+        set: ", completed_at = now(), lease_expires_at = NULL, error_message = $6",
+      });
+    }
+    await tx.query(
+      `DELETE FROM job_events e WHERE e.queue = $1 AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.event_id = e.id)`,
+      [name],
+    );
+    const deleted = await tx.query("DELETE FROM jobs WHERE queue = $1", [name]);
+    await tx.query("DELETE FROM queues WHERE name = $1", [name]);
+    return { deletedJobs: deleted.rowCount ?? 0 };
+  });
+}
+
+export async function getQueue(db: Db, name: string): Promise<QueueRecord> {
+  const { rows } = await db.query<QueueRecord>(`SELECT ${QUEUE_COLUMNS} FROM queues q WHERE q.name = $1`, [name]);
+  if (!rows[0]) throw new NotFound("queue", name);
+  return rows[0];
+}
+
+/** Queues by name, strictly after `afterName`. */
+export async function listQueues(db: Db, afterName: string | null, limit: number): Promise<{ queues: QueueRecord[]; more: boolean }> {
+  const { rows } = await db.query<QueueRecord>(
+    `SELECT ${QUEUE_COLUMNS} FROM queues q WHERE ($1::text IS NULL OR q.name > $1) ORDER BY q.name LIMIT $2`,
+    [afterName, limit + 1],
+  );
+  return { queues: rows.slice(0, limit), more: rows.length > limit };
+}
+
+/** Pauses or resumes dispatch; resuming wakes dispatchers. Idempotent. */
+export async function setQueuePaused(db: Db, name: string, paused: boolean): Promise<QueueRecord> {
+  const { rows } = await db.query<QueueRecord>(
+    `WITH changed AS (
+       UPDATE queues q SET paused = $2, updated_at = CASE WHEN q.paused = $2 THEN q.updated_at ELSE now() END
+       WHERE q.name = $1 RETURNING ${QUEUE_COLUMNS}
+     )
+     SELECT changed.* FROM changed
+     LEFT JOIN LATERAL (SELECT pg_notify('${JOBS_AVAILABLE_CHANNEL}', changed.name) WHERE NOT $2) n ON true`,
+    [name, paused],
+  );
+  if (!rows[0]) throw new NotFound("queue", name);
+  return rows[0];
+}
+
+/** Depth per state, oldest due PENDING age and scheduled count, for each named queue. */
+export async function queueStats(db: Db, names: readonly string[]): Promise<Map<string, QueueStats>> {
+  const stats = new Map<string, { depth: Record<JobStatus, number>; oldestPendingAgeMs: number | null; scheduled: number }>();
+  for (const name of names) {
+    stats.set(name, {
+      depth: Object.fromEntries(JOB_STATUSES.map((s) => [s, 0])) as Record<JobStatus, number>,
+      oldestPendingAgeMs: null,
+      scheduled: 0,
+    });
+  }
+  if (names.length === 0) return stats;
+  const [depth, pending] = await Promise.all([
+    db.query<{ queue: string; status: JobStatus; n: string }>(
+      "SELECT queue, status, count(*) AS n FROM jobs WHERE queue = ANY($1::text[]) GROUP BY queue, status",
+      [names],
+    ),
+    db.query<{ queue: string; age_ms: string | null; scheduled: string }>(
+      `SELECT queue,
+              (extract(epoch FROM now() - min(coalesce(not_before, created_at)) FILTER (WHERE coalesce(not_before, created_at) <= now())) * 1000)::bigint AS age_ms,
+              count(*) FILTER (WHERE not_before > now()) AS scheduled
+       FROM jobs WHERE queue = ANY($1::text[]) AND status = 'PENDING' GROUP BY queue`,
+      [names],
+    ),
+  ]);
+  for (const r of depth.rows) stats.get(r.queue)!.depth[r.status] = Number(r.n);
+  for (const r of pending.rows) {
+    const s = stats.get(r.queue)!;
+    s.oldestPendingAgeMs = r.age_ms === null ? null : Math.max(0, Number(r.age_ms));
+    s.scheduled = Number(r.scheduled);
+  }
+  return stats;
+}
+
+async function lockQueue(tx: pg.PoolClient, name: string): Promise<QueueRecord> {
+  const { rows } = await tx.query<QueueRecord>(`SELECT ${QUEUE_COLUMNS} FROM queues q WHERE q.name = $1 FOR UPDATE`, [name]);
+  if (!rows[0]) throw new NotFound("queue", name);
+  return rows[0];
+}
+
+function checkBackoff(baseMs: number, maxMs: number): void {
+  if (maxMs < baseMs) throw new InvalidArgument("settings.backoff_max", `must be at least backoff_base (${baseMs} ms), got ${maxMs} ms`);
+}
