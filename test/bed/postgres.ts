@@ -64,12 +64,19 @@ async function canQuery(port: number): Promise<void> {
   }
 }
 
-export async function startLocalPostgres(): Promise<StartedService<string>> {
+/** A local Postgres whose server process can be stopped and started again on the same data and port. */
+export interface LocalPostgres extends StartedService<string> {
+  /** Stops the server (fast shutdown), keeping its data; clients get connection refused. */
+  stopServer(): Promise<void>;
+  /** Starts it again on the same port and data; resolves once it answers queries. */
+  startServer(): Promise<void>;
+}
+
+export async function startLocalPostgres(): Promise<LocalPostgres> {
   const binDir = findPostgresBinDir();
   const scratch = await createScratchDir("postgres");
   let server: ServiceProcess | undefined;
   const stop = stopOnlyOnce(async () => {
-    // SIGINT is Postgres' "fast" shutdown: it disconnects clients instead of waiting for them.
     await server?.stop("SIGINT", 10_000);
     await scratch.remove();
   });
@@ -78,7 +85,6 @@ export async function startLocalPostgres(): Promise<StartedService<string>> {
     if (user !== undefined) fs.chownSync(scratch.path, user.uid, user.gid);
     const dataDir = path.join(scratch.path, "data");
     const logFile = path.join(scratch.path, "postgres.log");
-    // A clean environment: PG* variables of the developer's shell must not steer initdb/postgres.
     const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: scratch.path, LANG: "C", LC_ALL: "C" };
     const common = { cwd: scratch.path, logFile, env, user, scratchDir: scratch.path };
 
@@ -91,21 +97,29 @@ export async function startLocalPostgres(): Promise<StartedService<string>> {
 
     const port = await findFreePort();
     const settings = Object.entries(SERVER_SETTINGS).flatMap(([key, value]) => ["-c", `${key}=${value}`]);
-    const started = await startServiceProcess({
-      ...common,
-      command: path.join(binDir, "postgres"),
-      args: ["-D", dataDir, "-p", String(port), "-h", "127.0.0.1", "-k", scratch.path, ...settings],
-    });
-    server = started;
-    await waitUntil(() => canQuery(port), {
-      what: "postgres",
-      timeoutMs: 60_000,
-      gaveUp: () => started.deathReport(),
-    });
+    const startServer = async () => {
+      const started = await startServiceProcess({
+        ...common,
+        command: path.join(binDir, "postgres"),
+        args: ["-D", dataDir, "-p", String(port), "-h", "127.0.0.1", "-k", scratch.path, ...settings],
+      });
+      server = started;
+      await waitUntil(() => canQuery(port), {
+        what: "postgres",
+        timeoutMs: 60_000,
+        gaveUp: () => started.deathReport(),
+      });
+    };
+    await startServer();
     return {
       endpoint: `postgres://postgres@127.0.0.1:${port}/postgres`,
-      where: `127.0.0.1:${port} (pid ${started.pid}${user === undefined ? "" : `, as ${user.name}`})`,
+      where: `127.0.0.1:${port} (pid ${server!.pid}${user === undefined ? "" : `, as ${user.name}`})`,
       stop,
+      async stopServer() {
+        await server?.stop("SIGINT", 10_000);
+        server = undefined;
+      },
+      startServer,
     };
   } catch (error) {
     await stop();

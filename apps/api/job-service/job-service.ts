@@ -20,6 +20,9 @@ import { eventToProto, jobToProto, statusFromProto } from "../mapping/job-messag
 import type { JobEventFeed } from "./job-event-feed.js";
 import { toNewJob } from "./submit-request.js";
 
+/** job_events.id is a Postgres bigint. */
+const MAX_EVENT_ID = 9_223_372_036_854_775_807n;
+
 export interface JobServiceDeps {
   readonly pool: pg.Pool;
   readonly config: Config;
@@ -99,7 +102,9 @@ export function jobService(edge: Edge, deps: JobServiceDeps): JobServiceServer {
       "WatchJob",
       async (req, ctx, send) => {
         const id = validateUuid(req.jobId, "job_id");
-        if (!/^\d{1,19}$/.test(req.afterEventId)) throw new InvalidArgument("after_event_id", "must be an event id");
+        if (!/^\d{1,20}$/.test(req.afterEventId) || BigInt(req.afterEventId) > MAX_EVENT_ID) {
+          throw new InvalidArgument("after_event_id", `must be an event id between 0 and ${MAX_EVENT_ID}`);
+        }
         if (!(await getJob(pool, id, false))) throw new NotFound("job", id);
         await watch(deps, id, req.afterEventId, ctx.signal, send);
       },
