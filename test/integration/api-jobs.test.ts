@@ -202,6 +202,19 @@ describe("JobService over a real gRPC connection", () => {
     });
   });
 
+  describe("/metrics", () => {
+    it("counts requests by service, method and code, times them, and counts jobs submitted by queue", async () => {
+      await c.call(c.jobs, "submitJob", job("emails"));
+      await expectCode(c.call(c.jobs, "submitJob", job("ghost")), grpc.status.NOT_FOUND);
+      const text = await (await fetch(`http://127.0.0.1:${await api.app.ready()}/metrics`)).text();
+      const value = (line: RegExp) => Number(text.split("\n").find((l) => line.test(l))?.split(" ").pop());
+      expect(value(/^jq_grpc_requests_total\{service="jq.v1.JobService",method="SubmitJob",code="OK",app="api"\}/)).toBeGreaterThanOrEqual(1);
+      expect(value(/^jq_grpc_requests_total\{service="jq.v1.JobService",method="SubmitJob",code="NOT_FOUND",app="api"\}/)).toBeGreaterThanOrEqual(1);
+      expect(value(/^jq_grpc_request_duration_seconds_count\{app="api",service="jq.v1.JobService",method="SubmitJob"\}/)).toBeGreaterThanOrEqual(2);
+      expect(value(/^jq_jobs_submitted_total\{queue="emails",app="api"\}/)).toBeGreaterThanOrEqual(1);
+    });
+  });
+
   describe("ListJobs", () => {
     it("returns every row exactly once while rows are being inserted", async () => {
       await c.call(c.jobs, "submitJobs", { jobs: Array.from({ length: 45 }, () => job("pages")) });

@@ -99,3 +99,25 @@ describe("WatchJob across API replicas", () => {
     }
   });
 });
+
+describe("SIGTERM with a WatchJob open", () => {
+  it("ends the stream with UNAVAILABLE so the client can watch elsewhere, and exits 0", async () => {
+    const db = await createTestDatabase();
+    const api = await startApi(db.url);
+    try {
+      const c = api.client();
+      await c.call(c.admin, "createQueue", { name: "w", paused: false });
+      const { job } = await c.call(c.jobs, "submitJob", { queue: "w", payload: Buffer.from("x"), metadata: {}, priority: 0, idempotencyKey: "" });
+      const w = watch(c, job!.id);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(w.messages).toHaveLength(1);
+      api.app.child.kill("SIGTERM");
+      const err = await w.ended;
+      expect(err?.code).toBe(grpc.status.UNAVAILABLE);
+      expect(await api.app.exited()).toBe(0);
+    } finally {
+      await api.stop();
+      await db.drop();
+    }
+  });
+});
