@@ -50,7 +50,16 @@ export async function createTestDatabase(options: CreateTestDatabaseOptions = {}
     // The test may have ended the pool itself (to check a shutdown, say); ending twice throws.
     if (!pool.ending) await pool.end();
     await asSuperuser(async (client) => {
-      // FORCE (Postgres 13+) terminates the connections of processes under test first.
+      // pg-pool's end() resolves before its clients' sockets close. Terminating those backends
+      // would make the closing clients emit an error nobody listens to (an uncaught exception in
+      // the test), so wait for them to leave; FORCE (Postgres 13+) then removes whatever is left,
+      // such as connections of processes under test.
+      const deadline = Date.now() + 5_000;
+      while (Date.now() < deadline) {
+        const { rows } = await client.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1", [name]);
+        if (rows[0]!.n === 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
       await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
     });
   };
