@@ -1,0 +1,58 @@
+import { killEverythingNow } from "../../test/bed/emergency-cleanup.js";
+
+// Everything the bench starts is registered here as it starts and stopped in reverse order at
+// the end, on an error, or on Ctrl-C / SIGTERM. A second signal stops waiting: each step's
+// `killNow` runs, the test bed's emergency cleanup SIGKILLs Postgres and removes its data, and the
+// process exits.
+
+export class Teardown {
+  private readonly steps: { readonly name: string; readonly stop: () => Promise<unknown>; readonly killNow?: () => void }[] = [];
+  private running: Promise<void> | undefined;
+  private readonly began = new AbortController();
+
+  /** Aborted as soon as the teardown begins, so work in progress stops starting new calls. */
+  get signal(): AbortSignal {
+    return this.began.signal;
+  }
+
+  /** Registers something started; if the teardown already began (a signal came while it started), stops it at once. */
+  add(name: string, stop: () => Promise<unknown>, killNow?: () => void): void {
+    this.steps.push({ name, stop, ...(killNow === undefined ? {} : { killNow }) });
+    if (this.running !== undefined) void stop().catch(() => undefined);
+  }
+
+  /** Stops everything registered, last first; safe to call twice. Failures are reported, not thrown. */
+  run(): Promise<void> {
+    return (this.running ??= (async () => {
+      this.began.abort(new Error("interrupted"));
+      for (const step of [...this.steps].reverse()) {
+        try {
+          await step.stop();
+        } catch (error) {
+          process.stderr.write(`bench: stopping ${step.name} failed: ${String(error)}\n`);
+        }
+      }
+    })());
+  }
+
+  /** Runs the teardown on SIGINT/SIGTERM, then exits 130; returns a function removing the handlers. */
+  runOnSignals(): () => void {
+    let interrupted = false;
+    const onSignal = (signal: NodeJS.Signals): void => {
+      if (interrupted) {
+        for (const step of this.steps) step.killNow?.();
+        killEverythingNow();
+        process.exit(130);
+      }
+      interrupted = true;
+      process.stderr.write(`\nbench: ${signal}, stopping what it started (again to kill)\n`);
+      void this.run().then(() => process.exit(130));
+    };
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+    return () => {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+    };
+  }
+}
