@@ -91,6 +91,7 @@ CREATE TABLE outbox (
 CREATE TABLE workers (
   worker_id      uuid PRIMARY KEY,
   hostname       text NOT NULL,
+  sdk_version    text NOT NULL DEFAULT '',
   queues         text[] NOT NULL,
   concurrency    integer NOT NULL CHECK (concurrency > 0),
   status         worker_status NOT NULL DEFAULT 'ONLINE',

@@ -7,17 +7,21 @@
  * NOT_SERVING, in-flight calls drain, WatchJob feeds stop, the pool closes (libs/runtime).
  */
 import type { UntypedServiceImplementation } from "@grpc/grpc-js";
+import { QueueWaker } from "../../libs/notifications/index.js";
 import { loadPageTokenKey, PageTokenCodec } from "../../libs/paging/index.js";
 import { openProcessDatabase } from "../../libs/postgres/index.js";
-import { AdminServiceService, JobServiceService } from "../../libs/proto/index.js";
+import { AdminServiceService, JobServiceService, WorkerServiceService } from "../../libs/proto/index.js";
 import { component, runProcess } from "../../libs/runtime/index.js";
 import { queueAdmin } from "./admin-service/queue-admin.js";
+import { workerAdmin } from "./admin-service/worker-admin.js";
 import { ApiKeyAuth } from "./edge/auth.js";
 import { acceptMalformedRequests, Edge } from "./edge/handlers.js";
 import { RpcMetrics } from "./edge/rpc-metrics.js";
 import { GrpcServer } from "./grpc-server.js";
 import { JobEventFeed } from "./job-service/job-event-feed.js";
 import { jobService } from "./job-service/job-service.js";
+import { WorkerHub } from "./worker-service/worker-hub.js";
+import { workerService } from "./worker-service/worker-service.js";
 
 await runProcess("api", async ({ config, log, registry }) => {
   const db = openProcessDatabase(config, "api", log);
@@ -25,6 +29,8 @@ await runProcess("api", async ({ config, log, registry }) => {
   if (!auth.enabled) log.warn("NO API KEYS CONFIGURED: the gRPC API is open to anyone who can reach it; set JQ_API_KEYS");
   const metrics = new RpcMetrics(registry);
   const feed = new JobEventFeed(db.pool, log);
+  const hub = new WorkerHub(db.pool, config.database.url!, config, log, (n) => metrics.jobsDispatched.inc(n));
+  const waker = new QueueWaker(db.pool, log, (queue) => hub.dispatcher.wakeQueue(queue));
   let server: GrpcServer | undefined;
 
   const grpc = component(
@@ -41,16 +47,22 @@ await runProcess("api", async ({ config, log, registry }) => {
             pageTokens,
             feed,
             metrics,
+            waker,
+          }),
+        },
+        {
+          definition: acceptMalformedRequests(WorkerServiceService),
+          implementation: workerService(new Edge(deps, "jq.v1.WorkerService", ["worker", "admin"]), {
+            pool: db.pool,
+            config,
+            hub,
+            nodeId: config.nodeId,
           }),
         },
         {
           definition: acceptMalformedRequests(AdminServiceService),
-          // Worker, schedule and cluster RPCs join in later; grpc-js answers UNIMPLEMENTED meanwhile.
-          implementation: queueAdmin(new Edge(deps, "jq.v1.AdminService", ["admin"]), {
-            pool: db.pool,
-            config,
-            pageTokens,
-          }) as UntypedServiceImplementation,
+          // Schedule and cluster RPCs join in later; grpc-js answers UNIMPLEMENTED meanwhile.
+          implementation: adminService(new Edge(deps, "jq.v1.AdminService", ["admin"]), { pool: db.pool, config, pageTokens, waker }),
         },
       ]);
       await server.start();
@@ -58,13 +70,20 @@ await runProcess("api", async ({ config, log, registry }) => {
     async () => {
       server?.beginShutdown();
       await feed.stop();
+      await hub.stop();
+      await waker.flush();
       await server?.stop();
     },
   );
+  const workers = component("worker-hub", () => hub.start(), async () => {});
 
   return {
     checks: [db.check],
-    components: [db.migrations, grpc],
+    components: [db.migrations, workers, grpc],
     close: () => db.close(),
   };
 });
+
+function adminService(edge: Edge, deps: Parameters<typeof queueAdmin>[1]): UntypedServiceImplementation {
+  return { ...queueAdmin(edge, deps), ...workerAdmin(edge, deps) } as UntypedServiceImplementation;
+}

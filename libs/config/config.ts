@@ -43,6 +43,16 @@ export interface Config {
     readonly maxPageSize: number;
     readonly defaultPageSize: number;
   };
+  readonly workers: {
+    /** How often workers heartbeat (told at registration). */
+    readonly heartbeatIntervalMs: number;
+    /** Silence after which a worker is declared lost. */
+    readonly heartbeatTimeoutMs: number;
+    /** How long a claimed job may stay ASSIGNED without delivery before it is handed back. */
+    readonly assignmentLeaseMs: number;
+    /** Period of the dispatcher's sweep that covers lost notifications and due delayed jobs. */
+    readonly dispatchSweepMs: number;
+  };
   readonly shutdownTimeoutMs: number;
 }
 
@@ -88,6 +98,12 @@ export function toConfig(s: Settings, pid: number = process.pid): Config {
       maxBatchSize: s.JQ_MAX_BATCH_SIZE,
       maxPageSize: s.JQ_MAX_PAGE_SIZE,
       defaultPageSize: s.JQ_DEFAULT_PAGE_SIZE,
+    },
+    workers: {
+      heartbeatIntervalMs: s.JQ_HEARTBEAT_INTERVAL_MS,
+      heartbeatTimeoutMs: s.JQ_HEARTBEAT_TIMEOUT_MS,
+      assignmentLeaseMs: s.JQ_ASSIGNMENT_LEASE_MS,
+      dispatchSweepMs: s.JQ_DISPATCH_SWEEP_MS,
     },
     shutdownTimeoutMs: s.JQ_SHUTDOWN_TIMEOUT_MS,
   });

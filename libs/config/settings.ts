@@ -119,6 +119,11 @@ export const settingsSchema = z
     JQ_MAX_PAGE_SIZE: int(1, 100_000).default(1000),
     JQ_DEFAULT_PAGE_SIZE: int(1, 100_000).default(100),
 
+    JQ_HEARTBEAT_INTERVAL_MS: int(100, 3_600_000).default(5_000),
+    JQ_HEARTBEAT_TIMEOUT_MS: int(500, 86_400_000).default(30_000),
+    JQ_ASSIGNMENT_LEASE_MS: int(100, 3_600_000).default(30_000),
+    JQ_DISPATCH_SWEEP_MS: int(10, 600_000).default(1_000),
+
     JQ_SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(15_000),
     JQ_RUN_MIGRATIONS: bool().default(true),
   })
@@ -134,6 +139,9 @@ export const settingsSchema = z
     const names = s.JQ_API_KEYS.map((k) => k.name);
     const dup = names.find((n, i) => names.indexOf(n) !== i);
     if (dup !== undefined) ctx.addIssue({ code: "custom", path: ["JQ_API_KEYS"], message: `key name ${dup} is used twice` });
+    if (s.JQ_HEARTBEAT_TIMEOUT_MS <= s.JQ_HEARTBEAT_INTERVAL_MS) {
+      ctx.addIssue({ code: "custom", path: ["JQ_HEARTBEAT_TIMEOUT_MS"], message: `must exceed JQ_HEARTBEAT_INTERVAL_MS (${s.JQ_HEARTBEAT_INTERVAL_MS})` });
+    }
     if (s.JQ_DEFAULT_PAGE_SIZE > s.JQ_MAX_PAGE_SIZE) {
       ctx.addIssue({ code: "custom", path: ["JQ_DEFAULT_PAGE_SIZE"], message: `must not exceed JQ_MAX_PAGE_SIZE (${s.JQ_MAX_PAGE_SIZE})` });
     }

@@ -1,6 +1,7 @@
 import { FailedPrecondition, NotFound } from "../errors/index.js";
 import { sourcesOf } from "../lifecycle/index.js";
 import type { Db } from "../postgres/db.js";
+import { notifyWorkerControl } from "../notifications/channels.js";
 import { getJob } from "./read-jobs.js";
 import { transitionJobs, type TransitionedJob } from "./transition-jobs.js";
 
@@ -17,8 +18,20 @@ export async function cancelJob(db: Db, jobId: string, message: string | null): 
     message: message ?? "cancelled",
     set: ", completed_at = now(), lease_expires_at = NULL, not_before = NULL, error_message = $6",
   });
-  if (job) return job;
-  return refuse(db, jobId, "cancelled", sourcesOf("DEAD_LETTERED", "CANCELLED"));
+  if (!job) return refuse(db, jobId, "cancelled", sourcesOf("DEAD_LETTERED", "CANCELLED"));
+  if ((job.fromStatus === "RUNNING" || job.fromStatus === "ASSIGNED") && job.workerId !== null) {
+    // The holder learns at once through its stream; if this NOTIFY is lost, its next heartbeat
+    // reply carries the cancellation anyway.
+    await notifyWorkerControl(db, {
+      kind: "cancel",
+      worker: job.workerId,
+      job: job.id,
+      attempt: job.attempt,
+      reason: "CANCELLED",
+      message: message ?? "cancelled",
+    });
+  }
+  return job;
 }
 
 /** RetryJob: FAILED or DEAD_LETTERED → PENDING, retry count reset, due at once. */

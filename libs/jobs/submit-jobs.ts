@@ -24,12 +24,11 @@ export interface SubmittedJob {
   readonly deduplicated: boolean;
 }
 
-/** Channel dispatchers LISTEN on; the payload is the queue name. */
-export const JOBS_AVAILABLE_CHANNEL = "jq_jobs_available";
 
 /**
  * Creates jobs in one statement, all or nothing: the jobs rows, their `job.submitted` events and
- * outbox rows, and one NOTIFY per queue (delivered at commit) so dispatchers wake. A job whose
+ * outbox rows. The caller wakes dispatchers afterwards (QueueWaker), outside this transaction, so
+ * submits do not queue behind Postgres's NOTIFY commit lock. A job whose
  * (queue, idempotency key) already exists is not created; the existing job is returned with
  * `deduplicated`. Concurrent identical submits meet on the unique index: one inserts, the others
  * wait for its commit and then read its row.
@@ -129,7 +128,5 @@ const INSERT_JOBS = `
     RETURNING id
   ), outboxed AS (
     INSERT INTO outbox (event_id) SELECT id FROM events ORDER BY id
-  ), notified AS (
-    SELECT pg_notify('${JOBS_AVAILABLE_CHANNEL}', queue) FROM (SELECT DISTINCT queue FROM inserted) q
   )
-  SELECT inserted.* FROM inserted, LATERAL (SELECT count(*) FROM notified) n`;
+  SELECT inserted.* FROM inserted`;

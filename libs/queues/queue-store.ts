@@ -1,5 +1,5 @@
 import { AlreadyExists, FailedPrecondition, InvalidArgument, NotFound } from "../errors/index.js";
-import { JOBS_AVAILABLE_CHANNEL } from "../jobs/submit-jobs.js";
+import { JOBS_AVAILABLE_CHANNEL } from "../notifications/channels.js";
 import { transitionJobs } from "../jobs/transition-jobs.js";
 import { JOB_STATUSES, type JobStatus } from "../lifecycle/index.js";
 import { sqlState, withTransaction, type Db } from "../postgres/db.js";

@@ -14,6 +14,7 @@ import {
   updateQueue,
 } from "../../../libs/queues/index.js";
 import { validateQueueName, validateUuid } from "../../../libs/validation/index.js";
+import type { QueueWaker } from "../../../libs/notifications/index.js";
 import type { Edge } from "../edge/handlers.js";
 import { jobToProto, reasonFromProto } from "../mapping/job-messages.js";
 import { queueToProto, settingsChangesFromProto, settingsFromProto } from "./queue-messages.js";
@@ -25,6 +26,7 @@ export interface QueueAdminDeps {
   readonly pool: pg.Pool;
   readonly config: Config;
   readonly pageTokens: PageTokenCodec;
+  readonly waker: QueueWaker;
 }
 
 /** The queue and dead-letter part of AdminService (SPEC §4); role `admin`. */
@@ -91,7 +93,9 @@ export function queueAdmin(edge: Edge, deps: QueueAdminDeps): Partial<AdminServi
       const selector = toSelector(req.selector, true);
       if (!Number.isInteger(req.limit) || req.limit < 0) throw new InvalidArgument("limit", "must not be negative");
       await getQueue(pool, selector.queue!);
-      return { requeuedCount: String(await requeueDeadLetters(pool, selector, req.limit)) };
+      const requeued = await requeueDeadLetters(pool, selector, req.limit);
+      if (requeued > 0) deps.waker.wake([selector.queue!]);
+      return { requeuedCount: String(requeued) };
     }),
 
     purgeDeadLetters: edge.unary("PurgeDeadLetters", async (req) => {

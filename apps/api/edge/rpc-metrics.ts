@@ -5,6 +5,7 @@ export class RpcMetrics {
   readonly requests: Counter<"service" | "method" | "code">;
   readonly duration: Histogram<"service" | "method">;
   readonly jobsSubmitted: Counter<"queue">;
+  readonly jobsDispatched: Counter;
 
   constructor(registry: Registry) {
     this.requests = new Counter({
@@ -24,6 +25,11 @@ export class RpcMetrics {
       name: "jq_jobs_submitted_total",
       help: "Jobs created by SubmitJob and SubmitJobs (idempotent repeats not counted), by queue.",
       labelNames: ["queue"],
+      registers: [registry],
+    });
+    this.jobsDispatched = new Counter({
+      name: "jq_jobs_dispatched_total",
+      help: "Jobs claimed and written to a worker stream by this replica.",
       registers: [registry],
     });
   }

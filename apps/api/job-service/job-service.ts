@@ -17,6 +17,7 @@ import { validateQueueName, validateUuid } from "../../../libs/validation/index.
 import type { Edge } from "../edge/handlers.js";
 import type { RpcMetrics } from "../edge/rpc-metrics.js";
 import { eventToProto, jobToProto, statusFromProto } from "../mapping/job-messages.js";
+import type { QueueWaker } from "../../../libs/notifications/index.js";
 import type { JobEventFeed } from "./job-event-feed.js";
 import { toNewJob } from "./submit-request.js";
 
@@ -29,6 +30,7 @@ export interface JobServiceDeps {
   readonly pageTokens: PageTokenCodec;
   readonly feed: JobEventFeed;
   readonly metrics: RpcMetrics;
+  readonly waker: QueueWaker;
 }
 
 /** JobService (SPEC §4): each handler validates and translates; storage does the work. */
@@ -39,7 +41,9 @@ export function jobService(edge: Edge, deps: JobServiceDeps): JobServiceServer {
   const submit = async (requests: readonly SubmitJobRequest[], prefix: (i: number) => string) => {
     const jobs = requests.map((r, i) => toNewJob(r, limits, prefix(i)));
     const results = await submitJobs(pool, jobs);
-    for (const r of results) if (!r.deduplicated) deps.metrics.jobsSubmitted.inc({ queue: r.job.queue });
+    const created = results.filter((r) => !r.deduplicated);
+    for (const r of created) deps.metrics.jobsSubmitted.inc({ queue: r.job.queue });
+    deps.waker.wake(new Set(created.map((r) => r.job.queue)));
     return results.map((r) => ({ job: jobToProto(r.job), deduplicated: r.deduplicated }));
   };
 
@@ -95,7 +99,9 @@ export function jobService(edge: Edge, deps: JobServiceDeps): JobServiceServer {
 
     retryJob: edge.unary("RetryJob", async (req) => {
       const id = validateUuid(req.jobId, "job_id");
-      return { job: jobToProto(await retryJob(pool, id)) };
+      const job = await retryJob(pool, id);
+      deps.waker.wake([job.queue]);
+      return { job: jobToProto(job) };
     }),
 
     watchJob: edge.serverStream<WatchJobRequest, WatchJobResponse>(

@@ -1,0 +1,142 @@
+import type pg from "pg";
+import type { Config } from "../../../libs/config/index.js";
+import { claimJobs, handBackUndelivered, markDelivered, type ClaimedJob } from "../../../libs/dispatch/index.js";
+import type { Logger } from "../../../libs/logging/logger.js";
+import type { StreamJobsResponse } from "../../../libs/proto/index.js";
+import { LimitedQueues } from "./limited-queues.js";
+import type { SessionRegistry, WorkerSession } from "./worker-session.js";
+
+/**
+ * Fills the job streams this replica holds (SPEC §5). Woken by NOTIFY (jobs available in a queue,
+ * a slot freed by a result recorded elsewhere), by local results, by new streams, and by a slow
+ * sweep that covers lost notifications and delayed jobs becoming due. Each session is filled by
+ * at most one loop at a time:
+ *
+ *   claim (PENDING → ASSIGNED, one statement) → write to the stream → ASSIGNED → RUNNING (one
+ *   statement for the batch); a write that fails hands the job back (DELIVERY_FAILED).
+ */
+export class Dispatcher {
+  private readonly limited: LimitedQueues;
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private readonly inFlight = new Set<Promise<void>>();
+  private stopped = false;
+
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly sessions: SessionRegistry,
+    private readonly config: Config,
+    private readonly log: Logger,
+    private readonly onDispatched: (jobs: number) => void = () => {},
+  ) {
+    this.limited = new LimitedQueues(pool);
+  }
+
+  async start(): Promise<void> {
+    await this.limited.refresh();
+    this.sweepTimer = setInterval(() => void this.sweep(), this.config.workers.dispatchSweepMs);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.sweepTimer);
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  wakeQueue(queue: string): void {
+    for (const s of this.sessions.ofQueue(queue)) this.schedule(s);
+  }
+
+  wakeSession(session: WorkerSession): void {
+    this.schedule(session);
+  }
+
+  async sweep(): Promise<void> {
+    if (this.stopped) return;
+    try {
+      await this.limited.refresh();
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, "dispatcher sweep could not read queue limits");
+    }
+    for (const s of this.sessions.all()) this.schedule(s);
+  }
+
+  private schedule(session: WorkerSession): void {
+    if (this.stopped || session.closed || session.freeSlots === 0) return;
+    if (session.filling) {
+      session.refillRequested = true;
+      return;
+    }
+    session.filling = true;
+    const run = this.fill(session).finally(() => {
+      this.inFlight.delete(run);
+      session.filling = false;
+      if (session.refillRequested) {
+        session.refillRequested = false;
+        this.schedule(session);
+      }
+    });
+    this.inFlight.add(run);
+  }
+
+  private async fill(session: WorkerSession): Promise<void> {
+    try {
+      for (;;) {
+        const want = session.freeSlots;
+        if (want === 0 || this.stopped) return;
+        const jobs = await claimJobs(
+          this.pool,
+          { workerId: session.workerId, queues: session.queues, limit: want, leaseMs: this.config.workers.assignmentLeaseMs },
+          this.limited.current,
+        );
+        if (jobs.length === 0) return;
+        await this.deliver(session, jobs);
+        this.onDispatched(jobs.length);
+        if (jobs.length < want) return;
+      }
+    } catch (err) {
+      // Postgres unreachable or busy: the next wake-up or sweep tries again.
+      this.log.warn({ err: (err as Error).message, worker: session.workerId }, "dispatch failed; will retry");
+    }
+  }
+
+  private async deliver(session: WorkerSession, jobs: readonly ClaimedJob[]): Promise<void> {
+    const written: ClaimedJob[] = [];
+    const failed: ClaimedJob[] = [];
+    const claimedAt = Date.now();
+    for (const job of jobs) {
+      session.held.set(job.id, job.attempt);
+      (await session.write(assignment(job, claimedAt)) ? written : failed).push(job);
+    }
+    if (failed.length > 0) {
+      for (const j of failed) session.held.delete(j.id);
+      await handBackUndelivered(this.pool, session.workerId, failed.map(ref), "DELIVERY_FAILED");
+    }
+    if (written.length > 0) await markDelivered(this.pool, session.workerId, written.map(ref));
+  }
+}
+
+const ref = (j: ClaimedJob) => ({ jobId: j.id, attempt: j.attempt });
+
+/**
+ * The stream message for a claimed job. The deadline is counted from the claim; the database's
+ * deadline starts a moment later, at the RUNNING mark, so a worker stopping at this one is never late.
+ */
+function assignment(job: ClaimedJob, claimedAt: number): StreamJobsResponse {
+  return {
+    kind: {
+      $case: "assignment",
+      value: {
+        jobId: job.id,
+        queue: job.queue,
+        attempt: job.attempt,
+        payload: job.payload,
+        metadata: job.metadata,
+        priority: job.priority,
+        deadline: job.timeoutSeconds === null ? undefined : new Date(claimedAt + job.timeoutSeconds * 1000),
+        createdAt: job.createdAt,
+        retryCount: job.retryCount,
+        maxRetries: job.maxRetries,
+      },
+    },
+  };
+}

@@ -1,0 +1,140 @@
+import type pg from "pg";
+import type { FinishRequest, FinishVerdict } from "../../../libs/attempts/index.js";
+import type { Config } from "../../../libs/config/index.js";
+import { DependencyUnavailable } from "../../../libs/errors/index.js";
+import type { Logger } from "../../../libs/logging/logger.js";
+import {
+  JOBS_AVAILABLE_CHANNEL,
+  NotificationListener,
+  notifyWorkerControl,
+  parseWorkerControl,
+  WORKER_CONTROL_CHANNEL,
+  type WorkerControl,
+} from "../../../libs/notifications/index.js";
+import { TransitionReason } from "../../../libs/proto/index.js";
+import type { Component } from "../../../libs/runtime/index.js";
+import { FailedPrecondition } from "../../../libs/errors/index.js";
+import { Dispatcher } from "./dispatcher.js";
+import { HeartbeatBatcher } from "./heartbeat-batcher.js";
+import { ResultBatcher } from "./result-batcher.js";
+import { SessionRegistry, type WorkerSession } from "./worker-session.js";
+
+/**
+ * Everything apps/api keeps for the workers whose streams it holds: the sessions, the dispatcher
+ * that fills them, the batchers that record results and heartbeats, and the LISTEN connection
+ * through which other replicas reach this one (jobs available, slots freed, cancellations, drain).
+ */
+export class WorkerHub implements Component {
+  readonly name = "worker-hub";
+  readonly sessions = new SessionRegistry();
+  readonly dispatcher: Dispatcher;
+  readonly results: ResultBatcher;
+  readonly heartbeats: HeartbeatBatcher;
+  /** Closers of the open ReportResults streams, run at shutdown. */
+  readonly resultStreams = new Set<() => void>();
+  private readonly listener: NotificationListener;
+  private stopping = false;
+
+  constructor(
+    private readonly pool: pg.Pool,
+    databaseUrl: string,
+    config: Config,
+    private readonly log: Logger,
+    onDispatched?: (jobs: number) => void,
+  ) {
+    this.dispatcher = new Dispatcher(pool, this.sessions, config, log, onDispatched);
+    this.results = new ResultBatcher(pool, log, (reqs, verdicts) => this.afterResults(reqs, verdicts));
+    this.heartbeats = new HeartbeatBatcher(pool);
+    this.listener = new NotificationListener(
+      databaseUrl,
+      [JOBS_AVAILABLE_CHANNEL, WORKER_CONTROL_CHANNEL],
+      (channel, payload) => this.onNotification(channel, payload),
+      () => void this.dispatcher.sweep(),
+      log,
+    );
+  }
+
+  get accepting(): boolean {
+    return !this.stopping;
+  }
+
+  async start(): Promise<void> {
+    await this.listener.start();
+    await this.dispatcher.start();
+  }
+
+  /** Ends every stream with UNAVAILABLE (workers reconnect elsewhere), then flushes and closes. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    for (const s of this.sessions.all()) s.close(new DependencyUnavailable("this API replica (shutting down); reconnect"));
+    await this.dispatcher.stop();
+    await this.results.drain();
+    for (const close of [...this.resultStreams]) close();
+    await this.heartbeats.stop();
+    await this.listener.stop();
+  }
+
+  /** Replaces the held set of a session with the database's view, e.g. after a reconnect. */
+  async resync(session: WorkerSession): Promise<void> {
+    const { rows } = await this.pool.query<{ id: string; attempt: number }>(
+      "SELECT id, attempt FROM jobs WHERE worker_id = $1 AND status IN ('ASSIGNED', 'RUNNING')",
+      [session.workerId],
+    );
+    session.held.clear();
+    for (const r of rows) session.held.set(r.id, r.attempt);
+  }
+
+  private afterResults(requests: readonly FinishRequest[], verdicts: readonly FinishVerdict[]): void {
+    const remote = new Set<string>();
+    requests.forEach((req, i) => {
+      if (req.workerId === null) return;
+      const session = this.sessions.get(req.workerId);
+      const v = verdicts[i]!;
+      if (session) {
+        if (session.held.get(req.jobId) === req.attempt) session.held.delete(req.jobId);
+        this.dispatcher.wakeSession(session);
+      } else if (v.code === "accepted") {
+        remote.add(req.workerId);
+      }
+    });
+    // The worker's stream is on another replica: tell it the slot is free.
+    for (const worker of remote) {
+      notifyWorkerControl(this.pool, { kind: "slots", worker }).catch((err: unknown) =>
+        this.log.warn({ err: (err as Error).message }, "could not notify a slot refill; the sweep will refill"),
+      );
+    }
+  }
+
+  private onNotification(channel: string, payload: string): void {
+    if (channel === JOBS_AVAILABLE_CHANNEL) return this.dispatcher.wakeQueue(payload);
+    const control = parseWorkerControl(payload);
+    const session = control && this.sessions.get(control.worker);
+    if (control && session) void this.applyControl(session, control);
+  }
+
+  private async applyControl(session: WorkerSession, c: WorkerControl): Promise<void> {
+    switch (c.kind) {
+      case "slots":
+        await this.resync(session).catch(() => {});
+        this.dispatcher.wakeSession(session);
+        return;
+      case "cancel":
+        if (session.held.get(c.job) === c.attempt) session.held.delete(c.job);
+        await session.write({
+          kind: {
+            $case: "cancellation",
+            value: { jobId: c.job, attempt: c.attempt, reason: TransitionReason[c.reason as keyof typeof TransitionReason] ?? TransitionReason.UNSPECIFIED, message: c.message },
+          },
+        });
+        this.dispatcher.wakeSession(session);
+        return;
+      case "drain":
+        session.draining = true;
+        await session.write({ kind: { $case: "drain", value: { message: "DrainWorker was called" } } });
+        return;
+      case "offline":
+        session.close(new FailedPrecondition(`worker ${session.workerId} is OFFLINE; register again`));
+        return;
+    }
+  }
+}

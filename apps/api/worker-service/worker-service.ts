@@ -1,0 +1,204 @@
+import * as grpc from "@grpc/grpc-js";
+import type pg from "pg";
+import { releaseWorkerJobs, type FinishVerdict } from "../../../libs/attempts/index.js";
+import type { Config } from "../../../libs/config/index.js";
+import { DependencyUnavailable, FailedPrecondition, InvalidArgument, NotFound } from "../../../libs/errors/index.js";
+import { validateUuid } from "../../../libs/validation/index.js";
+import { notifyWorkerControl } from "../../../libs/notifications/index.js";
+import {
+  JobStatus,
+  ResultAckCode,
+  TransitionReason,
+  type ReportResultsRequest,
+  type ReportResultsResponse,
+  type StreamJobsRequest,
+  type StreamJobsResponse,
+  type WorkerServiceServer,
+} from "../../../libs/proto/index.js";
+import { getWorker, markWorkerOffline, registerWorker, setWorkerNode } from "../../../libs/workers/index.js";
+import { isMalformed, type Edge } from "../edge/handlers.js";
+import { msToDuration } from "../mapping/durations.js";
+import { statusToProto } from "../mapping/job-messages.js";
+import { workerToProto } from "./worker-messages.js";
+import type { WorkerHub } from "./worker-hub.js";
+import { WorkerSession } from "./worker-session.js";
+import { toFinishRequest, toRegistration, validateWorkerId } from "./worker-requests.js";
+
+export interface WorkerServiceDeps {
+  readonly pool: pg.Pool;
+  readonly config: Config;
+  readonly hub: WorkerHub;
+  readonly nodeId: string;
+}
+
+/** WorkerService (SPEC §4, §5): registration, heartbeats, the job stream and results. */
+export function workerService(edge: Edge, deps: WorkerServiceDeps): WorkerServiceServer {
+  const { pool, config, hub } = deps;
+  const interval = config.workers.heartbeatIntervalMs;
+
+  const verdictError = (v: FinishVerdict, jobId: string): never => {
+    if (v.code === "not_found") throw new NotFound("job", jobId);
+    if (v.code === "stale") throw new FailedPrecondition(`stale result: ${v.detail}; nothing changed`);
+    throw new Error("unreachable");
+  };
+
+  return {
+    registerWorker: edge.unary("RegisterWorker", async (req) => {
+      const registration = toRegistration(req, config.limits);
+      const worker = await registerWorker(pool, registration);
+      const { rows } = await pool.query<{ name: string }>("SELECT name FROM queues WHERE name = ANY($1::text[])", [registration.queues]);
+      const known = new Set(rows.map((r) => r.name));
+      return {
+        worker: workerToProto(worker),
+        heartbeatInterval: msToDuration(interval),
+        heartbeatTimeout: msToDuration(config.workers.heartbeatTimeoutMs),
+        unknownQueues: registration.queues.filter((q) => !known.has(q)),
+      };
+    }),
+
+    heartbeat: edge.unary("Heartbeat", async (req) => {
+      const workerId = validateWorkerId(req.workerId);
+      const held = req.heldJobs.map((h, i) => ({ jobId: validateUuid(h.jobId, `held_jobs[${i}].job_id`), attempt: h.attempt }));
+      const answer = await hub.heartbeats.beat(workerId, held);
+      if (answer.status === undefined) throw new NotFound("worker", workerId);
+      if (answer.status === "OFFLINE") throw new FailedPrecondition(`worker ${workerId} is OFFLINE: its jobs were handed back; register again`);
+      return {
+        drain: answer.status === "DRAINING",
+        cancellations: answer.stale.map((s) => ({
+          jobId: s.jobId,
+          attempt: s.attempt,
+          reason: TransitionReason[s.reason as keyof typeof TransitionReason] ?? TransitionReason.UNSPECIFIED,
+          message: s.message,
+        })),
+        nextHeartbeatIn: msToDuration(interval),
+      };
+    }),
+
+    streamJobs: edge.serverStream<StreamJobsRequest, StreamJobsResponse>("StreamJobs", async (req, ctx, send) => {
+      const workerId = validateWorkerId(req.workerId);
+      if (!hub.accepting) throw new DependencyUnavailable("this API replica (shutting down); reconnect");
+      const worker = await getWorker(pool, workerId);
+      if (worker.status === "OFFLINE") throw new FailedPrecondition(`worker ${workerId} is OFFLINE; register again`);
+      const session = new WorkerSession(workerId, worker.queues, worker.concurrency, worker.status === "DRAINING", send);
+      hub.sessions.add(session)?.close(new FailedPrecondition("replaced by a newer stream of the same worker"));
+      ctx.signal.addEventListener("abort", () => session.close(), { once: true });
+      try {
+        await hub.resync(session);
+        await setWorkerNode(pool, workerId, deps.nodeId);
+        if (session.draining) await session.write({ kind: { $case: "drain", value: { message: "the worker is draining" } } });
+        hub.dispatcher.wakeSession(session);
+        const ending = await session.whenClosed();
+        if (ending) throw ending;
+      } finally {
+        session.close();
+        hub.sessions.remove(session);
+        if (!hub.sessions.get(workerId)) await setWorkerNode(pool, workerId, null).catch(() => {});
+      }
+    }),
+
+    reportResult: edge.unary("ReportResult", async (req) => {
+      const workerId = validateWorkerId(req.workerId);
+      const request = toFinishRequest(workerId, req.result, config.limits);
+      const verdict = await hub.results.record(request);
+      if (verdict.code !== "accepted") return verdictError(verdict, request.jobId);
+      return { jobStatus: statusToProto(verdict.status) };
+    }),
+
+    reportResults: (call: grpc.ServerDuplexStream<ReportResultsRequest, ReportResultsResponse>) => {
+      const done = edge.begin("ReportResults");
+      try {
+        edge.admit(call.metadata, {});
+      } catch (err) {
+        const s = edge.fail("ReportResults", err);
+        done(s.code);
+        call.emit("error", { code: s.code, details: s.details });
+        return;
+      }
+      let pending = 0;
+      let ended = false;
+      let closed = false;
+      const finish = () => {
+        if (ended && pending === 0 && !closed) {
+          closed = true;
+          hub.resultStreams.delete(shutdown);
+          done(grpc.status.OK);
+          call.end();
+        }
+      };
+      // At shutdown, once the acks of what arrived are written, the stream ends UNAVAILABLE so the
+      // worker sends anything unacknowledged to another replica.
+      const shutdown = () => {
+        if (closed) return;
+        closed = true;
+        hub.resultStreams.delete(shutdown);
+        done(grpc.status.UNAVAILABLE);
+        call.emit("error", { code: grpc.status.UNAVAILABLE, details: "this API replica is shutting down; reconnect" });
+      };
+      hub.resultStreams.add(shutdown);
+      call.on("cancelled", () => {
+        closed = true;
+        hub.resultStreams.delete(shutdown);
+      });
+      const ack = (msg: ReportResultsResponse) => {
+        if (!closed && !call.cancelled) call.write(msg);
+      };
+      call.on("data", (msg: ReportResultsRequest) => {
+        pending++;
+        void (async () => {
+          const sequence = isMalformed(msg) ? "0" : msg.sequence;
+          try {
+            if (isMalformed(msg)) throw new InvalidArgument("request", "is not a valid jq.v1.ReportResultsRequest message");
+            const request = toFinishRequest(validateWorkerId(msg.workerId), msg.result, config.limits);
+            const v = await hub.results.record(request);
+            ack(resultAck(sequence, v));
+          } catch (err) {
+            const s = edge.fail("ReportResults", err);
+            const code = s.code === grpc.status.INVALID_ARGUMENT || s.code === grpc.status.RESOURCE_EXHAUSTED ? ResultAckCode.INVALID : undefined;
+            if (code === undefined) {
+              // The result could not be recorded (database down): end the stream so the worker
+              // resends unacknowledged results on a new one.
+              if (!closed) {
+                closed = true;
+                hub.resultStreams.delete(shutdown);
+                done(s.code);
+                call.emit("error", { code: s.code, details: s.details });
+              }
+              return;
+            }
+            ack({ sequence, code, message: s.details, jobStatus: JobStatus.UNSPECIFIED });
+          } finally {
+            pending--;
+            finish();
+          }
+        })();
+      });
+      call.on("end", () => {
+        ended = true;
+        finish();
+      });
+      call.on("error", () => {});
+    },
+
+    deregister: edge.unary("Deregister", async (req) => {
+      const workerId = validateWorkerId(req.workerId);
+      const previous = await markWorkerOffline(pool, workerId);
+      if (previous === undefined) throw new NotFound("worker", workerId);
+      const local = hub.sessions.get(workerId);
+      if (local) local.close();
+      else await notifyWorkerControl(pool, { kind: "offline", worker: workerId });
+      if (previous === "OFFLINE") return { releasedJobs: 0 };
+      return { releasedJobs: await releaseWorkerJobs(pool, workerId, "worker deregistered with the job unfinished") };
+    }),
+  };
+}
+
+function resultAck(sequence: string, v: FinishVerdict): ReportResultsResponse {
+  switch (v.code) {
+    case "accepted":
+      return { sequence, code: ResultAckCode.ACCEPTED, message: "", jobStatus: statusToProto(v.status) };
+    case "stale":
+      return { sequence, code: ResultAckCode.STALE, message: v.detail, jobStatus: JobStatus.UNSPECIFIED };
+    case "not_found":
+      return { sequence, code: ResultAckCode.NOT_FOUND, message: "no such job", jobStatus: JobStatus.UNSPECIFIED };
+  }
+}

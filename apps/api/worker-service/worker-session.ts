@@ -1,0 +1,100 @@
+import type { StreamJobsResponse } from "../../../libs/proto/index.js";
+
+/**
+ * A worker's open job stream on this replica, and what the dispatcher knows about it: the
+ * deliveries it holds (job id → attempt) and whether it may take more.
+ */
+export class WorkerSession {
+  readonly held = new Map<string, number>();
+  draining: boolean;
+  filling = false;
+  refillRequested = false;
+  private closedWith: Error | null | undefined;
+  private readonly closeWaiters: ((err: Error | null) => void)[] = [];
+
+  constructor(
+    readonly workerId: string,
+    readonly queues: readonly string[],
+    readonly concurrency: number,
+    draining: boolean,
+    private readonly sendMessage: (msg: StreamJobsResponse) => Promise<void>,
+  ) {
+    this.draining = draining;
+  }
+
+  get closed(): boolean {
+    return this.closedWith !== undefined;
+  }
+
+  get freeSlots(): number {
+    return this.draining || this.closed ? 0 : Math.max(0, this.concurrency - this.held.size);
+  }
+
+  /** Writes a message; false when the stream is closed or the write failed. */
+  async write(msg: StreamJobsResponse): Promise<boolean> {
+    if (this.closed) return false;
+    try {
+      await this.sendMessage(msg);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Ends the session: the stream handler then ends the call (with `err` as its status, if any). */
+  close(err: Error | null = null): void {
+    if (this.closed) return;
+    this.closedWith = err;
+    for (const w of this.closeWaiters.splice(0)) w(err);
+  }
+
+  /** Resolves when the session closes, with the error the stream should end with (null: OK). */
+  whenClosed(): Promise<Error | null> {
+    if (this.closedWith !== undefined) return Promise.resolve(this.closedWith);
+    return new Promise((resolve) => this.closeWaiters.push(resolve));
+  }
+}
+
+/** The sessions this replica holds, by worker and by queue. */
+export class SessionRegistry {
+  private readonly byWorker = new Map<string, WorkerSession>();
+  private readonly byQueue = new Map<string, Set<WorkerSession>>();
+
+  /** Adds a session; returns the one it replaces (a worker has one stream). */
+  add(session: WorkerSession): WorkerSession | undefined {
+    const previous = this.byWorker.get(session.workerId);
+    if (previous) this.remove(previous);
+    this.byWorker.set(session.workerId, session);
+    for (const q of session.queues) {
+      let set = this.byQueue.get(q);
+      if (!set) this.byQueue.set(q, (set = new Set()));
+      set.add(session);
+    }
+    return previous;
+  }
+
+  remove(session: WorkerSession): void {
+    if (this.byWorker.get(session.workerId) === session) this.byWorker.delete(session.workerId);
+    for (const q of session.queues) {
+      const set = this.byQueue.get(q);
+      set?.delete(session);
+      if (set?.size === 0) this.byQueue.delete(q);
+    }
+  }
+
+  get(workerId: string): WorkerSession | undefined {
+    return this.byWorker.get(workerId);
+  }
+
+  ofQueue(queue: string): Iterable<WorkerSession> {
+    return this.byQueue.get(queue) ?? [];
+  }
+
+  all(): WorkerSession[] {
+    return [...this.byWorker.values()];
+  }
+
+  get size(): number {
+    return this.byWorker.size;
+  }
+}

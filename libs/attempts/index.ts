@@ -1,0 +1,2 @@
+export * from "./finish-attempts.js";
+export * from "./release-worker-jobs.js";

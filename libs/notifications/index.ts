@@ -1,0 +1,3 @@
+export * from "./notification-listener.js";
+export * from "./channels.js";
+export * from "./queue-waker.js";

@@ -1,0 +1,2 @@
+export * from "./lost-workers.js";
+export * from "./expired-leases.js";
