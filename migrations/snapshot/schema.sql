@@ -115,6 +115,7 @@ CREATE UNIQUE INDEX queues_pkey ON public.queues USING btree (name);
 TABLE workers (
   worker_id uuid NOT NULL,
   hostname text NOT NULL,
+  sdk_version text NOT NULL DEFAULT ''::text,
   queues text[] NOT NULL,
   concurrency integer NOT NULL,
   status worker_status NOT NULL DEFAULT 'ONLINE'::worker_status,
