@@ -1,0 +1,101 @@
+import type * as grpc from "@grpc/grpc-js";
+import type { JqClient } from "../../libs/client/index.js";
+import type { JobAssignment, JobCancellation, ReportResultsResponse, StreamJobsResponse } from "../../libs/proto/index.js";
+
+/**
+ * A worker driven by hand from a test over the real protocol (no SDK): it registers, opens its job
+ * stream and a ReportResults stream, records what arrives, and reports exactly what the test says.
+ */
+export class RawWorker {
+  readonly assignments: JobAssignment[] = [];
+  readonly cancellations: JobCancellation[] = [];
+  readonly drains: string[] = [];
+  readonly acks: ReportResultsResponse[] = [];
+  streamError: grpc.ServiceError | null | undefined;
+  private stream: grpc.ClientReadableStream<StreamJobsResponse> | undefined;
+  private results: grpc.ClientDuplexStream<unknown, ReportResultsResponse> | undefined;
+  private sequence = 0;
+  private waiters: (() => void)[] = [];
+
+  private constructor(
+    readonly client: JqClient,
+    readonly id: string,
+  ) {}
+
+  static async register(client: JqClient, queues: string[], concurrency: number, workerId = ""): Promise<RawWorker> {
+    const res = await client.call(client.workers, "registerWorker", { workerId, hostname: "test", sdkVersion: "raw", queues, concurrency, labels: {} });
+    return new RawWorker(client, res.worker!.id);
+  }
+
+  open(): this {
+    const stream = this.client.workers.streamJobs({ workerId: this.id }, this.client.metadata());
+    this.stream = stream;
+    this.streamError = undefined;
+    stream.on("data", (m: StreamJobsResponse) => {
+      if (m.kind?.$case === "assignment") this.assignments.push(m.kind.value);
+      if (m.kind?.$case === "cancellation") this.cancellations.push(m.kind.value);
+      if (m.kind?.$case === "drain") this.drains.push(m.kind.value.message);
+      this.notify();
+    });
+    stream.on("error", (e: grpc.ServiceError) => {
+      this.streamError = e;
+      this.notify();
+    });
+    stream.on("end", () => {
+      this.streamError ??= null;
+      this.notify();
+    });
+    const results = this.client.workers.reportResults(this.client.metadata());
+    results.on("data", (a: ReportResultsResponse) => {
+      this.acks.push(a);
+      this.notify();
+    });
+    results.on("error", () => {});
+    this.results = results as unknown as grpc.ClientDuplexStream<unknown, ReportResultsResponse>;
+    return this;
+  }
+
+  succeed(a: { jobId: string; attempt: number }, result = "ok"): string {
+    return this.send({ jobId: a.jobId, attempt: a.attempt, outcome: { $case: "success", value: { result: Buffer.from(result) } } });
+  }
+
+  fail(a: { jobId: string; attempt: number }, message: string, retryable?: boolean): string {
+    return this.send({ jobId: a.jobId, attempt: a.attempt, outcome: { $case: "failure", value: { message, retryable } } });
+  }
+
+  private send(result: unknown): string {
+    const sequence = String(++this.sequence);
+    this.results!.write({ sequence, workerId: this.id, result });
+    return sequence;
+  }
+
+  async ackOf(sequence: string, timeoutMs = 10_000): Promise<ReportResultsResponse> {
+    await this.until(() => this.acks.some((a) => a.sequence === sequence), timeoutMs, `ack ${sequence}`);
+    return this.acks.find((a) => a.sequence === sequence)!;
+  }
+
+  /** Resolves once `check` holds, re-checking on every message; rejects after `timeoutMs`. */
+  async until(check: () => boolean, timeoutMs = 10_000, what = "condition"): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!check()) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`worker ${this.id}: timed out waiting for ${what}`);
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, Math.min(left, 100));
+        this.waiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+  }
+
+  close(): void {
+    this.stream?.cancel();
+    this.results?.end();
+  }
+
+  private notify(): void {
+    for (const w of this.waiters.splice(0)) w();
+  }
+}
