@@ -1,0 +1,125 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { JqClient } from "../../libs/client/index.js";
+import { JobStatus, TransitionReason, type SubmitJobRequest } from "../../libs/proto/index.js";
+import { startApp, type AppProcess } from "../support/app-process.js";
+import { startApi, type RunningApi } from "../support/api.js";
+import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
+import { RawWorker } from "../support/raw-worker.js";
+
+const job = (queue: string, over: Partial<SubmitJobRequest> = {}): SubmitJobRequest => ({
+  queue, payload: Buffer.from("p"), metadata: {}, priority: 0, idempotencyKey: "", ...over,
+});
+
+/** Two API replicas and a scheduler on one database: what only shows across processes. */
+describe("dispatch across replicas, with the scheduler's sweeps", () => {
+  let db: TestDatabase;
+  let a: RunningApi;
+  let b: RunningApi;
+  let scheduler: AppProcess;
+  let ca: JqClient;
+  let cb: JqClient;
+  const workers: RawWorker[] = [];
+  const env = { JQ_HEARTBEAT_INTERVAL_MS: "200", JQ_HEARTBEAT_TIMEOUT_MS: "1500", JQ_DISPATCH_SWEEP_MS: "500" };
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    a = await startApi(db.url, env);
+    b = await startApi(db.url, env);
+    scheduler = startApp("scheduler", { JQ_DATABASE_URL: db.url, ...env });
+    await scheduler.ready();
+    ca = a.client();
+    cb = b.client();
+  });
+  afterAll(async () => {
+    for (const w of workers) w.close();
+    expect(await a.stop()).toBe(0);
+    expect(await b.stop()).toBe(0);
+    expect(await scheduler.stop()).toBe(0);
+    await db.drop();
+  });
+
+  it("never exceeds a queue's max_concurrency with workers on both replicas (sampled)", async () => {
+    await ca.call(ca.admin, "createQueue", { name: "limited", paused: false, settings: { maxConcurrency: 3 } });
+    const ws = [await RawWorker.register(ca, ["limited"], 4), await RawWorker.register(ca, ["limited"], 4), await RawWorker.register(cb, ["limited"], 4), await RawWorker.register(cb, ["limited"], 4)];
+    workers.push(...ws);
+    ws.forEach((w) => w.open());
+    await ca.call(ca.jobs, "submitJobs", { jobs: Array.from({ length: 60 }, () => job("limited")) });
+    let maxSeen = 0;
+    let completed = 0;
+    const reported = new Set<string>();
+    const deadline = Date.now() + 30_000;
+    while (completed < 60 && Date.now() < deadline) {
+      const { rows } = await db.pool.query<{ n: number }>("SELECT count(*)::int AS n FROM jobs WHERE queue = 'limited' AND status IN ('ASSIGNED', 'RUNNING')");
+      maxSeen = Math.max(maxSeen, rows[0]!.n);
+      // Each worker finishes what it holds, a little later, so slots turn over on both replicas.
+      for (const w of ws) {
+        for (const asg of w.assignments) {
+          if (reported.has(asg.jobId)) continue;
+          reported.add(asg.jobId);
+          setTimeout(() => w.succeed(asg), 20);
+        }
+      }
+      completed = (await db.pool.query<{ n: number }>("SELECT count(*)::int AS n FROM jobs WHERE queue = 'limited' AND status = 'DONE'")).rows[0]!.n;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    expect(completed).toBe(60);
+    expect(maxSeen).toBeGreaterThan(0);
+    expect(maxSeen).toBeLessThanOrEqual(3);
+    // Both replicas took part.
+    expect(ws.slice(0, 2).some((w) => w.assignments.length > 0)).toBe(true);
+    expect(ws.slice(2).some((w) => w.assignments.length > 0)).toBe(true);
+  });
+
+  it("refills a worker's slot at once when its result arrives on the other replica", async () => {
+    await ca.call(ca.admin, "createQueue", { name: "cross", paused: false });
+    const w = (await RawWorker.register(ca, ["cross"], 1)).open();
+    workers.push(w);
+    await ca.call(ca.jobs, "submitJobs", { jobs: [job("cross"), job("cross")] });
+    await w.until(() => w.assignments.length === 1);
+    const first = w.assignments[0]!;
+    const started = Date.now();
+    // The stream is on replica A; the result goes to replica B.
+    await cb.call(cb.workers, "reportResult", { workerId: w.id, result: { jobId: first.jobId, attempt: first.attempt, outcome: { $case: "success", value: { result: Buffer.alloc(0) } } } });
+    await w.until(() => w.assignments.length === 2, 5_000);
+    // Well under the 500 ms sweep: the NOTIFY did it.
+    expect(Date.now() - started).toBeLessThan(400);
+  });
+
+  it("a worker that stops heartbeating is declared lost: running jobs retried elsewhere, its stream closed", async () => {
+    await ca.call(ca.admin, "createQueue", { name: "lost", paused: false, settings: { backoffBase: { seconds: "0", nanos: 1e6 }, backoffMax: { seconds: "0", nanos: 1e6 } } });
+    const silent = (await RawWorker.register(ca, ["lost"], 2)).open();
+    workers.push(silent);
+    const { results } = await ca.call(ca.jobs, "submitJobs", { jobs: [job("lost"), job("lost")] });
+    await silent.until(() => silent.assignments.length === 2);
+    // No heartbeats from `silent`: after 1.5 s the scheduler declares it lost.
+    await silent.until(() => silent.streamError !== undefined, 10_000, "its stream to be closed");
+    const rescuer = (await RawWorker.register(cb, ["lost"], 2)).open();
+    workers.push(rescuer);
+    await rescuer.until(() => rescuer.assignments.length === 2, 10_000);
+    for (const r of results) {
+      const reasons = (await db.pool.query("SELECT reason FROM job_events WHERE job_id = $1 ORDER BY id", [r.job!.id])).rows.map((e) => e.reason);
+      expect(reasons).toContain("WORKER_LOST");
+    }
+    expect((await ca.call(ca.admin, "listWorkers", { queue: "lost", statuses: [], pageSize: 0, pageToken: "" })).workers.find((x) => x.id === silent.id)?.status).toBe(3);
+  });
+
+  it("a job past its execution timeout fails with TIMEOUT, the worker is told to abort, and it is retried", async () => {
+    await ca.call(ca.admin, "createQueue", { name: "slow", paused: false, settings: { backoffBase: { seconds: "0", nanos: 1e6 }, backoffMax: { seconds: "0", nanos: 1e6 } } });
+    const w = (await RawWorker.register(ca, ["slow"], 1)).open();
+    workers.push(w);
+    const beat = setInterval(() => void ca.call(ca.workers, "heartbeat", { workerId: w.id, heldJobs: [] }).catch(() => {}), 200);
+    try {
+      const { job: j } = await ca.call(ca.jobs, "submitJob", job("slow", { timeout: { seconds: "1", nanos: 0 } }));
+      await w.until(() => w.assignments.length === 1);
+      expect(w.assignments[0]!.deadline!.getTime()).toBeGreaterThan(Date.now());
+      await w.until(() => w.cancellations.length === 1, 10_000, "the timeout cancellation");
+      expect(w.cancellations[0]).toMatchObject({ jobId: j!.id, attempt: 1, reason: TransitionReason.TIMEOUT });
+      await w.until(() => w.assignments.length === 2, 10_000, "the retry");
+      expect(w.assignments[1]!.attempt).toBe(2);
+      const status = (await ca.call(ca.jobs, "getJobStatus", { jobId: j!.id, view: 0 })).job!;
+      expect(status.status).toBe(JobStatus.RUNNING);
+    } finally {
+      clearInterval(beat);
+    }
+  });
+});
