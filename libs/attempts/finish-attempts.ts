@@ -1,4 +1,5 @@
 import type pg from "pg";
+import { withTransaction } from "../postgres/db.js";
 import { afterFailure, eventTypeOf, retryNotBefore, type JobStatus, type TransitionReason } from "../lifecycle/index.js";
 
 /** How one delivery ended, as a worker (or the scheduler, for lost workers and timeouts) says. */
@@ -53,9 +54,7 @@ export async function finishAttempts(
   options: { now?: Date; random?: () => number } = {},
 ): Promise<FinishVerdict[]> {
   if (requests.length === 0) return [];
-  const client = await pool.connect();
-  try {
-    await client.query("BEGIN");
+  return withTransaction(pool, async (client) => {
     const { rows } = await client.query<LockedJob>(
       `SELECT j.id, j.queue, j.status, j.attempt, j.worker_id, j.retry_count,
               coalesce(j.max_retries, q.max_retries) AS max_retries, q.backoff_base_ms, q.backoff_max_ms
@@ -86,14 +85,8 @@ export async function finishAttempts(
       return { code: "accepted", status, queue: job.queue, workerId: job.worker_id };
     });
     if (write.size > 0) await write.flush(client);
-    await client.query("COMMIT");
     return verdicts;
-  } catch (err) {
-    await client.query("ROLLBACK").catch(() => {});
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 function staleDetail(job: LockedJob, req: FinishRequest): string {

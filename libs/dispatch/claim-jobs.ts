@@ -1,5 +1,6 @@
 import type pg from "pg";
 import { JOBS_AVAILABLE_CHANNEL } from "../notifications/channels.js";
+import { withTransaction } from "../postgres/db.js";
 
 /** A job claimed for a worker: what goes on its stream. */
 export interface ClaimedJob {
@@ -38,19 +39,10 @@ export async function claimJobs(pool: pg.Pool, req: ClaimRequest, limitedQueues:
   if (req.limit <= 0 || req.queues.length === 0) return [];
   const limited = req.queues.filter((q) => limitedQueues.has(q));
   if (limited.length === 0) return (await pool.query<ClaimedJob>(CLAIM, [req.queues, req.limit, req.workerId, req.leaseMs, false])).rows;
-  const client = await pool.connect();
-  try {
-    await client.query("BEGIN");
+  return withTransaction(pool, async (client) => {
     await client.query("SELECT 1 FROM queues WHERE name = ANY($1::text[]) AND max_concurrency IS NOT NULL ORDER BY name FOR NO KEY UPDATE", [limited]);
-    const { rows } = await client.query<ClaimedJob>(CLAIM, [req.queues, req.limit, req.workerId, req.leaseMs, true]);
-    await client.query("COMMIT");
-    return rows;
-  } catch (err) {
-    await client.query("ROLLBACK").catch(() => {});
-    throw err;
-  } finally {
-    client.release();
-  }
+    return (await client.query<ClaimedJob>(CLAIM, [req.queues, req.limit, req.workerId, req.leaseMs, true])).rows;
+  });
 }
 
 /**

@@ -1,11 +1,12 @@
 import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { JqClient } from "../../libs/client/index.js";
-import { JobStatus, TransitionReason, type SubmitJobRequest } from "../../libs/proto/index.js";
+import { JobStatus, TransitionReason } from "../../libs/proto/index.js";
 import { expectCode, startApi, type RunningApi } from "../support/api.js";
 import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
+import { jobRequest } from "../support/job-requests.js";
 
-const job = (queue: string): SubmitJobRequest => ({ queue, payload: Buffer.from("x"), metadata: {}, priority: 0, idempotencyKey: "" });
+const job = jobRequest;
 const seconds = (n: number) => ({ seconds: String(n), nanos: 0 });
 
 describe("AdminService: queues and dead letters", () => {

@@ -4,15 +4,9 @@ import type { JqClient } from "../../libs/client/index.js";
 import { JobStatus, JobView, TransitionReason, type SubmitJobRequest } from "../../libs/proto/index.js";
 import { expectCode, startApi, type RunningApi } from "../support/api.js";
 import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
+import { jobRequest } from "../support/job-requests.js";
 
-const job = (queue: string, over: Partial<SubmitJobRequest> = {}): SubmitJobRequest => ({
-  queue,
-  payload: Buffer.from("hello"),
-  metadata: {},
-  priority: 0,
-  idempotencyKey: "",
-  ...over,
-});
+const job = (queue: string, over: Partial<SubmitJobRequest> = {}) => jobRequest(queue, { payload: Buffer.from("hello"), ...over });
 
 describe("JobService over a real gRPC connection", () => {
   let db: TestDatabase;

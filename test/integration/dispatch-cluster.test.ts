@@ -1,14 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { JqClient } from "../../libs/client/index.js";
-import { JobStatus, TransitionReason, type SubmitJobRequest } from "../../libs/proto/index.js";
+import { JobStatus, TransitionReason } from "../../libs/proto/index.js";
 import { startApp, type AppProcess } from "../support/app-process.js";
 import { startApi, type RunningApi } from "../support/api.js";
 import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
 import { RawWorker } from "../support/raw-worker.js";
+import { jobRequest } from "../support/job-requests.js";
 
-const job = (queue: string, over: Partial<SubmitJobRequest> = {}): SubmitJobRequest => ({
-  queue, payload: Buffer.from("p"), metadata: {}, priority: 0, idempotencyKey: "", ...over,
-});
+const job = jobRequest;
 
 /** Two API replicas and a scheduler on one database: what only shows across processes. */
 describe("dispatch across replicas, with the scheduler's sweeps", () => {

@@ -2,14 +2,13 @@ import { randomUUID } from "node:crypto";
 import * as grpc from "@grpc/grpc-js";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { JqClient } from "../../libs/client/index.js";
-import { JobStatus, ResultAckCode, TransitionReason, WorkerStatus, type SubmitJobRequest } from "../../libs/proto/index.js";
+import { JobStatus, ResultAckCode, TransitionReason, WorkerStatus } from "../../libs/proto/index.js";
 import { expectCode, startApi, type RunningApi } from "../support/api.js";
 import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
 import { RawWorker } from "../support/raw-worker.js";
+import { jobRequest } from "../support/job-requests.js";
 
-const job = (queue: string, over: Partial<SubmitJobRequest> = {}): SubmitJobRequest => ({
-  queue, payload: Buffer.from("p"), metadata: {}, priority: 0, idempotencyKey: "", ...over,
-});
+const job = jobRequest;
 
 describe("WorkerService over real streams", () => {
   let db: TestDatabase;
