@@ -67,16 +67,18 @@ export class JobRunner {
     return [...this.held.values()].map(({ job }) => ({ jobId: job.id, attempt: job.attempt }));
   }
 
-  accept(assignment: JobAssignment): void {
+  /** Takes a delivery; false (and not run) once close() has abandoned the runner. */
+  accept(assignment: JobAssignment): boolean {
     if (this.closed) {
       this.options.logger.warn({ jobId: assignment.jobId, attempt: assignment.attempt }, "assignment after close; not run");
-      return;
+      return false;
     }
     const job = jobOf(assignment);
     const delivery: Delivery = { key: deliveryKey(job.id, job.attempt), job, controller: new AbortController(), voided: false, deadlineTimer: undefined };
     this.held.set(delivery.key, delivery);
     this.waiting.push(delivery);
     this.pump();
+    return true;
   }
 
   /** Voids the held deliveries of `jobId` up to `attempt` (an older attempt is void anyway). */

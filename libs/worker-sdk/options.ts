@@ -1,5 +1,6 @@
 import { hostname as osHostname } from "node:os";
-import type { ClientOptions, JqClient } from "../client/index.js";
+import type * as grpc from "@grpc/grpc-js";
+import { JqClient, type ClientOptions } from "../client/index.js";
 import { DEFAULT_RECONNECT_POLICY, type ReconnectPolicy } from "./backoff.js";
 import type { HandlerOutput } from "./result-encoding.js";
 
@@ -72,7 +73,7 @@ export interface WorkerOptions {
   /**
    * A stream counts as open when the server sends its headers or a first message, or when it
    * has stayed up this long without an error (servers that send nothing until they have
-   * something to say); default 500 ms.
+   * something to say); default 250 ms.
    */
   readonly streamReadyGraceMs?: number;
 }
@@ -122,11 +123,32 @@ export function resolveWorkerOptions(options: WorkerOptions): ResolvedWorkerOpti
     closeTimeoutMs: nonNegative("closeTimeoutMs", options.closeTimeoutMs ?? 30_000),
     flushTimeoutMs: nonNegative("flushTimeoutMs", options.flushTimeoutMs ?? 10_000),
     reconnect,
-    streamReadyGraceMs: nonNegative("streamReadyGraceMs", options.streamReadyGraceMs ?? 500),
+    streamReadyGraceMs: nonNegative("streamReadyGraceMs", options.streamReadyGraceMs ?? 250),
   });
 }
 
 function nonNegative(name: string, value: number): number {
   if (!Number.isFinite(value) || value < 0) throw new RangeError(`Worker: \`${name}\` must be a finite number >= 0, got ${value}`);
   return value;
+}
+
+/**
+ * The client a worker creates from `address`. Keepalive notices a dead connection under an idle
+ * stream (the API permits pings every 10 s). grpc-js retries a lost connection with its own
+ * backoff, up to 120 s by default: the worker would stay away that long after an outage whatever
+ * its reconnect policy, so the channel follows that policy.
+ */
+export function createWorkerClient(options: WorkerOptions, reconnect: ReconnectPolicy): JqClient {
+  const channelDefaults: grpc.ChannelOptions = {
+    "grpc.keepalive_time_ms": 30_000,
+    "grpc.keepalive_timeout_ms": 10_000,
+    "grpc.initial_reconnect_backoff_ms": reconnect.initialDelayMs,
+    "grpc.max_reconnect_backoff_ms": reconnect.maxDelayMs,
+  };
+  return new JqClient({
+    address: options.address ?? "",
+    apiKey: options.apiKey,
+    tls: options.tls,
+    channelOptions: { ...channelDefaults, ...options.channelOptions },
+  });
 }

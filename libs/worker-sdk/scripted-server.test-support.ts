@@ -1,0 +1,189 @@
+/**
+ * Test support only (not exported): an in-process WorkerService on 127.0.0.1:0 whose answers a
+ * test scripts, so the SDK's stream logic runs against real grpc-js calls. It records every
+ * request in `calls` (in arrival order) and holds the current streams so a test can write to
+ * them or break them.
+ */
+import { setTimeout as sleep } from "node:timers/promises";
+import * as grpc from "@grpc/grpc-js";
+import {
+  JobStatus,
+  ResultAckCode,
+  WorkerServiceService,
+  type DeregisterRequest,
+  type HeartbeatRequest,
+  type HeartbeatResponse,
+  type JobAssignment,
+  type JobCancellation,
+  type RegisterWorkerRequest,
+  type ReportResultsRequest,
+  type ReportResultsResponse,
+  type StreamJobsRequest,
+  type StreamJobsResponse,
+  type WorkerServiceServer,
+} from "../proto/index.js";
+import type { JobHandler } from "./options.js";
+
+export const SERVER_WORKER_ID = "0190a5a0-1111-7000-8000-000000000001";
+
+type Failure = { code: grpc.status; details: string };
+type Call =
+  | { rpc: "register"; request: RegisterWorkerRequest }
+  | { rpc: "heartbeat"; request: HeartbeatRequest }
+  | { rpc: "streamJobs"; request: StreamJobsRequest }
+  | { rpc: "reportResultsOpened" }
+  | { rpc: "result"; request: ReportResultsRequest }
+  | { rpc: "deregister"; request: DeregisterRequest };
+
+export class ScriptedWorkerServer {
+  readonly calls: Call[] = [];
+  heartbeatIntervalMs = 100;
+  /** Answer of RegisterWorker: an error, or the id to return (default: the requested one, else SERVER_WORKER_ID). */
+  onRegister: (request: RegisterWorkerRequest) => Failure | string = (r) => r.workerId || SERVER_WORKER_ID;
+  onHeartbeat: (request: HeartbeatRequest) => Failure | Partial<HeartbeatResponse> = () => ({});
+  /** Refuse a new job stream with this error. */
+  onStreamJobs: (request: StreamJobsRequest) => Failure | undefined = () => undefined;
+  /** Ack code for a result, or undefined to leave it unacknowledged. */
+  onResult: (request: ReportResultsRequest) => ResultAckCode | undefined = () => ResultAckCode.ACCEPTED;
+  onDeregister: (request: DeregisterRequest) => Failure | number = () => 0;
+  /** Send response headers when a stream opens (as the real server should). */
+  sendHeadersOnOpen = true;
+
+  jobStream: grpc.ServerWritableStream<StreamJobsRequest, StreamJobsResponse> | undefined;
+  resultStream: grpc.ServerDuplexStream<ReportResultsRequest, ReportResultsResponse> | undefined;
+  private readonly server = new grpc.Server();
+
+  async start(port = 0): Promise<string> {
+    this.server.addService(WorkerServiceService, this.implementation());
+    const bound = await new Promise<number>((resolve, reject) =>
+      this.server.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+    );
+    return `127.0.0.1:${bound}`;
+  }
+
+  stop(): void {
+    this.server.forceShutdown();
+  }
+
+  of<R extends Call["rpc"]>(rpc: R): Array<Extract<Call, { rpc: R }>> {
+    return this.calls.filter((c): c is Extract<Call, { rpc: R }> => c.rpc === rpc);
+  }
+
+  assign(jobId: string, extra: Partial<JobAssignment> = {}): void {
+    this.send({ kind: { $case: "assignment", value: assignment(jobId, extra) } });
+  }
+
+  cancel(jobId: string, attempt = 1): void {
+    this.send({ kind: { $case: "cancellation", value: cancellation(jobId, attempt) } });
+  }
+
+  drain(): void {
+    this.send({ kind: { $case: "drain", value: { message: "drained by test" } } });
+  }
+
+  ack(request: ReportResultsRequest, code = ResultAckCode.ACCEPTED): void {
+    this.resultStream?.write({ sequence: request.sequence, code, message: "", jobStatus: code === ResultAckCode.ACCEPTED ? JobStatus.DONE : JobStatus.UNSPECIFIED });
+  }
+
+  endJobStream(code: grpc.status, details: string): void {
+    this.jobStream?.emit("error", { code, details, metadata: new grpc.Metadata() });
+    this.jobStream = undefined;
+  }
+
+  endResultStream(code: grpc.status, details: string): void {
+    this.resultStream?.emit("error", { code, details, metadata: new grpc.Metadata() });
+    this.resultStream = undefined;
+  }
+
+  private send(message: StreamJobsResponse): void {
+    if (!this.jobStream) throw new Error("no job stream open");
+    this.jobStream.write(message);
+  }
+
+  private implementation(): WorkerServiceServer {
+    return {
+      registerWorker: (call, callback) => {
+        this.calls.push({ rpc: "register", request: call.request });
+        const answer = this.onRegister(call.request);
+        if (typeof answer !== "string") return callback(answer);
+        callback(null, {
+          worker: { id: answer, hostname: call.request.hostname, status: 1, queues: call.request.queues, concurrency: call.request.concurrency, labels: {}, sdkVersion: call.request.sdkVersion, nodeId: "", activeJobs: 0 },
+          heartbeatInterval: duration(this.heartbeatIntervalMs),
+          heartbeatTimeout: duration(this.heartbeatIntervalMs * 3),
+          unknownQueues: [],
+        });
+      },
+      heartbeat: (call, callback) => {
+        this.calls.push({ rpc: "heartbeat", request: call.request });
+        const answer = this.onHeartbeat(call.request);
+        if ("code" in answer) return callback(answer as Failure);
+        callback(null, { drain: false, cancellations: [], nextHeartbeatIn: duration(this.heartbeatIntervalMs), ...answer });
+      },
+      streamJobs: (call) => {
+        this.calls.push({ rpc: "streamJobs", request: call.request });
+        const refusal = this.onStreamJobs(call.request);
+        if (refusal) return call.emit("error", { ...refusal, metadata: new grpc.Metadata() });
+        // One stream per worker: the newer replaces the older, which ends FAILED_PRECONDITION.
+        this.jobStream?.emit("error", { code: grpc.status.FAILED_PRECONDITION, details: "replaced by a newer stream", metadata: new grpc.Metadata() });
+        this.jobStream = call;
+        call.on("cancelled", () => {
+          if (this.jobStream === call) this.jobStream = undefined;
+        });
+        if (this.sendHeadersOnOpen) call.sendMetadata(new grpc.Metadata());
+      },
+      reportResult: (_call, callback) => callback({ code: grpc.status.UNIMPLEMENTED, details: "use ReportResults" }),
+      reportResults: (call) => {
+        this.calls.push({ rpc: "reportResultsOpened" });
+        this.resultStream = call;
+        if (this.sendHeadersOnOpen) call.sendMetadata(new grpc.Metadata());
+        call.on("data", (request: ReportResultsRequest) => {
+          this.calls.push({ rpc: "result", request });
+          const code = this.onResult(request);
+          if (code !== undefined && this.resultStream === call) this.ack(request, code);
+        });
+        call.on("end", () => call.end());
+        call.on("cancelled", () => {
+          if (this.resultStream === call) this.resultStream = undefined;
+        });
+      },
+      deregister: (call, callback) => {
+        this.calls.push({ rpc: "deregister", request: call.request });
+        const answer = this.onDeregister(call.request);
+        if (typeof answer !== "number") return callback(answer);
+        callback(null, { releasedJobs: answer });
+      },
+    };
+  }
+}
+
+export function assignment(jobId: string, extra: Partial<JobAssignment> = {}): JobAssignment {
+  return { jobId, queue: "emails", attempt: 1, payload: Buffer.from(`payload of ${jobId}`), metadata: {}, priority: 0, retryCount: 0, maxRetries: 3, ...extra };
+}
+
+function cancellation(jobId: string, attempt: number): JobCancellation {
+  return { jobId, attempt, reason: 13, message: "cancelled by test" };
+}
+
+function duration(ms: number) {
+  return { seconds: String(Math.floor(ms / 1000)), nanos: (ms % 1000) * 1e6 };
+}
+
+/** Polls `predicate` until it holds; fails after `timeoutMs`. */
+export async function waitUntil(predicate: () => boolean, what: string, timeoutMs = 3_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await sleep(5);
+  }
+}
+
+/** A handler that holds each job until the test releases it, and exposes its signal. */
+export function gatedHandler() {
+  const releases = new Map<string, (value?: string) => void>();
+  const signals = new Map<string, AbortSignal>();
+  const handler: JobHandler = (job, { signal }) => {
+    signals.set(job.id, signal);
+    return new Promise<string | undefined>((resolve) => releases.set(job.id, resolve));
+  };
+  return { handler, signals, release: (id: string, value?: string) => releases.get(id)?.(value), started: (id: string) => signals.has(id) };
+}

@@ -1,0 +1,79 @@
+import * as grpc from "@grpc/grpc-js";
+import type { JqClient } from "../client/index.js";
+import type { HeartbeatResponse, JobAttemptRef, RegisterWorkerResponse } from "../proto/index.js";
+import { DEFAULT_HEARTBEAT_INTERVAL_MS, durationMs } from "./heartbeat.js";
+import type { ResolvedWorkerOptions, WorkerLogger } from "./options.js";
+import { SDK_NAME } from "./version.js";
+
+const DEREGISTER_DEADLINE_MS = 5_000;
+
+/**
+ * The worker's registration with the server and its unary calls (RegisterWorker, Heartbeat,
+ * Deregister). Each registration bumps `epoch`, so an answer about an older session — a
+ * heartbeat refused just before the worker registered again — can be told apart.
+ */
+export class WorkerSession {
+  id: string | undefined;
+  epoch = 0;
+  registrations = 0;
+  heartbeatIntervalMs = DEFAULT_HEARTBEAT_INTERVAL_MS;
+
+  constructor(
+    private readonly client: JqClient,
+    private readonly options: ResolvedWorkerOptions,
+    private readonly log: WorkerLogger,
+  ) {
+    this.id = options.workerId;
+  }
+
+  requireId(): string {
+    if (this.id === undefined) throw new Error("the worker is not registered");
+    return this.id;
+  }
+
+  /** Registers, or registers again under the same id; from then on the server's id is used. */
+  async register(signal?: AbortSignal): Promise<RegisterWorkerResponse> {
+    const o = this.options;
+    const request = { workerId: this.id ?? "", hostname: o.hostname, sdkVersion: SDK_NAME, queues: [...o.queues], concurrency: o.concurrency, labels: { ...o.labels } };
+    const response = await this.client.call(this.client.workers, "registerWorker", request, { signal });
+    const id = response.worker?.id;
+    if (!id) throw new Error("RegisterWorker answered without a worker id");
+    if (this.id !== undefined && id !== this.id) this.log.warn({ requested: this.id, assigned: id }, "the server assigned another worker id");
+    this.id = id;
+    this.epoch++;
+    this.registrations++;
+    this.heartbeatIntervalMs = durationMs(response.heartbeatInterval) ?? DEFAULT_HEARTBEAT_INTERVAL_MS;
+    if (response.unknownQueues.length > 0) this.log.warn({ queues: response.unknownQueues }, "queues do not exist yet; their jobs arrive once they are created");
+    this.log.info({ workerId: id, heartbeatIntervalMs: this.heartbeatIntervalMs }, "registered");
+    return response;
+  }
+
+  heartbeat(heldJobs: JobAttemptRef[], signal?: AbortSignal): Promise<HeartbeatResponse> {
+    return this.client.call(this.client.workers, "heartbeat", { workerId: this.requireId(), heldJobs }, { signal });
+  }
+
+  /**
+   * Before a new process first registers under a given id: whatever the server still counts as
+   * held by that id belongs to a previous process that is gone (a crash, a kill), and would
+   * otherwise stay RUNNING and take this worker's slots, since heartbeats keep the id alive.
+   * Deregister hands it back (retried or dead-lettered); for an unknown, OFFLINE or non-UUID id
+   * there is nothing to hand back.
+   */
+  async releasePreviousProcess(): Promise<void> {
+    if (this.id === undefined || this.registrations > 0) return;
+    try {
+      const response = await this.client.call(this.client.workers, "deregister", { workerId: this.id }, { deadlineMs: DEREGISTER_DEADLINE_MS });
+      if (response.releasedJobs > 0) this.log.warn({ workerId: this.id, releasedJobs: response.releasedJobs }, "handed back the jobs a previous process left under this worker id");
+    } catch (error) {
+      const code = (error as Partial<grpc.ServiceError>).code;
+      if (code !== grpc.status.NOT_FOUND && code !== grpc.status.INVALID_ARGUMENT) throw error;
+    }
+  }
+
+  /** Hands back whatever the server still counts as held; a no-op for an OFFLINE worker. */
+  async deregister(): Promise<void> {
+    if (this.registrations === 0 || this.id === undefined) return;
+    const response = await this.client.call(this.client.workers, "deregister", { workerId: this.id }, { deadlineMs: DEREGISTER_DEADLINE_MS });
+    this.log.info({ workerId: this.id, releasedJobs: response.releasedJobs }, "deregistered");
+  }
+}
