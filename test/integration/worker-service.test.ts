@@ -248,6 +248,22 @@ describe("WorkerService over real streams", () => {
     expect(next.assignments.every((a) => a.attempt === 2)).toBe(true);
   });
 
+  it("a worker registering again under the same id hands back what its previous incarnation held", async () => {
+    const q = await queue({ backoffBase: { seconds: "0", nanos: 1e6 }, backoffMax: { seconds: "0", nanos: 1e6 } });
+    const first = (await worker([q], 1)).open();
+    const { job: j } = await c.call(c.jobs, "submitJob", job(q));
+    await first.until(() => first.assignments.length === 1);
+    first.close();
+    await first.until(() => first.streamError !== undefined);
+    // The process "restarts" with the same id: its old delivery will never be reported.
+    const again = await worker([q], 1, first.id);
+    expect(again.id).toBe(first.id);
+    expect((await events(j!.id)).map((e) => e.reason)).toContain("WORKER_LOST");
+    again.open();
+    await again.until(() => again.assignments.length === 1);
+    expect(again.assignments[0]).toMatchObject({ jobId: j!.id, attempt: 2 });
+  });
+
   it("ListWorkers shows status, queues, held jobs and the replica; StreamJobs refuses unknown or OFFLINE workers", async () => {
     const q = await queue();
     const w = (await worker([q], 3)).open();

@@ -19,6 +19,8 @@ export interface CallContext {
   readonly principal: Principal;
   /** Aborted when the client cancels or the deadline passes. */
   readonly signal: AbortSignal;
+  /** Streams only: sends the response headers now (otherwise they go with the first message). */
+  sendHeaders(): void;
 }
 
 export interface EdgeDeps {
@@ -74,7 +76,7 @@ export class Edge {
       void (async () => {
         try {
           const principal = this.admit(call.metadata, call.request);
-          const res = await fn(call.request, { principal, signal: controller.signal });
+          const res = await fn(call.request, { principal, signal: controller.signal, sendHeaders: () => {} });
           done(Status.OK);
           callback(null, res);
         } catch (err) {
@@ -113,7 +115,8 @@ export class Edge {
       void (async () => {
         try {
           const principal = this.admit(call.metadata, call.request);
-          await fn(call.request, { principal, signal: controller.signal }, send);
+          const sendHeaders = () => call.sendMetadata(new Metadata());
+          await fn(call.request, { principal, signal: controller.signal, sendHeaders }, send);
           done(Status.OK);
           call.end();
         } catch (err) {

@@ -18,7 +18,7 @@ import {
 import { getWorker, markWorkerOffline, registerWorker, setWorkerNode } from "../../../libs/workers/index.js";
 import { isMalformed, type Edge } from "../edge/handlers.js";
 import { msToDuration } from "../mapping/durations.js";
-import { statusToProto } from "../mapping/job-messages.js";
+import { statusToProto } from "../../../libs/events/index.js";
 import { workerToProto } from "./worker-messages.js";
 import type { WorkerHub } from "./worker-hub.js";
 import { WorkerSession } from "./worker-session.js";
@@ -45,6 +45,11 @@ export function workerService(edge: Edge, deps: WorkerServiceDeps): WorkerServic
   return {
     registerWorker: edge.unary("RegisterWorker", async (req) => {
       const registration = toRegistration(req, config.limits);
+      // A registration starts a new incarnation: whatever the id still held belongs to a process
+      // that restarted (or lost its session) and will never report it, so it goes back at once,
+      // and a stream of the old incarnation still open here is ended.
+      hub.sessions.get(registration.workerId)?.close(new FailedPrecondition("the worker registered again; open a new stream"));
+      await releaseWorkerJobs(pool, registration.workerId, "worker registered again with the job unfinished");
       const worker = await registerWorker(pool, registration);
       const { rows } = await pool.query<{ name: string }>("SELECT name FROM queues WHERE name = ANY($1::text[])", [registration.queues]);
       const known = new Set(rows.map((r) => r.name));
@@ -80,6 +85,8 @@ export function workerService(edge: Edge, deps: WorkerServiceDeps): WorkerServic
       const worker = await getWorker(pool, workerId);
       if (worker.status === "OFFLINE") throw new FailedPrecondition(`worker ${workerId} is OFFLINE; register again`);
       const session = new WorkerSession(workerId, worker.queues, worker.concurrency, worker.status === "DRAINING", send);
+      // Headers at once tell the client the stream is accepted, before any job exists for it.
+      ctx.sendHeaders();
       hub.sessions.add(session)?.close(new FailedPrecondition("replaced by a newer stream of the same worker"));
       ctx.signal.addEventListener("abort", () => session.close(), { once: true });
       try {
@@ -114,6 +121,7 @@ export function workerService(edge: Edge, deps: WorkerServiceDeps): WorkerServic
         call.emit("error", { code: s.code, details: s.details });
         return;
       }
+      call.sendMetadata(new grpc.Metadata());
       let pending = 0;
       let ended = false;
       let closed = false;
