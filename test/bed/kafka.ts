@@ -59,7 +59,18 @@ export async function probeKafka(brokers: string[]): Promise<void> {
   }
 }
 
-export async function startLocalKafka(): Promise<StartedService<string[]>> {
+/** A local Kafka whose broker process can be stopped and started again on the same data and ports. */
+export interface LocalKafka extends StartedService<string[]> {
+  /**
+   * Stops the broker, keeping its data: SIGTERM for a controlled shutdown, SIGKILL for a crash.
+   * Clients get connection refused until `startServer()`.
+   */
+  stopServer(signal?: "SIGTERM" | "SIGKILL"): Promise<void>;
+  /** Starts it again on the same ports and data; resolves once it answers an admin client. */
+  startServer(): Promise<void>;
+}
+
+export async function startLocalKafka(): Promise<LocalKafka> {
   const [libs, scratch] = await Promise.all([kafkaLibsDir(), createScratchDir("kafka")]);
   let server: ServiceProcess | undefined;
   const stop = stopOnlyOnce(async () => {
@@ -82,16 +93,28 @@ export async function startLocalKafka(): Promise<StartedService<string[]>> {
       args: [...jvm, "kafka.tools.StorageTool", "format", "-t", randomKafkaClusterId(), "-c", propertiesFile],
       timeoutMs: 60_000,
     });
-    const started = await startServiceProcess({ ...common, command: javaBinary(), args: [...jvm, "kafka.Kafka", propertiesFile] });
-    server = started;
     const brokers = [`127.0.0.1:${ports.broker}`];
-    await waitUntil(() => probeKafka(brokers), {
-      what: "kafka",
-      timeoutMs: 90_000,
-      intervalMs: 250,
-      gaveUp: () => started.deathReport(),
-    });
-    return { endpoint: brokers, where: `${brokers[0] ?? ""} (pid ${started.pid})`, stop };
+    const startServer = async (): Promise<void> => {
+      const started = await startServiceProcess({ ...common, command: javaBinary(), args: [...jvm, "kafka.Kafka", propertiesFile] });
+      server = started;
+      await waitUntil(() => probeKafka(brokers), {
+        what: "kafka",
+        timeoutMs: 90_000,
+        intervalMs: 250,
+        gaveUp: () => started.deathReport(),
+      });
+    };
+    await startServer();
+    return {
+      endpoint: brokers,
+      where: `${brokers[0] ?? ""} (pid ${server!.pid})`,
+      stop,
+      async stopServer(signal = "SIGTERM") {
+        await server?.stop(signal, 15_000);
+        server = undefined;
+      },
+      startServer,
+    };
   } catch (error) {
     await stop();
     throw error;

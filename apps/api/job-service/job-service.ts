@@ -16,7 +16,8 @@ import { JobView, type JobServiceServer, type SubmitJobRequest, type WatchJobReq
 import { validateQueueName, validateUuid } from "../../../libs/validation/index.js";
 import type { Edge } from "../edge/handlers.js";
 import type { RpcMetrics } from "../edge/rpc-metrics.js";
-import { eventToProto, jobToProto, statusFromProto } from "../mapping/job-messages.js";
+import { eventToProto } from "../../../libs/events/index.js";
+import { jobToProto, statusFromProto } from "../mapping/job-messages.js";
 import type { QueueWaker } from "../../../libs/notifications/index.js";
 import type { JobEventFeed } from "./job-event-feed.js";
 import { toNewJob } from "./submit-request.js";

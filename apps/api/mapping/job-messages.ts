@@ -1,20 +1,14 @@
-import type { JobEventRecord, JobRecord } from "../../../libs/jobs/index.js";
+import type { JobRecord } from "../../../libs/jobs/index.js";
 import { InvalidArgument } from "../../../libs/errors/index.js";
+import { reasonToProto, statusToProto } from "../../../libs/events/index.js";
 import { JOB_STATUSES, TRANSITION_REASONS, type JobStatus as DomainStatus, type TransitionReason as DomainReason } from "../../../libs/lifecycle/index.js";
-import { jobEventTypeFromHeader, JobEventType, JobStatus, TransitionReason, type Job, type JobEvent } from "../../../libs/proto/index.js";
+import { JobStatus, TransitionReason, type Job } from "../../../libs/proto/index.js";
 import { msToDuration } from "./durations.js";
 
-/**
- * Domain records → proto messages, and proto enums → domain strings. The proto enums carry the
- * same labels as the domain (ts-proto's removeEnumPrefix), so the mapping is by name.
- */
-export function statusToProto(s: DomainStatus): JobStatus {
-  return JobStatus[s];
-}
-
-export function reasonToProto(r: DomainReason): TransitionReason {
-  return TransitionReason[r] ?? TransitionReason.UNSPECIFIED;
-}
+// Job records → proto messages, and proto enums → domain strings. The proto enums carry the
+// same labels as the domain (ts-proto's removeEnumPrefix), so the mapping is by name. Events (and
+// the status and reason enums they share with jobs) map in libs/events, which the outbox relay
+// uses too.
 
 /** A status from a request; unknown or UNSPECIFIED values are INVALID_ARGUMENT naming the field. */
 export function statusFromProto(value: JobStatus, field: string): DomainStatus {
@@ -57,21 +51,5 @@ export function jobToProto(j: JobRecord): Job {
     startedAt: j.startedAt ?? undefined,
     completedAt: j.completedAt ?? undefined,
     updatedAt: j.updatedAt,
-  };
-}
-
-export function eventToProto(e: JobEventRecord): JobEvent {
-  return {
-    eventId: e.id,
-    jobId: e.jobId,
-    queue: e.queue,
-    type: jobEventTypeFromHeader(e.eventType) ?? JobEventType.UNSPECIFIED,
-    fromStatus: e.fromStatus === null ? JobStatus.UNSPECIFIED : statusToProto(e.fromStatus),
-    toStatus: statusToProto(e.toStatus),
-    reason: reasonToProto(e.reason),
-    attempt: e.attempt,
-    workerId: e.workerId ?? "",
-    message: e.message ?? "",
-    occurredAt: e.createdAt,
   };
 }

@@ -1,0 +1,174 @@
+import { randomUUID } from "node:crypto";
+import { Writable } from "node:stream";
+import type pg from "pg";
+import { finishAttempts, type FinishRequest } from "../../libs/attempts/index.js";
+import { claimJobs, markDelivered, type ClaimedJob } from "../../libs/dispatch/index.js";
+import { cancelJob, retryJob, submitJobs, type NewJob } from "../../libs/jobs/index.js";
+import { createLogger, type Logger } from "../../libs/logging/logger.js";
+import type { OutboxRelayHooks, RelayStep } from "../../libs/outbox/index.js";
+import { loadMigrations, migrate, MIGRATIONS_DIR } from "../../libs/postgres/index.js";
+import { createQueue, QUEUE_DEFAULTS } from "../../libs/queues/index.js";
+import { waitUntil } from "../bed/wait-until.js";
+import { createTestDatabase, type TestDatabase } from "./postgres.js";
+
+// Job events for the outbox relay's tests, written through jq's own write paths (submit, claim,
+// deliver, finish, cancel, retry), so the outbox holds exactly what production writes.
+
+/** A fresh migrated database with one queue whose failed jobs retry at once, (almost) forever. */
+export async function createOutboxDatabase(queue = "relay"): Promise<TestDatabase> {
+  const db = await createTestDatabase({ poolMax: 12 });
+  await migrate(db.pool, await loadMigrations(MIGRATIONS_DIR));
+  await createQueue(db.pool, queue, { ...QUEUE_DEFAULTS, maxRetries: 10_000, backoffBaseMs: 1, backoffMaxMs: 1 }, false);
+  return db;
+}
+
+const newJob = (queue: string, i: number): NewJob => ({
+  queue,
+  payload: Buffer.from(`job ${i}`),
+  metadata: {},
+  priority: 0,
+  maxRetries: null,
+  timeoutSeconds: null,
+  delayMs: null,
+  runAt: null,
+  idempotencyKey: null,
+});
+
+/** Backoff computed from a past `now`, so a retried job is due again at once. */
+const PAST = () => new Date(Date.now() - 60_000);
+
+async function claimAndDeliver(pool: pg.Pool, queue: string, workerId: string, limit: number): Promise<ClaimedJob[]> {
+  const claimed = await claimJobs(pool, { workerId, queues: [queue], limit, leaseMs: 60_000 }, new Set());
+  await markDelivered(pool, workerId, claimed.map((j) => ({ jobId: j.id, attempt: j.attempt })));
+  return claimed;
+}
+
+function outcome(job: ClaimedJob, workerId: string, succeed: boolean): FinishRequest {
+  return {
+    jobId: job.id,
+    attempt: job.attempt,
+    workerId,
+    outcome: succeed ? { kind: "success", result: Buffer.from("ok") } : { kind: "failure", message: `attempt ${job.attempt} failed`, retryable: true, reason: "FAILED" },
+  };
+}
+
+/**
+ * Takes `jobs` new jobs through 50 events each: submitted; 11 × (assigned, started, failed,
+ * retry_scheduled); cancelled; retried by hand (retry_scheduled); assigned, started, succeeded.
+ * Returns the job ids; the caller's queue must hold no other PENDING jobs.
+ */
+export async function writeFiftyEventsPerJob(pool: pg.Pool, queue: string, jobs: number): Promise<string[]> {
+  const submitted = await submitJobs(pool, Array.from({ length: jobs }, (_, i) => newJob(queue, i)));
+  const ids = submitted.map((s) => s.job.id);
+  const workerId = randomUUID();
+  for (let round = 0; round < 11; round++) {
+    const claimed = await claimAndDeliver(pool, queue, workerId, jobs);
+    if (claimed.length !== jobs) throw new Error(`round ${round}: claimed ${claimed.length} of ${jobs} jobs`);
+    await finishAttempts(pool, claimed.map((j) => outcome(j, workerId, false)), { now: PAST() });
+  }
+  for (const id of ids) await cancelJob(pool, id, "cancelled by the outbox test");
+  for (const id of ids) await retryJob(pool, id);
+  const claimed = await claimAndDeliver(pool, queue, workerId, jobs);
+  await finishAttempts(pool, claimed.map((j) => outcome(j, workerId, true)));
+  return ids;
+}
+
+export interface LoadStats {
+  /** Write rounds that committed, and that failed. */
+  rounds: number;
+  failures: number;
+  /** Duration of each round, ms. */
+  roundMs: number[];
+}
+
+export interface RunningLoad {
+  readonly stats: LoadStats;
+  /** Stops submitting and resolves once every writer finished its round. */
+  stop(): Promise<LoadStats>;
+}
+
+/**
+ * `writers` concurrent loops, each submitting a few jobs per round and moving jobs along (claim,
+ * deliver, then success or a retried failure; now and then a cancel): many transactions commit at
+ * once, so outbox ids commit out of order, as in production.
+ */
+export function startLoad(pool: pg.Pool, queue: string, options: { writers?: number; pauseMs?: number } = {}): RunningLoad {
+  const stats: LoadStats = { rounds: 0, failures: 0, roundMs: [] };
+  let stopped = false;
+  const writer = async (w: number): Promise<void> => {
+    const workerId = randomUUID();
+    for (let round = 0; !stopped; round++) {
+      const started = performance.now();
+      try {
+        await submitJobs(pool, Array.from({ length: 5 }, (_, i) => newJob(queue, i)));
+        const claimed = await claimAndDeliver(pool, queue, workerId, 8);
+        await finishAttempts(pool, claimed.map((j, i) => outcome(j, workerId, (i + round) % 3 === 0)), { now: PAST() });
+        if (round % 7 === w % 7) {
+          const [victim] = await claimAndDeliver(pool, queue, workerId, 1);
+          if (victim) await cancelJob(pool, victim.id, "cancelled under load");
+        }
+        stats.rounds += 1;
+        stats.roundMs.push(performance.now() - started);
+      } catch {
+        stats.failures += 1;
+      }
+      if (options.pauseMs) await new Promise((resolve) => setTimeout(resolve, options.pauseMs));
+    }
+  };
+  const running = Array.from({ length: options.writers ?? 4 }, (_, w) => writer(w));
+  return {
+    stats,
+    async stop() {
+      stopped = true;
+      await Promise.all(running);
+      return stats;
+    },
+  };
+}
+
+/** A logger for the code under test that keeps its lines (parsed) instead of printing them. */
+export function capturingLogger(level = "info"): { log: Logger; lines: Record<string, unknown>[] } {
+  const lines: Record<string, unknown>[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString().split("\n")) if (line.trim() !== "") lines.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
+  return { log: createLogger({ app: "scheduler", nodeId: "outbox-test", level, destination }), lines };
+}
+
+/** Polls `check` until it holds; fails naming `what` after `timeoutMs`. */
+export async function eventually(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 30_000, intervalMs = 20): Promise<void> {
+  await waitUntil(
+    async () => {
+      if (!(await check())) throw new Error("not yet");
+    },
+    { what, timeoutMs, intervalMs },
+  );
+}
+
+/** Counts what a relay reports through its hooks. */
+export function relayCounters(): {
+  relayed: number;
+  /** performance.now() of every acknowledged send. */
+  acks: number[];
+  failures: { step: RelayStep; message: string; at: number }[];
+  hooks: Required<OutboxRelayHooks>;
+} {
+  const counters = {
+    relayed: 0,
+    acks: [] as number[],
+    failures: [] as { step: RelayStep; message: string; at: number }[],
+    hooks: {
+      onRelayed: (n: number) => {
+        counters.relayed += n;
+        counters.acks.push(performance.now());
+      },
+      onFailure: (step: RelayStep, error: Error) => {
+        counters.failures.push({ step, message: error.message, at: performance.now() });
+      },
+    } satisfies OutboxRelayHooks,
+  };
+  return counters;
+}
