@@ -69,6 +69,16 @@ CREATE INDEX jobs_queue_status_id_idx ON public.jobs USING btree (queue, status,
 CREATE INDEX jobs_status_id_idx ON public.jobs USING btree (status, id);
 CREATE INDEX jobs_worker_held_idx ON public.jobs USING btree (worker_id) WHERE (status = ANY (ARRAY['ASSIGNED'::job_status, 'RUNNING'::job_status]));
 
+TABLE jq_leader (
+  name text NOT NULL,
+  term bigint NOT NULL,
+  node_id text NOT NULL,
+  elected_at timestamp with time zone NOT NULL DEFAULT now(),
+  CONSTRAINT jq_leader_pkey PRIMARY KEY (name),
+  CONSTRAINT jq_leader_term_check CHECK ((term > 0))
+);
+CREATE UNIQUE INDEX jq_leader_pkey ON public.jq_leader USING btree (name);
+
 TABLE jq_schema_migrations (
   version integer NOT NULL,
   name text NOT NULL,
