@@ -41,7 +41,7 @@ describe("dispatch across replicas, with the scheduler's sweeps", () => {
     await ca.call(ca.admin, "createQueue", { name: "limited", paused: false, settings: { maxConcurrency: 3 } });
     const ws = [await RawWorker.register(ca, ["limited"], 4), await RawWorker.register(ca, ["limited"], 4), await RawWorker.register(cb, ["limited"], 4), await RawWorker.register(cb, ["limited"], 4)];
     workers.push(...ws);
-    ws.forEach((w) => w.open());
+    ws.forEach((w) => w.open().beat(200));
     await ca.call(ca.jobs, "submitJobs", { jobs: Array.from({ length: 60 }, () => job("limited")) });
     let maxSeen = 0;
     let completed = 0;
@@ -71,7 +71,7 @@ describe("dispatch across replicas, with the scheduler's sweeps", () => {
 
   it("refills a worker's slot at once when its result arrives on the other replica", async () => {
     await ca.call(ca.admin, "createQueue", { name: "cross", paused: false });
-    const w = (await RawWorker.register(ca, ["cross"], 1)).open();
+    const w = (await RawWorker.register(ca, ["cross"], 1)).open().beat(200);
     workers.push(w);
     await ca.call(ca.jobs, "submitJobs", { jobs: [job("cross"), job("cross")] });
     await w.until(() => w.assignments.length === 1);
@@ -92,7 +92,7 @@ describe("dispatch across replicas, with the scheduler's sweeps", () => {
     await silent.until(() => silent.assignments.length === 2);
     // No heartbeats from `silent`: after 1.5 s the scheduler declares it lost.
     await silent.until(() => silent.streamError !== undefined, 10_000, "its stream to be closed");
-    const rescuer = (await RawWorker.register(cb, ["lost"], 2)).open();
+    const rescuer = (await RawWorker.register(cb, ["lost"], 2)).open().beat(200);
     workers.push(rescuer);
     await rescuer.until(() => rescuer.assignments.length === 2, 10_000);
     for (const r of results) {
@@ -104,10 +104,9 @@ describe("dispatch across replicas, with the scheduler's sweeps", () => {
 
   it("a job past its execution timeout fails with TIMEOUT, the worker is told to abort, and it is retried", async () => {
     await ca.call(ca.admin, "createQueue", { name: "slow", paused: false, settings: { backoffBase: { seconds: "0", nanos: 1e6 }, backoffMax: { seconds: "0", nanos: 1e6 } } });
-    const w = (await RawWorker.register(ca, ["slow"], 1)).open();
+    const w = (await RawWorker.register(ca, ["slow"], 1)).open().beat(200);
     workers.push(w);
-    const beat = setInterval(() => void ca.call(ca.workers, "heartbeat", { workerId: w.id, heldJobs: [] }).catch(() => {}), 200);
-    try {
+    {
       const { job: j } = await ca.call(ca.jobs, "submitJob", job("slow", { timeout: { seconds: "1", nanos: 0 } }));
       await w.until(() => w.assignments.length === 1);
       expect(w.assignments[0]!.deadline!.getTime()).toBeGreaterThan(Date.now());
@@ -116,9 +115,8 @@ describe("dispatch across replicas, with the scheduler's sweeps", () => {
       await w.until(() => w.assignments.length === 2, 10_000, "the retry");
       expect(w.assignments[1]!.attempt).toBe(2);
       const status = (await ca.call(ca.jobs, "getJobStatus", { jobId: j!.id, view: 0 })).job!;
-      expect(status.status).toBe(JobStatus.RUNNING);
-    } finally {
-      clearInterval(beat);
+      expect([JobStatus.ASSIGNED, JobStatus.RUNNING]).toContain(status.status);
+      expect(status.attempt).toBe(2);
     }
   });
 });

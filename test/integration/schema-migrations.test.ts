@@ -73,24 +73,24 @@ describe("migrations", () => {
     const db = await fresh();
     const dir = join(scratch, "edited");
     await cp(MIGRATIONS_DIR, dir, { recursive: true, filter: (src) => !src.includes("snapshot") });
-    await writeFile(join(dir, "0002_extra.sql"), "CREATE TABLE extra (id int);\n");
+    await writeFile(join(dir, "0900_extra.sql"), "CREATE TABLE extra (id int);\n");
     await migrate(db.pool, await loadMigrations(dir));
-    await writeFile(join(dir, "0002_extra.sql"), "CREATE TABLE extra (id bigint);\n");
-    await writeFile(join(dir, "0003_more.sql"), "CREATE TABLE more (id int);\n");
+    await writeFile(join(dir, "0900_extra.sql"), "CREATE TABLE extra (id bigint);\n");
+    await writeFile(join(dir, "0901_more.sql"), "CREATE TABLE more (id int);\n");
 
     await expect(migrate(db.pool, await loadMigrations(dir))).rejects.toThrow(MigrationError);
-    await expect(migrate(db.pool, await loadMigrations(dir))).rejects.toThrow(/migration 2 extra was edited after it was applied/);
+    await expect(migrate(db.pool, await loadMigrations(dir))).rejects.toThrow(/migration 900 extra was edited after it was applied/);
     const { rows } = await db.pool.query("SELECT to_regclass('more') AS more, max(version) AS v FROM jq_schema_migrations");
-    expect(rows[0]).toEqual({ more: null, v: 2 });
+    expect(rows[0]).toEqual({ more: null, v: 900 });
   });
 
   it("rolls back a failing migration whole, recording nothing", async () => {
     const db = await fresh();
     const dir = join(scratch, "failing");
     await cp(MIGRATIONS_DIR, dir, { recursive: true, filter: (src) => !src.includes("snapshot") });
-    await writeFile(join(dir, "0002_broken.sql"), "CREATE TABLE half (id int);\nCREATE TABLE half (id int);\n");
-    await expect(migrate(db.pool, await loadMigrations(dir))).rejects.toThrow(/migration 2 broken failed: relation "half" already exists/);
+    await writeFile(join(dir, "0900_broken.sql"), "CREATE TABLE half (id int);\nCREATE TABLE half (id int);\n");
+    await expect(migrate(db.pool, await loadMigrations(dir))).rejects.toThrow(/migration 900 broken failed: relation "half" already exists/);
     const { rows } = await db.pool.query("SELECT to_regclass('half') AS half, max(version) AS v FROM jq_schema_migrations");
-    expect(rows[0]).toEqual({ half: null, v: 1 });
+    expect(rows[0]).toEqual({ half: null, v: (await loadMigrations(MIGRATIONS_DIR)).at(-1)!.version });
   });
 });

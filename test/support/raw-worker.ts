@@ -16,6 +16,7 @@ export class RawWorker {
   private results: grpc.ClientDuplexStream<unknown, ReportResultsResponse> | undefined;
   private sequence = 0;
   private waiters: (() => void)[] = [];
+  private heartbeat: NodeJS.Timeout | undefined;
 
   private constructor(
     readonly client: JqClient,
@@ -90,7 +91,16 @@ export class RawWorker {
     }
   }
 
+  /** Heartbeats every `everyMs` until close(), as a live worker does. */
+  beat(everyMs: number): this {
+    this.heartbeat = setInterval(() => {
+      void this.client.call(this.client.workers, "heartbeat", { workerId: this.id, heldJobs: [] }).catch(() => {});
+    }, everyMs);
+    return this;
+  }
+
   close(): void {
+    clearInterval(this.heartbeat);
     this.stream?.cancel();
     this.results?.end();
   }
