@@ -1,10 +1,15 @@
+import type pg from "pg";
 import type { Counter } from "prom-client";
+import { StaleLeader, withFencedTransaction, type LeaderElector } from "../../libs/leader/index.js";
 import type { Logger } from "../../libs/logging/logger.js";
+import type { Db } from "../../libs/postgres/db.js";
 import type { Component } from "../../libs/runtime/index.js";
 
 /**
- * Runs one scheduler duty every `intervalMs`, never two runs of it at once; counts what each run
- * changed. A failing run is logged and retried at the next interval (the duties are idempotent).
+ * Runs one leader duty every `intervalMs` (never two runs of it at once), only while this node
+ * leads, and each run inside a fenced transaction: if a newer term exists, the run's writes are
+ * refused and rolled back (libs/leader). Counts what each run changed; a failing run is logged and
+ * retried at the next interval, which is safe because every duty is a conditional update.
  */
 export class IntervalDuty implements Component {
   private timer: NodeJS.Timeout | undefined;
@@ -14,9 +19,8 @@ export class IntervalDuty implements Component {
   constructor(
     readonly name: string,
     private readonly intervalMs: number,
-    private readonly run: () => Promise<number>,
-    private readonly changed: Counter<"duty">,
-    private readonly log: Logger,
+    private readonly run: (db: Db) => Promise<number>,
+    private readonly deps: { pool: pg.Pool; elector: LeaderElector; changed: Counter<"duty">; log: Logger },
   ) {}
 
   async start(): Promise<void> {
@@ -40,14 +44,17 @@ export class IntervalDuty implements Component {
   }
 
   private async once(): Promise<void> {
+    const fence = this.deps.elector.fence();
+    if (!fence) return;
     try {
-      const n = await this.run();
+      const n = await withFencedTransaction(this.deps.pool, fence, (client) => this.run(client));
       if (n > 0) {
-        this.changed.inc({ duty: this.name }, n);
-        this.log.info({ duty: this.name, changed: n }, "duty ran");
+        this.deps.changed.inc({ duty: this.name }, n);
+        this.deps.log.info({ duty: this.name, changed: n, term: String(fence.term) }, "duty ran");
       }
     } catch (err) {
-      this.log.warn({ duty: this.name, err: (err as Error).message }, "duty failed; retrying at the next interval");
+      const level = err instanceof StaleLeader ? "info" : "warn";
+      this.deps.log[level]({ duty: this.name, err: (err as Error).message }, "duty did not run; retrying at the next interval");
     }
   }
 }

@@ -1,34 +1,96 @@
 /**
- * jq-scheduler — duties that depend on time (SPEC §7): lost workers, undelivered assignments and
- * execution timeouts today; leader election, the outbox relay to Kafka, TTLs, cron and retention
- * come with the scheduler issue. Every duty is a conditional, idempotent update, so several
- * schedulers running them at once (before leader election exists) cannot double-apply anything.
+ * jq-scheduler — the duties that depend on time (SPEC §7), run by one elected leader among the
+ * scheduler replicas; the others stand by and take over within one lease.
  *
- * Talks to the other processes only through Postgres (and later Redis and Kafka).
+ *   leader election (Redis lock, or a Postgres advisory lock without Redis; libs/leader)
+ *     └─ while leading, each in a fenced transaction on its own interval:
+ *          lost workers · undelivered assignments · execution timeouts · TTL expiry ·
+ *          due delayed jobs (wake dispatchers) · retention
+ *        and the outbox relay to Kafka (libs/outbox; none without Kafka: events wait in the outbox)
+ *
+ * Talks to the other processes only through Postgres, Redis and Kafka.
  */
-import { Counter } from "prom-client";
+import { Counter, Gauge } from "prom-client";
+import { createLeaderElector } from "../../libs/leader/index.js";
+import { createOutboxRelay } from "../../libs/outbox/index.js";
 import { openProcessDatabase } from "../../libs/postgres/index.js";
-import { runProcess } from "../../libs/runtime/index.js";
-import { sweepExecutionTimeouts, sweepLostWorkers, sweepUndeliveredAssignments } from "../../libs/sweeps/index.js";
+import { component, runProcess } from "../../libs/runtime/index.js";
+import {
+  sweepExecutionTimeouts,
+  sweepExpiredJobs,
+  sweepLostWorkers,
+  sweepRetention,
+  sweepUndeliveredAssignments,
+  wakeDueQueues,
+} from "../../libs/sweeps/index.js";
 import { IntervalDuty } from "./interval-duty.js";
 
 await runProcess("scheduler", async ({ config, log, registry }) => {
   const db = openProcessDatabase(config, "scheduler", log);
-  const changed = new Counter({
-    name: "jq_scheduler_duty_changes_total",
-    help: "Jobs or workers each scheduler duty changed.",
-    labelNames: ["duty"],
-    registers: [registry],
+  const s = config.scheduler;
+  const elector = createLeaderElector({
+    name: "scheduler",
+    nodeId: config.nodeId,
+    redis: config.redis ? { url: config.redis.url, keyPrefix: `${config.redis.keyPrefix}leader:` } : undefined,
+    databaseUrl: config.database.url!,
+    pool: db.pool,
+    leaseMs: s.leaderLeaseMs,
+    log,
   });
-  const every = Math.max(100, Math.min(1000, Math.floor(config.workers.heartbeatIntervalMs / 2)));
+  const relay = createOutboxRelay(config, {
+    pool: db.pool,
+    log,
+    batchSize: s.outboxBatchSize,
+    pollMs: s.outboxPollMs,
+    hooks: { onRelayed: (n) => relayed.inc(n) },
+  });
+
+  const changed = new Counter({ name: "jq_scheduler_duty_changes_total", help: "Jobs or workers each scheduler duty changed.", labelNames: ["duty"], registers: [registry] });
+  const relayed = new Counter({ name: "jq_outbox_relayed_total", help: "Events this node relayed from the outbox to Kafka.", registers: [registry] });
+  new Gauge({
+    name: "jq_scheduler_leader",
+    help: "1 while this scheduler node is the leader, else 0.",
+    registers: [registry],
+    collect() {
+      this.set(elector.isLeader() ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: "jq_scheduler_leader_term",
+    help: "Fencing term of this node's leadership; 0 when it does not lead.",
+    registers: [registry],
+    collect() {
+      this.set(Number(elector.currentTerm() ?? 0n));
+    },
+  });
+
+  const deps = { pool: db.pool, elector, changed, log };
+  const every = s.sweepIntervalMs;
   const duties = [
-    new IntervalDuty("lost-workers", every, async () => (await sweepLostWorkers(db.pool, config.workers.heartbeatTimeoutMs)).length, changed, log),
-    new IntervalDuty("undelivered-assignments", every, () => sweepUndeliveredAssignments(db.pool), changed, log),
-    new IntervalDuty("execution-timeouts", every, () => sweepExecutionTimeouts(db.pool), changed, log),
+    new IntervalDuty("lost-workers", every, async (tx) => (await sweepLostWorkers(tx, config.workers.heartbeatTimeoutMs)).length, deps),
+    new IntervalDuty("undelivered-assignments", every, (tx) => sweepUndeliveredAssignments(tx), deps),
+    new IntervalDuty("execution-timeouts", every, (tx) => sweepExecutionTimeouts(tx), deps),
+    new IntervalDuty("ttl-expiry", every, (tx) => sweepExpiredJobs(tx), deps),
+    new IntervalDuty("due-jobs", every, (tx) => wakeDueQueues(tx, every * 2), deps),
+    new IntervalDuty("retention", s.retentionIntervalMs, (tx) => sweepRetention(tx), deps),
   ];
+
+  // The relay runs only while this node leads; a demoted relay stops, and overlap during a
+  // failover can only duplicate events (consumers dedupe by event id), never lose or reorder them.
+  elector.onElected((term) => {
+    log.info({ term: String(term) }, "elected scheduler leader");
+    void relay?.start();
+  });
+  elector.onDemoted((d) => {
+    log.warn({ term: String(d.term), reason: d.reason }, "no longer the scheduler leader");
+    void relay?.stop();
+  });
+  if (!relay) log.warn("no Kafka configured (JQ_KAFKA_BROKERS): job events stay in the outbox");
+
   return {
     checks: [db.check],
-    components: [db.migrations, ...duties],
+    // Stopped in reverse: duties and the relay first, the elector (which releases the lock) last.
+    components: [db.migrations, elector, component("outbox-relay", async () => {}, async () => relay?.stop()), ...duties],
     close: () => db.close(),
   };
 });

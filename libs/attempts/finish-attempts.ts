@@ -1,5 +1,5 @@
 import type pg from "pg";
-import { withTransaction } from "../postgres/db.js";
+import { inTransaction, type Db } from "../postgres/db.js";
 import { afterFailure, eventTypeOf, retryNotBefore, type JobStatus, type TransitionReason } from "../lifecycle/index.js";
 
 /** How one delivery ended, as a worker (or the scheduler, for lost workers and timeouts) says. */
@@ -49,12 +49,12 @@ interface LockedJob {
  * job_events and outbox rows in the same statement as the job rows.
  */
 export async function finishAttempts(
-  pool: pg.Pool,
+  db: Db,
   requests: readonly FinishRequest[],
   options: { now?: Date; random?: () => number } = {},
 ): Promise<FinishVerdict[]> {
   if (requests.length === 0) return [];
-  return withTransaction(pool, async (client) => {
+  return inTransaction(db, async (client) => {
     const { rows } = await client.query<LockedJob>(
       `SELECT j.id, j.queue, j.status, j.attempt, j.worker_id, j.retry_count,
               coalesce(j.max_retries, q.max_retries) AS max_retries, q.backoff_base_ms, q.backoff_max_ms

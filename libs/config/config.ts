@@ -12,7 +12,7 @@ export interface Config {
     readonly connectTimeoutMs: number;
     readonly runMigrations: boolean;
   };
-  readonly redis: { readonly url: string } | undefined;
+  readonly redis: { readonly url: string; readonly keyPrefix: string } | undefined;
   readonly kafka:
     | {
         readonly brokers: readonly string[];
@@ -53,6 +53,15 @@ export interface Config {
     /** Period of the dispatcher's sweep that covers lost notifications and due delayed jobs. */
     readonly dispatchSweepMs: number;
   };
+  readonly scheduler: {
+    /** Leader lock lease; a standby takes over within one lease of the leader's death. */
+    readonly leaderLeaseMs: number;
+    /** Period of the time-based duties (lost workers, leases, timeouts, TTLs, due jobs). */
+    readonly sweepIntervalMs: number;
+    readonly retentionIntervalMs: number;
+    readonly outboxBatchSize: number;
+    readonly outboxPollMs: number;
+  };
   readonly shutdownTimeoutMs: number;
 }
 
@@ -66,7 +75,7 @@ export function toConfig(s: Settings, pid: number = process.pid): Config {
       connectTimeoutMs: s.JQ_DATABASE_CONNECT_TIMEOUT_MS,
       runMigrations: s.JQ_RUN_MIGRATIONS,
     },
-    redis: s.JQ_REDIS_URL === undefined ? undefined : { url: s.JQ_REDIS_URL },
+    redis: s.JQ_REDIS_URL === undefined ? undefined : { url: s.JQ_REDIS_URL, keyPrefix: s.JQ_REDIS_KEY_PREFIX },
     kafka:
       s.JQ_KAFKA_BROKERS === undefined
         ? undefined
@@ -104,6 +113,13 @@ export function toConfig(s: Settings, pid: number = process.pid): Config {
       heartbeatTimeoutMs: s.JQ_HEARTBEAT_TIMEOUT_MS,
       assignmentLeaseMs: s.JQ_ASSIGNMENT_LEASE_MS,
       dispatchSweepMs: s.JQ_DISPATCH_SWEEP_MS,
+    },
+    scheduler: {
+      leaderLeaseMs: s.JQ_LEADER_LEASE_MS,
+      sweepIntervalMs: s.JQ_SWEEP_INTERVAL_MS,
+      retentionIntervalMs: s.JQ_RETENTION_INTERVAL_MS,
+      outboxBatchSize: s.JQ_OUTBOX_BATCH_SIZE,
+      outboxPollMs: s.JQ_OUTBOX_POLL_MS,
     },
     shutdownTimeoutMs: s.JQ_SHUTDOWN_TIMEOUT_MS,
   });

@@ -91,6 +91,7 @@ export const settingsSchema = z
     JQ_DATABASE_CONNECT_TIMEOUT_MS: int(100, 600_000).default(5000),
 
     JQ_REDIS_URL: url(["redis:", "rediss:"]).optional(),
+    JQ_REDIS_KEY_PREFIX: text(/^[A-Za-z0-9._:{}-]{1,64}$/, "1-64 letters, digits or . _ : { } -").default("jq:"),
 
     JQ_KAFKA_BROKERS: list(z.string().regex(hostPort, { error: "expected host:port" }), "host:port brokers").optional(),
     JQ_KAFKA_CLIENT_ID: text(/^[A-Za-z0-9._-]{1,255}$/, "a Kafka client id").default("jq"),
@@ -123,6 +124,12 @@ export const settingsSchema = z
     JQ_HEARTBEAT_TIMEOUT_MS: int(500, 86_400_000).default(30_000),
     JQ_ASSIGNMENT_LEASE_MS: int(100, 3_600_000).default(30_000),
     JQ_DISPATCH_SWEEP_MS: int(10, 600_000).default(1_000),
+
+    JQ_LEADER_LEASE_MS: int(1_000, 600_000).default(10_000),
+    JQ_SWEEP_INTERVAL_MS: int(50, 600_000).default(1_000),
+    JQ_RETENTION_INTERVAL_MS: int(100, 86_400_000).default(60_000),
+    JQ_OUTBOX_BATCH_SIZE: int(1, 10_000).default(500),
+    JQ_OUTBOX_POLL_MS: int(10, 60_000).default(200),
 
     JQ_SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(15_000),
     JQ_RUN_MIGRATIONS: bool().default(true),

@@ -1,6 +1,6 @@
 import type pg from "pg";
 import { JOBS_AVAILABLE_CHANNEL } from "../notifications/channels.js";
-import { withTransaction } from "../postgres/db.js";
+import { withTransaction, type Db } from "../postgres/db.js";
 
 /** A job claimed for a worker: what goes on its stream. */
 export interface ClaimedJob {
@@ -131,9 +131,9 @@ export async function markDelivered(pool: pg.Pool, workerId: string, deliveries:
  * gets a higher one: fencing tokens only ever grow, and a delivery that did reach the old worker
  * after all can never be confused with the new one.
  */
-export async function handBackUndelivered(pool: pg.Pool, workerId: string, deliveries: readonly Delivery[], reason: "DELIVERY_FAILED" | "WORKER_LOST" | "LEASE_EXPIRED"): Promise<number> {
+export async function handBackUndelivered(db: Db, workerId: string, deliveries: readonly Delivery[], reason: "DELIVERY_FAILED" | "WORKER_LOST" | "LEASE_EXPIRED"): Promise<number> {
   if (deliveries.length === 0) return 0;
-  const { rows } = await pool.query<{ n: number }>(
+  const { rows } = await db.query<{ n: number }>(
     `WITH d AS (SELECT * FROM unnest($1::uuid[], $2::int[]) AS d(id, attempt)),
      target AS (
        SELECT j.id FROM jobs j JOIN d ON d.id = j.id AND d.attempt = j.attempt

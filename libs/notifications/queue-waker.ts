@@ -24,10 +24,13 @@ export class QueueWaker {
   ) {}
 
   wake(queues: Iterable<string>): void {
+    const local: string[] = [];
     for (const q of queues) {
       this.pending.add(q);
-      this.wakeLocal(q);
+      local.push(q);
     }
+    // After the current call has answered: a submit's reply does not wait for local dispatch.
+    if (local.length > 0) setImmediate(() => local.forEach((q) => this.wakeLocal(q)));
     this.kick();
   }
 

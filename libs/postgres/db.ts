@@ -20,6 +20,18 @@ export async function withTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClie
   }
 }
 
+/**
+ * Runs `fn` in a transaction: a new one on a pool, or the caller's when given a client (the
+ * caller began it, e.g. a fenced scheduler transaction). Lets one write path serve both.
+ */
+export async function inTransaction<T>(db: Db, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  return isPool(db) ? withTransaction(db, fn) : fn(db);
+}
+
+function isPool(db: Db): db is pg.Pool {
+  return typeof (db as pg.Pool).totalCount === "number";
+}
+
 /** SQLSTATE classes and socket errors that mean "Postgres is unreachable", not "bad request". */
 const CONNECTION_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EHOSTUNREACH", "57P01", "57P02", "57P03", "53300"]);
 

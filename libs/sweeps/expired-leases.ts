@@ -1,4 +1,4 @@
-import type pg from "pg";
+import type { Db } from "../postgres/db.js";
 import { finishAttempts } from "../attempts/index.js";
 import { handBackUndelivered } from "../dispatch/index.js";
 import { notifyWorkerControl } from "../notifications/index.js";
@@ -10,15 +10,15 @@ interface Expired {
 }
 
 /** ASSIGNED jobs whose delivery lease passed go back to PENDING (LEASE_EXPIRED, no retry used). */
-export async function sweepUndeliveredAssignments(pool: pg.Pool, batch = 500): Promise<number> {
-  const { rows } = await pool.query<Expired>(
+export async function sweepUndeliveredAssignments(db: Db, batch = 500): Promise<number> {
+  const { rows } = await db.query<Expired>(
     `SELECT id, attempt, worker_id FROM jobs
      WHERE status = 'ASSIGNED' AND lease_expires_at < now() ORDER BY lease_expires_at LIMIT $1`,
     [batch],
   );
   let moved = 0;
   for (const [worker, jobs] of groupByWorker(rows)) {
-    moved += await handBackUndelivered(pool, worker, jobs.map((j) => ({ jobId: j.id, attempt: j.attempt })), "LEASE_EXPIRED");
+    moved += await handBackUndelivered(db, worker, jobs.map((j) => ({ jobId: j.id, attempt: j.attempt })), "LEASE_EXPIRED");
   }
   return moved;
 }
@@ -27,14 +27,14 @@ export async function sweepUndeliveredAssignments(pool: pg.Pool, batch = 500): P
  * RUNNING jobs past their execution deadline fail with reason TIMEOUT (then retry or dead letter,
  * SPEC §3), and their worker is told to abort; a late result is refused as stale.
  */
-export async function sweepExecutionTimeouts(pool: pg.Pool, batch = 500): Promise<number> {
-  const { rows } = await pool.query<Expired>(
+export async function sweepExecutionTimeouts(db: Db, batch = 500): Promise<number> {
+  const { rows } = await db.query<Expired>(
     `SELECT id, attempt, worker_id FROM jobs
      WHERE status = 'RUNNING' AND lease_expires_at < now() ORDER BY lease_expires_at LIMIT $1`,
     [batch],
   );
   const verdicts = await finishAttempts(
-    pool,
+    db,
     rows.map((r) => ({
       jobId: r.id,
       attempt: r.attempt,
@@ -44,7 +44,7 @@ export async function sweepExecutionTimeouts(pool: pg.Pool, batch = 500): Promis
   );
   const timedOut = rows.filter((_, i) => verdicts[i]!.code === "accepted");
   for (const r of timedOut) {
-    await notifyWorkerControl(pool, { kind: "cancel", worker: r.worker_id, job: r.id, attempt: r.attempt, reason: "TIMEOUT", message: "execution timeout passed" });
+    await notifyWorkerControl(db, { kind: "cancel", worker: r.worker_id, job: r.id, attempt: r.attempt, reason: "TIMEOUT", message: "execution timeout passed" });
   }
   return timedOut.length;
 }

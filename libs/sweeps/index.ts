@@ -1,2 +1,3 @@
 export * from "./lost-workers.js";
 export * from "./expired-leases.js";
+export * from "./expiry-and-retention.js";

@@ -1,4 +1,4 @@
-import type pg from "pg";
+import type { Db } from "../postgres/db.js";
 import { releaseWorkerJobs } from "../attempts/index.js";
 import { notifyWorkerControl } from "../notifications/index.js";
 
@@ -8,8 +8,8 @@ import { notifyWorkerControl } from "../notifications/index.js";
  * or dead-lettered. The OFFLINE mark is conditional on the worker still being silent, so a worker
  * that heartbeats at the last moment, or a second sweeper, changes nothing. Returns the workers lost.
  */
-export async function sweepLostWorkers(pool: pg.Pool, heartbeatTimeoutMs: number, batch = 100): Promise<string[]> {
-  const { rows } = await pool.query<{ worker_id: string }>(
+export async function sweepLostWorkers(db: Db, heartbeatTimeoutMs: number, batch = 100): Promise<string[]> {
+  const { rows } = await db.query<{ worker_id: string }>(
     `UPDATE workers w SET status = 'OFFLINE', node_id = NULL
      FROM (SELECT worker_id FROM workers
            WHERE status <> 'OFFLINE' AND last_heartbeat < now() - $1::int * interval '1 millisecond'
@@ -19,8 +19,8 @@ export async function sweepLostWorkers(pool: pg.Pool, heartbeatTimeoutMs: number
     [heartbeatTimeoutMs, batch],
   );
   for (const { worker_id } of rows) {
-    await releaseWorkerJobs(pool, worker_id, "worker lost: no heartbeat within the timeout");
-    await notifyWorkerControl(pool, { kind: "offline", worker: worker_id });
+    await releaseWorkerJobs(db, worker_id, "worker lost: no heartbeat within the timeout");
+    await notifyWorkerControl(db, { kind: "offline", worker: worker_id });
   }
   return rows.map((r) => r.worker_id);
 }

@@ -1,0 +1,65 @@
+import { transitionJobs } from "../jobs/transition-jobs.js";
+import { JOBS_AVAILABLE_CHANNEL } from "../notifications/channels.js";
+import type { Db } from "../postgres/db.js";
+
+/**
+ * PENDING jobs that waited longer than their queue's TTL are dead-lettered with reason EXPIRED
+ * (SPEC §3). The wait is counted from when the job last entered PENDING (updated_at) or became
+ * due (not_before), whichever is later: a job retried after a backoff, or delayed on purpose, is
+ * not expired for time it was not allowed to run.
+ */
+export async function sweepExpiredJobs(db: Db, batch = 500): Promise<number> {
+  const { rows } = await db.query<{ id: string }>(
+    `SELECT j.id FROM jobs j JOIN queues q ON q.name = j.queue
+     WHERE q.ttl_seconds IS NOT NULL AND j.status = 'PENDING'
+       AND greatest(j.updated_at, coalesce(j.not_before, j.updated_at)) < now() - q.ttl_seconds * interval '1 second'
+     ORDER BY j.id LIMIT $1`,
+    [batch],
+  );
+  const expired = await transitionJobs(db, {
+    jobIds: rows.map((r) => r.id),
+    to: "DEAD_LETTERED",
+    reason: "EXPIRED",
+    message: "the queue's TTL passed while the job was PENDING",
+    set: ", completed_at = now(), not_before = NULL, error_message = $6",
+  });
+  return expired.length;
+}
+
+/**
+ * Deletes DONE and DEAD_LETTERED jobs older than their queue's retention, together with their
+ * events. A job with an event still waiting in the outbox is kept until the relay has sent it, so
+ * no event is lost and none is left behind without its job. Small batches, oldest first, skipping
+ * rows someone else holds.
+ */
+export async function sweepRetention(db: Db, batch = 1000): Promise<number> {
+  const { rowCount } = await db.query(
+    `WITH doomed AS (
+       SELECT j.id FROM jobs j JOIN queues q ON q.name = j.queue
+       WHERE j.status IN ('DONE', 'DEAD_LETTERED') AND j.completed_at < now() - q.retention_seconds * interval '1 second'
+         AND NOT EXISTS (SELECT 1 FROM outbox o JOIN job_events pending ON pending.id = o.event_id WHERE pending.job_id = j.id)
+       ORDER BY j.completed_at LIMIT $1 FOR UPDATE OF j SKIP LOCKED
+     ), events AS (
+       DELETE FROM job_events e USING doomed WHERE e.job_id = doomed.id
+     )
+     DELETE FROM jobs USING doomed WHERE jobs.id = doomed.id`,
+    [batch],
+  );
+  return rowCount ?? 0;
+}
+
+/**
+ * Wakes dispatchers for queues whose delayed or backing-off jobs became due since the last pass,
+ * so idle API replicas need not poll fast (SPEC §7).
+ */
+export async function wakeDueQueues(db: Db, sinceMs: number): Promise<number> {
+  const { rows } = await db.query<{ queue: string }>(
+    `SELECT DISTINCT queue FROM jobs
+     WHERE status = 'PENDING' AND not_before > now() - $1::int * interval '1 millisecond' AND not_before <= now()`,
+    [sinceMs],
+  );
+  if (rows.length > 0) {
+    await db.query("SELECT pg_notify($1, q) FROM unnest($2::text[]) AS q", [JOBS_AVAILABLE_CHANNEL, rows.map((r) => r.queue)]);
+  }
+  return rows.length;
+}
