@@ -11,10 +11,18 @@ export interface BenchApiOptions {
   readonly databaseUrl: string;
   readonly poolMax: number;
   readonly maxBatchSize: number;
+  /** JQ_NODE_ID; default: the app's own (hostname-pid). */
+  readonly nodeId?: string;
+  /** NODE_OPTIONS of the process, e.g. `--cpu-prof` to see where its CPU goes. */
+  readonly nodeOptions?: string;
 }
 
 export interface BenchApi {
   readonly pid: number;
+  /** gRPC `host:port`, for clients of the bench's own (e.g. workers). */
+  readonly address: string;
+  /** Port of /healthz, /readyz and /metrics. */
+  readonly httpPort: number;
   /** A client without retries, so a failed call counts as failed. */
   readonly client: JqClient;
   /** Closes the client and stops the process; safe to call twice. */
@@ -32,10 +40,13 @@ export async function startBenchApi(options: BenchApiOptions): Promise<BenchApi>
     JQ_GRPC_PORT: String(grpcPort),
     JQ_API_HTTP_PORT: String(httpPort),
     JQ_LOG_LEVEL: "warn",
+    ...(options.nodeId === undefined ? {} : { JQ_NODE_ID: options.nodeId }),
+    ...(options.nodeOptions === undefined ? {} : { NODE_OPTIONS: options.nodeOptions }),
   });
   let exitCode: number | string | undefined;
   void app.exited().then((code) => (exitCode = code));
-  const client = new JqClient({ address: `127.0.0.1:${grpcPort}`, maxAttempts: 1 });
+  const address = `127.0.0.1:${grpcPort}`;
+  const client = new JqClient({ address, maxAttempts: 1 });
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
@@ -55,7 +66,7 @@ export async function startBenchApi(options: BenchApiOptions): Promise<BenchApi>
       },
     );
     if (app.child.pid === undefined) throw new Error("apps/api has no pid");
-    return { pid: app.child.pid, client, stop, killNow: () => app.child.kill("SIGKILL") };
+    return { pid: app.child.pid, address, httpPort, client, stop, killNow: () => app.child.kill("SIGKILL") };
   } catch (error) {
     await stop();
     throw error;

@@ -15,21 +15,44 @@ export interface BenchPostgres {
   stop(): Promise<void>;
 }
 
+export interface BenchPostgresOptions {
+  /**
+   * Libraries to preload (e.g. pg_stat_statements, which the test bed's settings do not load):
+   * set with ALTER SYSTEM, then the server is restarted once on the same data.
+   */
+  readonly sharedPreloadLibraries?: readonly string[];
+}
+
 const DATABASE = "jq_bench";
 
-export async function startBenchPostgres(): Promise<BenchPostgres> {
+/** Runs `work` on a superuser connection to `url`. */
+async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+// Read while connected: the backend exits with the connection.
+const postmasterOf = (client: pg.Client) =>
+  client.query<{ pid: number }>("SELECT pg_backend_pid() AS pid").then(({ rows }) => parentPidOf(rows[0]!.pid));
+
+export async function startBenchPostgres(options: BenchPostgresOptions = {}): Promise<BenchPostgres> {
   const server = await startLocalPostgres();
   try {
-    const client = new pg.Client({ connectionString: server.endpoint });
-    await client.connect();
-    let postmasterPid: number;
-    try {
+    let postmasterPid = await withClient(server.endpoint, async (client) => {
       await client.query(`CREATE DATABASE ${DATABASE}`);
-      const { rows } = await client.query<{ pid: number }>("SELECT pg_backend_pid() AS pid");
-      // Read while connected: the backend exits with the connection.
-      postmasterPid = parentPidOf(rows[0]!.pid);
-    } finally {
-      await client.end();
+      return postmasterOf(client);
+    });
+    const preload = options.sharedPreloadLibraries ?? [];
+    if (preload.length > 0) {
+      await withClient(server.endpoint, (client) => client.query(`ALTER SYSTEM SET shared_preload_libraries = ${pg.escapeLiteral(preload.join(","))}`));
+      await server.stopServer();
+      await server.startServer();
+      postmasterPid = await withClient(server.endpoint, postmasterOf);
     }
     const url = new URL(server.endpoint);
     url.pathname = `/${DATABASE}`;

@@ -3,7 +3,12 @@ import { killEverythingNow } from "../../test/bed/emergency-cleanup.js";
 // Everything the bench starts is registered here as it starts and stopped in reverse order at
 // the end, on an error, or on Ctrl-C / SIGTERM. A second signal stops waiting: each step's
 // `killNow` runs, the test bed's emergency cleanup SIGKILLs Postgres and removes its data, and the
-// process exits.
+// process exits. A second signal less than a second after the first is not a second Ctrl-C: tsx
+// relays the terminal's signal to its child again when the child was slow to acknowledge it (it
+// allows 30 ms, which a busy machine often misses), and that copy must not cut the teardown short.
+
+/** Signals this soon after the first are the same interruption, relayed again. */
+const DUPLICATE_SIGNAL_MS = 1_000;
 
 export class Teardown {
   private readonly steps: { readonly name: string; readonly stop: () => Promise<unknown>; readonly killNow?: () => void }[] = [];
@@ -37,14 +42,15 @@ export class Teardown {
 
   /** Runs the teardown on SIGINT/SIGTERM, then exits 130; returns a function removing the handlers. */
   runOnSignals(): () => void {
-    let interrupted = false;
+    let interruptedAt: number | undefined;
     const onSignal = (signal: NodeJS.Signals): void => {
-      if (interrupted) {
+      if (interruptedAt !== undefined && performance.now() - interruptedAt < DUPLICATE_SIGNAL_MS) return;
+      if (interruptedAt !== undefined) {
         for (const step of this.steps) step.killNow?.();
         killEverythingNow();
         process.exit(130);
       }
-      interrupted = true;
+      interruptedAt = performance.now();
       process.stderr.write(`\nbench: ${signal}, stopping what it started (again to kill)\n`);
       void this.run().then(() => process.exit(130));
     };
