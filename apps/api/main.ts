@@ -13,6 +13,7 @@ import { openProcessDatabase } from "../../libs/postgres/index.js";
 import { AdminServiceService, JobServiceService, WorkerServiceService } from "../../libs/proto/index.js";
 import { component, runProcess } from "../../libs/runtime/index.js";
 import { queueAdmin } from "./admin-service/queue-admin.js";
+import { scheduleAdmin } from "./admin-service/schedule-admin.js";
 import { workerAdmin } from "./admin-service/worker-admin.js";
 import { ApiKeyAuth } from "./edge/auth.js";
 import { acceptMalformedRequests, Edge } from "./edge/handlers.js";
@@ -61,7 +62,7 @@ await runProcess("api", async ({ config, log, registry }) => {
         },
         {
           definition: acceptMalformedRequests(AdminServiceService),
-          // Schedule and cluster RPCs join in later; grpc-js answers UNIMPLEMENTED meanwhile.
+          // GetClusterStatus joins with the health issue; grpc-js answers UNIMPLEMENTED meanwhile.
           implementation: adminService(new Edge(deps, "jq.v1.AdminService", ["admin"]), { pool: db.pool, config, pageTokens, waker }),
         },
       ]);
@@ -85,5 +86,5 @@ await runProcess("api", async ({ config, log, registry }) => {
 });
 
 function adminService(edge: Edge, deps: Parameters<typeof queueAdmin>[1]): UntypedServiceImplementation {
-  return { ...queueAdmin(edge, deps), ...workerAdmin(edge, deps) } as UntypedServiceImplementation;
+  return { ...queueAdmin(edge, deps), ...workerAdmin(edge, deps), ...scheduleAdmin(edge, deps) } as UntypedServiceImplementation;
 }

@@ -6,12 +6,14 @@
  *     └─ while leading, each in a fenced transaction on its own interval:
  *          lost workers · undelivered assignments · execution timeouts · TTL expiry ·
  *          due delayed jobs (wake dispatchers) · retention
- *        and the outbox relay to Kafka (libs/outbox; none without Kafka: events wait in the outbox)
+ *        the outbox relay to Kafka (libs/outbox; none without Kafka: events wait in the outbox)
+ *        and recurring schedules through pg-boss (cron-runner.ts)
  *
  * Talks to the other processes only through Postgres, Redis and Kafka.
  */
 import { Counter, Gauge } from "prom-client";
 import { createLeaderElector } from "../../libs/leader/index.js";
+import { QueueWaker } from "../../libs/notifications/index.js";
 import { createOutboxRelay } from "../../libs/outbox/index.js";
 import { openProcessDatabase } from "../../libs/postgres/index.js";
 import { component, runProcess } from "../../libs/runtime/index.js";
@@ -23,6 +25,7 @@ import {
   sweepUndeliveredAssignments,
   wakeDueQueues,
 } from "../../libs/sweeps/index.js";
+import { CronRunner } from "./cron-runner.js";
 import { IntervalDuty } from "./interval-duty.js";
 
 await runProcess("scheduler", async ({ config, log, registry }) => {
@@ -77,20 +80,37 @@ await runProcess("scheduler", async ({ config, log, registry }) => {
 
   // The relay runs only while this node leads; a demoted relay stops, and overlap during a
   // failover can only duplicate events (consumers dedupe by event id), never lose or reorder them.
+  const waker = new QueueWaker(db.pool, log);
+  const cron = new CronRunner(config.database.url!, db.pool, waker, log, {
+    syncMs: 5_000,
+    cronMonitorIntervalSeconds: s.cronMonitorIntervalSeconds,
+  });
+
   elector.onElected((term) => {
     log.info({ term: String(term) }, "elected scheduler leader");
     void relay?.start();
+    void cron.lead();
   });
   elector.onDemoted((d) => {
     log.warn({ term: String(d.term), reason: d.reason }, "no longer the scheduler leader");
     void relay?.stop();
+    void cron.unlead();
   });
   if (!relay) log.warn("no Kafka configured (JQ_KAFKA_BROKERS): job events stay in the outbox");
 
   return {
     checks: [db.check],
     // Stopped in reverse: duties and the relay first, the elector (which releases the lock) last.
-    components: [db.migrations, elector, component("outbox-relay", async () => {}, async () => relay?.stop()), ...duties],
+    components: [
+      db.migrations,
+      elector,
+      component("outbox-relay", async () => {}, async () => relay?.stop()),
+      component("cron", async () => {}, async () => {
+        await cron.unlead();
+        await waker.flush();
+      }),
+      ...duties,
+    ],
     close: () => db.close(),
   };
 });

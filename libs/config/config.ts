@@ -61,6 +61,8 @@ export interface Config {
     readonly retentionIntervalMs: number;
     readonly outboxBatchSize: number;
     readonly outboxPollMs: number;
+    /** How often pg-boss's timekeeper looks for due cron ticks (pg-boss allows 1–45 s). */
+    readonly cronMonitorIntervalSeconds: number;
   };
   readonly shutdownTimeoutMs: number;
 }
@@ -120,6 +122,7 @@ export function toConfig(s: Settings, pid: number = process.pid): Config {
       retentionIntervalMs: s.JQ_RETENTION_INTERVAL_MS,
       outboxBatchSize: s.JQ_OUTBOX_BATCH_SIZE,
       outboxPollMs: s.JQ_OUTBOX_POLL_MS,
+      cronMonitorIntervalSeconds: s.JQ_CRON_MONITOR_INTERVAL_SECONDS,
     },
     shutdownTimeoutMs: s.JQ_SHUTDOWN_TIMEOUT_MS,
   });

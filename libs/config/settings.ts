@@ -130,6 +130,7 @@ export const settingsSchema = z
     JQ_RETENTION_INTERVAL_MS: int(100, 86_400_000).default(60_000),
     JQ_OUTBOX_BATCH_SIZE: int(1, 10_000).default(500),
     JQ_OUTBOX_POLL_MS: int(10, 60_000).default(200),
+    JQ_CRON_MONITOR_INTERVAL_SECONDS: int(1, 45).default(10),
 
     JQ_SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(15_000),
     JQ_RUN_MIGRATIONS: bool().default(true),

@@ -38,12 +38,13 @@ export async function updateQueue(db: pg.Pool, name: string, changes: Partial<Qu
 }
 
 /**
- * Deletes a queue. Without `force` it may hold only DONE jobs. With `force` its unfinished jobs are
- * cancelled first (their `job.cancelled` events reach the outbox), then the queue, its jobs and
- * the events not still waiting in the outbox are deleted. The queue row is locked first, so a
+ * Deletes a queue. Without `force` it may hold only DONE jobs and be the target of no schedule.
+ * With `force` its unfinished jobs are cancelled first (their `job.cancelled` events reach the
+ * outbox), then the queue, its jobs, its schedules and the events not still waiting in the outbox
+ * are deleted. The queue row is locked first, so a
  * concurrent submit (whose foreign-key check needs that row) waits and then finds no queue.
  */
-export async function deleteQueue(db: pg.Pool, name: string, force: boolean): Promise<{ deletedJobs: number }> {
+export async function deleteQueue(db: pg.Pool, name: string, force: boolean): Promise<{ deletedJobs: number; deletedSchedules: number }> {
   return withTransaction(db, async (tx) => {
     await lockQueue(tx, name);
     const { rows } = await tx.query<{ status: JobStatus; n: number }>(
@@ -53,6 +54,10 @@ export async function deleteQueue(db: pg.Pool, name: string, force: boolean): Pr
     if (rows.length > 0 && !force) {
       const held = rows.map((r) => `${r.n} ${r.status}`).join(", ");
       throw new FailedPrecondition(`queue ${name} still holds jobs (${held}); delete with force, or purge and wait for them first`);
+    }
+    const { rows: schedules } = await tx.query<{ n: number }>("SELECT count(*)::int AS n FROM schedules WHERE queue = $1", [name]);
+    if (schedules[0]!.n > 0 && !force) {
+      throw new FailedPrecondition(`queue ${name} is the target of ${schedules[0]!.n} schedule(s); delete them or delete with force`);
     }
     if (force) {
       const { rows: unfinished } = await tx.query<{ id: string }>(
@@ -72,8 +77,9 @@ export async function deleteQueue(db: pg.Pool, name: string, force: boolean): Pr
       [name],
     );
     const deleted = await tx.query("DELETE FROM jobs WHERE queue = $1", [name]);
+    const deletedSchedules = await tx.query("DELETE FROM schedules WHERE queue = $1", [name]);
     await tx.query("DELETE FROM queues WHERE name = $1", [name]);
-    return { deletedJobs: deleted.rowCount ?? 0 };
+    return { deletedJobs: deleted.rowCount ?? 0, deletedSchedules: deletedSchedules.rowCount ?? 0 };
   });
 }
 

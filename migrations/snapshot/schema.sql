@@ -122,6 +122,28 @@ TABLE queues (
 );
 CREATE UNIQUE INDEX queues_pkey ON public.queues USING btree (name);
 
+TABLE schedules (
+  name text NOT NULL,
+  queue text NOT NULL,
+  cron text NOT NULL,
+  time_zone text NOT NULL DEFAULT 'UTC'::text,
+  enabled boolean NOT NULL DEFAULT true,
+  payload bytea NOT NULL,
+  priority smallint NOT NULL DEFAULT 0,
+  metadata jsonb NOT NULL DEFAULT '{}'::jsonb,
+  max_retries integer,
+  timeout_seconds integer,
+  created_at timestamp with time zone NOT NULL DEFAULT now(),
+  updated_at timestamp with time zone NOT NULL DEFAULT now(),
+  CONSTRAINT schedules_max_retries_check CHECK ((max_retries >= 0)),
+  CONSTRAINT schedules_name_format CHECK ((name ~ '^[a-zA-Z0-9._-]{1,128}$'::text)),
+  CONSTRAINT schedules_pkey PRIMARY KEY (name),
+  CONSTRAINT schedules_queue_fkey FOREIGN KEY (queue) REFERENCES queues(name),
+  CONSTRAINT schedules_timeout_seconds_check CHECK ((timeout_seconds > 0))
+);
+CREATE UNIQUE INDEX schedules_pkey ON public.schedules USING btree (name);
+CREATE INDEX schedules_queue_idx ON public.schedules USING btree (queue, name);
+
 TABLE workers (
   worker_id uuid NOT NULL,
   hostname text NOT NULL,

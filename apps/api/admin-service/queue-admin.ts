@@ -51,8 +51,8 @@ export function queueAdmin(edge: Edge, deps: QueueAdminDeps): Partial<AdminServi
 
     deleteQueue: edge.unary("DeleteQueue", async (req) => {
       const name = validateQueueName(req.name, "name");
-      const { deletedJobs } = await deleteQueue(pool, name, req.force);
-      return { deletedJobs: String(deletedJobs), deletedSchedules: 0 };
+      const { deletedJobs, deletedSchedules } = await deleteQueue(pool, name, req.force);
+      return { deletedJobs: String(deletedJobs), deletedSchedules };
     }),
 
     getQueue: edge.unary("GetQueue", async (req) => ({ queue: await withStats(validateQueueName(req.name, "name")) })),

@@ -1,0 +1,73 @@
+import type pg from "pg";
+import type { Config } from "../../../libs/config/index.js";
+import { resolvePageSize, type PageTokenCodec } from "../../../libs/paging/index.js";
+import type { AdminServiceServer, Schedule } from "../../../libs/proto/index.js";
+import { createSchedule, deleteSchedule, listSchedules, nextCronRun, type ScheduleRecord } from "../../../libs/schedules/index.js";
+import {
+  validateMetadata,
+  validateNonNegativeInt,
+  validatePayload,
+  validatePriority,
+  validateQueueName,
+} from "../../../libs/validation/index.js";
+import type { Edge } from "../edge/handlers.js";
+import { durationToWholeSeconds, msToDuration } from "../mapping/durations.js";
+
+/** The recurring-schedule part of AdminService (SPEC §4, §7); role `admin`. */
+export function scheduleAdmin(edge: Edge, deps: { pool: pg.Pool; config: Config; pageTokens: PageTokenCodec }): Partial<AdminServiceServer> {
+  const { pool, config, pageTokens } = deps;
+  return {
+    createSchedule: edge.unary("CreateSchedule", async (req) => {
+      const name = validateQueueName(req.name, "name");
+      const queue = validateQueueName(req.queue, "queue");
+      const timeZone = req.timeZone === "" ? "UTC" : req.timeZone;
+      const cron = req.cron.trim();
+      nextCronRun(cron, timeZone);
+      const schedule = await createSchedule(pool, {
+        name,
+        queue,
+        cron,
+        timeZone,
+        enabled: req.enabled ?? true,
+        payload: Buffer.from(validatePayload(req.payload, config.limits)),
+        priority: validatePriority(req.priority),
+        metadata: validateMetadata(req.metadata, config.limits),
+        maxRetries: req.maxRetries === undefined ? null : validateNonNegativeInt(req.maxRetries, "max_retries", 1_000_000),
+        timeoutSeconds: req.timeout === undefined ? null : durationToWholeSeconds(req.timeout, "timeout"),
+      });
+      return { schedule: scheduleToProto(schedule) };
+    }),
+
+    listSchedules: edge.unary("ListSchedules", async (req) => {
+      const queue = req.queue === "" ? null : validateQueueName(req.queue);
+      const size = resolvePageSize(req.pageSize, config.limits);
+      const scope = `schedules|${queue ?? ""}`;
+      const after = req.pageToken === "" ? null : String(pageTokens.decode(scope, req.pageToken)[0]);
+      const page = await listSchedules(pool, queue, after, size);
+      const last = page.schedules.at(-1);
+      return { schedules: page.schedules.map(scheduleToProto), nextPageToken: page.more && last ? pageTokens.encode(scope, [last.name]) : "" };
+    }),
+
+    deleteSchedule: edge.unary("DeleteSchedule", async (req) => {
+      await deleteSchedule(pool, validateQueueName(req.name, "name"));
+      return {};
+    }),
+  };
+}
+
+function scheduleToProto(s: ScheduleRecord): Schedule {
+  return {
+    name: s.name,
+    queue: s.queue,
+    cron: s.cron,
+    timeZone: s.timeZone,
+    enabled: s.enabled,
+    payload: s.payload,
+    priority: s.priority,
+    metadata: s.metadata,
+    maxRetries: s.maxRetries ?? undefined,
+    timeout: s.timeoutSeconds === null ? undefined : msToDuration(s.timeoutSeconds * 1000),
+    createdAt: s.createdAt,
+    nextRunAt: s.enabled ? nextCronRun(s.cron, s.timeZone) : undefined,
+  };
+}

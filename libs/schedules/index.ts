@@ -1,0 +1,2 @@
+export * from "./cron.js";
+export * from "./schedule-store.js";
