@@ -112,5 +112,6 @@ await runProcess("scheduler", async ({ config, log, registry }) => {
       ...duties,
     ],
     close: () => db.close(),
+    details: () => ({ leader: elector.isLeader(), term: elector.currentTerm()?.toString() ?? null, relay: relay ? "kafka" : "none" }),
   };
 });

@@ -15,12 +15,15 @@ export interface ProbeServerOptions {
   readonly checks: readonly ReadinessCheck[];
   /** Per-check deadline, so a hung dependency answers 503 rather than hanging the probe. */
   readonly checkTimeoutMs?: number;
+  /** Extra facts for /readyz's JSON that do not decide readiness (e.g. whether a scheduler leads). */
+  readonly details?: () => Record<string, unknown>;
 }
 
 export interface ReadinessReport {
   readonly ready: boolean;
   readonly status: "ready" | "starting" | "shutting_down" | "unavailable";
   readonly checks: Record<string, "ok" | string>;
+  readonly details?: Record<string, unknown>;
 }
 
 /**
@@ -91,8 +94,10 @@ export class ProbeServer {
       }),
     );
     const healthy = Object.values(checks).every((v) => v === "ok");
-    if (this.phase !== "ready") return { ready: false, status: this.phase, checks };
-    return { ready: healthy, status: healthy ? "ready" : "unavailable", checks };
+    const details = this.options.details?.();
+    const extra = details === undefined ? {} : { details };
+    if (this.phase !== "ready") return { ready: false, status: this.phase, checks, ...extra };
+    return { ready: healthy, status: healthy ? "ready" : "unavailable", checks, ...extra };
   }
 
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {

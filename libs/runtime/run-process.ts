@@ -22,6 +22,8 @@ export interface ProcessParts {
   readonly components: readonly Component[];
   /** Closes dependency clients (pools, connections) after every component stopped. */
   close(): Promise<void>;
+  /** Extra facts for /readyz (not deciding readiness). */
+  readonly details?: () => Record<string, unknown>;
 }
 
 /** Exit code for invalid configuration (sysexits.h EX_CONFIG). */
@@ -83,7 +85,13 @@ export async function runProcess(app: AppName, build: (ctx: ProcessContext) => P
     }
     throw err;
   }
-  const probes = new ProbeServer({ host: config.http.host, port: config.http.ports[app], registry, checks: parts.checks });
+  const probes = new ProbeServer({
+    host: config.http.host,
+    port: config.http.ports[app],
+    registry,
+    checks: parts.checks,
+    ...(parts.details ? { details: parts.details } : {}),
+  });
 
   if (args.values["dry-run"]) {
     probes.markReady();

@@ -63,6 +63,10 @@ describe("scheduler: one leader, failover, and its duties", () => {
     }
     const leader = schedulers[flags.indexOf(true)]!;
     const standby = schedulers[flags.indexOf(false)]!;
+    // /readyz says which one leads, and both are ready (a standby is healthy).
+    const readyz = async (s: AppProcess) => (await fetch(`http://127.0.0.1:${await s.ready()}/readyz`)).json() as Promise<{ ready: boolean; details: { leader: boolean } }>;
+    expect(await readyz(leader)).toMatchObject({ ready: true, details: { leader: true } });
+    expect(await readyz(standby)).toMatchObject({ ready: true, details: { leader: false } });
     const termBefore = (await db.pool.query("SELECT term FROM jq_leader WHERE name = 'scheduler'")).rows[0].term;
     leader.child.kill("SIGKILL");
     const killedAt = Date.now();
