@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { readJsonLines } from "./json-lines.js";
 
 /** The built entry point of an app (npm test builds dist/ before vitest runs). */
 export function appEntry(app: "api" | "scheduler" | "health"): string {
@@ -40,22 +41,10 @@ export function startApp(app: "api" | "scheduler" | "health", env: Record<string
   });
   const logs: Record<string, unknown>[] = [];
   let err = "";
-  let buffered = "";
   const readyWaiters: ((line: Record<string, unknown>) => void)[] = [];
-  child.stdout!.setEncoding("utf8").on("data", (chunk: string) => {
-    buffered += chunk;
-    let nl: number;
-    while ((nl = buffered.indexOf("\n")) >= 0) {
-      const line = buffered.slice(0, nl);
-      buffered = buffered.slice(nl + 1);
-      try {
-        const parsed = JSON.parse(line) as Record<string, unknown>;
-        logs.push(parsed);
-        if (parsed.msg === "ready") readyWaiters.splice(0).forEach((w) => w(parsed));
-      } catch {
-        logs.push({ raw: line });
-      }
-    }
+  readJsonLines(child.stdout!, (line) => {
+    logs.push(line);
+    if (line.msg === "ready") readyWaiters.splice(0).forEach((w) => w(line));
   });
   child.stderr!.setEncoding("utf8").on("data", (chunk: string) => (err += chunk));
   const exit = new Promise<number | string>((resolve) =>

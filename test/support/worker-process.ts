@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { readJsonLines } from "./json-lines.js";
 
 export interface WorkerProcess {
   readonly child: ChildProcess;
@@ -34,21 +35,8 @@ export function startWorkerProcess(options: {
     stdio: ["ignore", "pipe", "pipe"],
   });
   const lines: Record<string, unknown>[] = [];
-  let buffered = "";
   let stderr = "";
-  child.stdout!.setEncoding("utf8").on("data", (chunk: string) => {
-    buffered += chunk;
-    let nl: number;
-    while ((nl = buffered.indexOf("\n")) >= 0) {
-      const line = buffered.slice(0, nl);
-      buffered = buffered.slice(nl + 1);
-      try {
-        lines.push(JSON.parse(line) as Record<string, unknown>);
-      } catch {
-        lines.push({ raw: line });
-      }
-    }
-  });
+  readJsonLines(child.stdout!, (line) => lines.push(line));
   child.stderr!.setEncoding("utf8").on("data", (c: string) => (stderr += c));
   const exit = new Promise<number | string>((resolve) => child.once("exit", (code, signal) => resolve(code ?? signal ?? "unknown")));
   const pick = (event: string) => lines.filter((l) => l.event === event).map((l) => ({ job: l.job as string, attempt: l.attempt as number }));
