@@ -14,7 +14,7 @@
 import { Counter, Gauge } from "prom-client";
 import { createLeaderElector } from "../../libs/leader/index.js";
 import { QueueWaker } from "../../libs/notifications/index.js";
-import { createOutboxRelay } from "../../libs/outbox/index.js";
+import { createOutboxRelay, measureOutboxLag } from "../../libs/outbox/index.js";
 import { openProcessDatabase } from "../../libs/postgres/index.js";
 import { component, runProcess } from "../../libs/runtime/index.js";
 import {
@@ -64,6 +64,25 @@ await runProcess("scheduler", async ({ config, log, registry }) => {
     registers: [registry],
     collect() {
       this.set(Number(elector.currentTerm() ?? 0n));
+    },
+  });
+
+  // Outbox lag is published by every scheduler (also without Kafka, when the outbox only grows).
+  const lag = () => measureOutboxLag(db.pool, new Date());
+  new Gauge({
+    name: "jq_outbox_events",
+    help: "Events waiting in the outbox for Kafka.",
+    registers: [registry],
+    async collect() {
+      this.set((await lag()).rows);
+    },
+  });
+  new Gauge({
+    name: "jq_outbox_oldest_age_seconds",
+    help: "Age of the oldest event waiting in the outbox; 0 when it is empty.",
+    registers: [registry],
+    async collect() {
+      this.set(((await lag()).oldestAgeMs ?? 0) / 1000);
     },
   });
 

@@ -110,6 +110,9 @@ describe("scheduler: one leader, failover, and its duties", () => {
     while ((await db.pool.query("SELECT count(*)::int AS n FROM outbox")).rows[0].n > 0 && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 100));
     }
+    const metrics = await (await fetch(`http://127.0.0.1:${await schedulers.find((x) => x.child.exitCode === null && x.child.signalCode === null)!.ready()}/metrics`)).text();
+    expect(metrics).toMatch(/^jq_outbox_events\{app="scheduler"\} 0$/m);
+    expect(metrics).toMatch(/^jq_outbox_oldest_age_seconds\{app="scheduler"\} 0$/m);
     const received = await readWholeTopic(createKafka(), topic);
     const types = (id: string) => received.filter((r) => r.key === id).map((r) => r.type);
     expect(types(expiring!.id)).toEqual(["job.submitted", "job.expired"]);
