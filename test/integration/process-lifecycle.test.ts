@@ -32,7 +32,11 @@ describe("a jq process's life: config, probes, dry run, SIGTERM", () => {
       expect((await fetch(`${base}/healthz`)).status).toBe(200);
       const ready = await fetch(`${base}/readyz`);
       expect(ready.status).toBe(200);
-      expect(await ready.json()).toEqual({ ready: true, status: "ready", checks: { postgres: "ok" } });
+      const report = await ready.json();
+      expect(report).toMatchObject({ ready: true, status: "ready", checks: { postgres: "ok" } });
+      // The scheduler also says whether it leads (alone, it does); other apps add nothing.
+      if (name === "scheduler") expect(report.details).toMatchObject({ leader: true, relay: "none" });
+      else expect(report.details).toBeUndefined();
       const metrics = await (await fetch(`${base}/metrics`)).text();
       expect(metrics).toMatch(/^process_cpu_user_seconds_total\{app="[a-z]+"\} /m);
       expect(app.logs.every((l) => typeof l.time === "string" && l.app === name)).toBe(true);
