@@ -32,7 +32,7 @@ describe("a jq process's life: config, probes, dry run, SIGTERM", () => {
       expect((await fetch(`${base}/healthz`)).status).toBe(200);
       const ready = await fetch(`${base}/readyz`);
       expect(ready.status).toBe(200);
-      const report = await ready.json();
+      const report = (await ready.json()) as { details?: Record<string, unknown> };
       expect(report).toMatchObject({ ready: true, status: "ready", checks: { postgres: "ok" } });
       // The scheduler also says whether it leads (alone, it does); other apps add nothing.
       if (name === "scheduler") expect(report.details).toMatchObject({ leader: true, relay: "none" });
