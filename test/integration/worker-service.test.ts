@@ -103,7 +103,12 @@ describe("WorkerService over real streams", () => {
     await w.until(() => w.assignments.length === 2, 10_000, "the retry");
     const second = w.assignments[1]!;
     expect(second.attempt).toBe(2);
+    // Wait for the dispatcher's RUNNING mark of attempt 2, so only the refused reports could change events.
+    for (let i = 0; i < 100 && (await events(j!.id)).filter((e) => e.reason === "DELIVERED").length < 2; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
     const before = await events(j!.id);
+    expect(before.at(-1)).toMatchObject({ reason: "DELIVERED", attempt: 2 });
 
     // An old attempt, a result from a worker that does not hold the job, and a bad id.
     expect((await w.ackOf(w.succeed(first))).code).toBe(ResultAckCode.STALE);
