@@ -21,7 +21,6 @@ import os from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import pg from "pg";
 import { appEntry } from "../test/support/app-process.js";
-import { BenchUsageError } from "./support/bench-options.js";
 import { startBenchPostgres, type BenchPostgres } from "./support/bench-postgres.js";
 import { countersPerJob, readDatabaseCounters } from "./support/postgres-work.js";
 import { startJqSystem } from "./support/e2e-jq.js";
@@ -31,7 +30,8 @@ import { measureE2ePhase, type E2ePhaseResult, type PhaseContext, type SubmitPla
 import { formatE2eReport, isVerified, type E2eRun, type SystemRun } from "./support/e2e-report.js";
 import type { SystemName, SystemUnderTest } from "./support/e2e-system.js";
 import { enableStatementStats, STATEMENT_STATS_LIBRARY } from "./support/statement-stats.js";
-import { Teardown } from "./support/teardown.js";
+import { runBenchMain } from "./support/bench-main.js";
+import type { Teardown } from "./support/teardown.js";
 
 function progress(line: string): void {
   process.stderr.write(`bench: ${line}\n`);
@@ -104,7 +104,7 @@ async function bench(options: E2eOptions, teardown: Teardown): Promise<E2eRun> {
   return { startedAt, cpus: os.availableParallelism(), loadAverage1m: { before: loadBefore, after: os.loadavg()[0]! }, options, runs };
 }
 
-async function main(): Promise<number> {
+runBenchMain(async (teardown) => {
   const options = parseE2eOptions(process.argv.slice(2));
   if (options === "help") {
     process.stdout.write(E2E_USAGE);
@@ -113,30 +113,7 @@ async function main(): Promise<number> {
   if (options.systems.includes("jq") && !existsSync(appEntry("api"))) {
     throw new Error(`${appEntry("api")} is missing: build first with tsc -p tsconfig.json`);
   }
-  const teardown = new Teardown();
-  const removeSignalHandlers = teardown.runOnSignals();
-  try {
-    const run = await bench(options, teardown);
-    process.stdout.write(formatE2eReport(run));
-    return run.runs.every(isVerified) ? 0 : 1;
-  } catch (error) {
-    if (teardown.signal.aborted) return 130; // Interrupted: the signal handler has said so.
-    throw error;
-  } finally {
-    await teardown.run();
-    removeSignalHandlers();
-  }
-}
-
-main().then(
-  (code) => (process.exitCode = code),
-  (error: unknown) => {
-    if (error instanceof BenchUsageError) {
-      process.stderr.write(`bench: ${error.message}\n${E2E_USAGE}`);
-      process.exitCode = 2;
-      return;
-    }
-    process.stderr.write(`bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exitCode = 1;
-  },
-);
+  const run = await bench(options, teardown);
+  process.stdout.write(formatE2eReport(run));
+  return run.runs.every(isVerified) ? 0 : 1;
+}, E2E_USAGE);

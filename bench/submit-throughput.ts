@@ -17,12 +17,13 @@ import os from "node:os";
 import { appEntry } from "../test/support/app-process.js";
 import { sampleBackends } from "./support/backend-sampler.js";
 import { APPLICATION_NAMES, BENCH_QUEUE, startBenchEnvironment } from "./support/bench-environment.js";
-import { BenchUsageError, parseBenchOptions, USAGE, type BenchOptions } from "./support/bench-options.js";
+import { parseBenchOptions, USAGE, type BenchOptions } from "./support/bench-options.js";
 import { countBaselineRows, insertBaselineRows } from "./support/pg-baseline.js";
 import { measurePhase, type PhaseResult, type PhaseSpec } from "./support/phase.js";
 import { formatReport, isVerified, type RunReport } from "./support/report.js";
 import { countJobsInQueue } from "./support/submitted-jobs.js";
-import { Teardown } from "./support/teardown.js";
+import { runBenchMain } from "./support/bench-main.js";
+import type { Teardown } from "./support/teardown.js";
 
 function progress(line: string): void {
   process.stderr.write(`bench: ${line}\n`);
@@ -99,37 +100,14 @@ async function bench(options: BenchOptions, teardown: Teardown): Promise<RunRepo
   };
 }
 
-async function main(): Promise<number> {
+runBenchMain(async (teardown) => {
   const options = parseBenchOptions(process.argv.slice(2));
   if (options === "help") {
     process.stdout.write(USAGE);
     return 0;
   }
   if (!existsSync(appEntry("api"))) throw new Error(`${appEntry("api")} is missing: build first with tsc -p tsconfig.json`);
-  const teardown = new Teardown();
-  const removeSignalHandlers = teardown.runOnSignals();
-  try {
-    const run = await bench(options, teardown);
-    process.stdout.write(formatReport(run));
-    return isVerified(run.verification) && run.failedCalls === 0 ? 0 : 1;
-  } catch (error) {
-    if (teardown.signal.aborted) return 130; // Interrupted: the signal handler has said so.
-    throw error;
-  } finally {
-    await teardown.run();
-    removeSignalHandlers();
-  }
-}
-
-main().then(
-  (code) => (process.exitCode = code),
-  (error: unknown) => {
-    if (error instanceof BenchUsageError) {
-      process.stderr.write(`bench: ${error.message}\n${USAGE}`);
-      process.exitCode = 2;
-      return;
-    }
-    process.stderr.write(`bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exitCode = 1;
-  },
-);
+  const run = await bench(options, teardown);
+  process.stdout.write(formatReport(run));
+  return isVerified(run.verification) && run.failedCalls === 0 ? 0 : 1;
+}, USAGE);
