@@ -7,11 +7,13 @@
  * NOT_SERVING, in-flight calls drain, WatchJob feeds stop, the pool closes (libs/runtime).
  */
 import type { UntypedServiceImplementation } from "@grpc/grpc-js";
+import { NodeAnnouncer } from "../../libs/cluster/index.js";
 import { QueueWaker } from "../../libs/notifications/index.js";
 import { loadPageTokenKey, PageTokenCodec } from "../../libs/paging/index.js";
 import { openProcessDatabase } from "../../libs/postgres/index.js";
 import { AdminServiceService, JobServiceService, WorkerServiceService } from "../../libs/proto/index.js";
 import { component, runProcess } from "../../libs/runtime/index.js";
+import { clusterAdmin } from "./admin-service/cluster-admin.js";
 import { queueAdmin } from "./admin-service/queue-admin.js";
 import { scheduleAdmin } from "./admin-service/schedule-admin.js";
 import { workerAdmin } from "./admin-service/worker-admin.js";
@@ -62,7 +64,6 @@ await runProcess("api", async ({ config, log, registry }) => {
         },
         {
           definition: acceptMalformedRequests(AdminServiceService),
-          // GetClusterStatus joins with the health issue; grpc-js answers UNIMPLEMENTED meanwhile.
           implementation: adminService(new Edge(deps, "jq.v1.AdminService", ["admin"]), { pool: db.pool, config, pageTokens, waker }),
         },
       ]);
@@ -80,11 +81,16 @@ await runProcess("api", async ({ config, log, registry }) => {
 
   return {
     checks: [db.check],
-    components: [db.migrations, workers, grpc],
+    components: [db.migrations, new NodeAnnouncer(db.pool, { id: config.nodeId, role: "api" }, config.presenceIntervalMs, log), workers, grpc],
     close: () => db.close(),
   };
 });
 
 function adminService(edge: Edge, deps: Parameters<typeof queueAdmin>[1]): UntypedServiceImplementation {
-  return { ...queueAdmin(edge, deps), ...workerAdmin(edge, deps), ...scheduleAdmin(edge, deps) } as UntypedServiceImplementation;
+  return {
+    ...queueAdmin(edge, deps),
+    ...workerAdmin(edge, deps),
+    ...scheduleAdmin(edge, deps),
+    ...clusterAdmin(edge, deps),
+  } as UntypedServiceImplementation;
 }

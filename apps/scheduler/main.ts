@@ -13,6 +13,7 @@
  */
 import { Counter, Gauge } from "prom-client";
 import { createLeaderElector } from "../../libs/leader/index.js";
+import { NodeAnnouncer } from "../../libs/cluster/index.js";
 import { QueueWaker } from "../../libs/notifications/index.js";
 import { createOutboxRelay, measureOutboxLag } from "../../libs/outbox/index.js";
 import { openProcessDatabase } from "../../libs/postgres/index.js";
@@ -122,6 +123,7 @@ await runProcess("scheduler", async ({ config, log, registry }) => {
     // Stopped in reverse: duties and the relay first, the elector (which releases the lock) last.
     components: [
       db.migrations,
+      new NodeAnnouncer(db.pool, { id: config.nodeId, role: "scheduler", isLeader: () => elector.isLeader() }, config.presenceIntervalMs, log),
       elector,
       component("outbox-relay", async () => {}, async () => relay?.stop()),
       component("cron", async () => {}, async () => {

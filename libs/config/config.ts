@@ -64,6 +64,8 @@ export interface Config {
     /** How often pg-boss's timekeeper looks for due cron ticks (pg-boss allows 1–45 s). */
     readonly cronMonitorIntervalSeconds: number;
   };
+  /** How often each process announces itself; it counts as alive for three intervals. */
+  readonly presenceIntervalMs: number;
   readonly shutdownTimeoutMs: number;
 }
 
@@ -124,6 +126,7 @@ export function toConfig(s: Settings, pid: number = process.pid): Config {
       outboxPollMs: s.JQ_OUTBOX_POLL_MS,
       cronMonitorIntervalSeconds: s.JQ_CRON_MONITOR_INTERVAL_SECONDS,
     },
+    presenceIntervalMs: s.JQ_PRESENCE_INTERVAL_MS,
     shutdownTimeoutMs: s.JQ_SHUTDOWN_TIMEOUT_MS,
   });
 }

@@ -132,6 +132,8 @@ export const settingsSchema = z
     JQ_OUTBOX_POLL_MS: int(10, 60_000).default(200),
     JQ_CRON_MONITOR_INTERVAL_SECONDS: int(1, 45).default(10),
 
+    JQ_PRESENCE_INTERVAL_MS: int(50, 600_000).default(5_000),
+
     JQ_SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(15_000),
     JQ_RUN_MIGRATIONS: bool().default(true),
   })

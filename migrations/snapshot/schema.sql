@@ -3,6 +3,19 @@
 TYPE job_status AS ENUM ('PENDING', 'ASSIGNED', 'RUNNING', 'DONE', 'FAILED', 'DEAD_LETTERED');
 TYPE worker_status AS ENUM ('ONLINE', 'DRAINING', 'OFFLINE');
 
+TABLE cluster_nodes (
+  node_id text NOT NULL,
+  role text NOT NULL,
+  version text NOT NULL,
+  hostname text NOT NULL,
+  leader boolean NOT NULL DEFAULT false,
+  started_at timestamp with time zone NOT NULL,
+  last_seen timestamp with time zone NOT NULL DEFAULT now(),
+  CONSTRAINT cluster_nodes_pkey PRIMARY KEY (node_id),
+  CONSTRAINT cluster_nodes_role_check CHECK ((role = ANY (ARRAY['api'::text, 'scheduler'::text, 'health'::text])))
+);
+CREATE UNIQUE INDEX cluster_nodes_pkey ON public.cluster_nodes USING btree (node_id);
+
 TABLE cluster_secrets (
   name text NOT NULL,
   secret bytea NOT NULL,

@@ -133,8 +133,4 @@ describe("AdminService: queues and dead letters", () => {
     await expectCode(c.call(c.admin, "listDeadLetters", { selector: { queue: "dlq", reasons: [], jobIds: ["x"] }, pageSize: 0, pageToken: "", view: 0 }), grpc.status.INVALID_ARGUMENT, /^selector.job_ids\[0\]/);
     expect((await c.call(c.jobs, "getJobStatus", { jobId: ids[0]!, view: 0 })).job!.status).toBe(JobStatus.PENDING);
   });
-
-  it("answers UNIMPLEMENTED for the AdminService parts that are not built yet", async () => {
-    await expectCode(c.call(c.admin, "getClusterStatus", {}), grpc.status.UNIMPLEMENTED);
-  });
 });

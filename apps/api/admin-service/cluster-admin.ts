@@ -1,0 +1,32 @@
+import type pg from "pg";
+import { readClusterStatus } from "../../../libs/cluster/index.js";
+import type { Config } from "../../../libs/config/index.js";
+import { NodeRole, type AdminServiceServer } from "../../../libs/proto/index.js";
+import type { Edge } from "../edge/handlers.js";
+
+const ROLES = { api: NodeRole.API, scheduler: NodeRole.SCHEDULER, health: NodeRole.HEALTH } as const;
+
+/** AdminService GetClusterStatus: the leader and its term, and every node recently seen. */
+export function clusterAdmin(edge: Edge, deps: { pool: pg.Pool; config: Config }): Partial<AdminServiceServer> {
+  return {
+    getClusterStatus: edge.unary("GetClusterStatus", async () => {
+      const status = await readClusterStatus(deps.pool, deps.config.presenceIntervalMs * 3);
+      return {
+        leaderNodeId: status.leader?.nodeId ?? "",
+        leaderTerm: status.leader?.term ?? "0",
+        // The lock's expiry lives in Redis (or a Postgres session) and is not published.
+        leaderLeaseExpiresAt: undefined,
+        nodes: status.nodes.map((n) => ({
+          nodeId: n.nodeId,
+          role: ROLES[n.role],
+          version: n.version,
+          hostname: n.hostname,
+          leader: n.leader,
+          alive: n.alive,
+          startedAt: n.startedAt,
+          lastSeenAt: n.lastSeenAt,
+        })),
+      };
+    }),
+  };
+}
