@@ -59,4 +59,28 @@ describe("ProbeServer", () => {
     await server!.stop();
     await server!.stop();
   });
+
+  it("serves extra routes by exact path, without overriding the probes", async () => {
+    server = new ProbeServer({
+      host: "127.0.0.1",
+      port: 0,
+      registry: new Registry(),
+      checks: [],
+      routes: {
+        "/status": async (_req, res) => {
+          res.writeHead(200, { "content-type": "application/json" });
+          res.end('{"ok":true}');
+        },
+        "/healthz": async (_req, res) => {
+          res.writeHead(418);
+          res.end();
+        },
+      },
+    });
+    await server.start();
+    const base = `http://127.0.0.1:${server.port}`;
+    expect(await (await fetch(`${base}/status?x=1`)).json()).toEqual({ ok: true });
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    expect((await fetch(`${base}/toString`)).status).toBe(404);
+  });
 });

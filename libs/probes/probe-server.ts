@@ -8,6 +8,9 @@ export interface ReadinessCheck {
   check(): Promise<void>;
 }
 
+/** An extra GET/HEAD endpoint served next to the probes (e.g. apps/health's /status and dashboard). */
+export type ProbeRoute = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+
 export interface ProbeServerOptions {
   readonly host: string;
   readonly port: number;
@@ -17,6 +20,8 @@ export interface ProbeServerOptions {
   readonly checkTimeoutMs?: number;
   /** Extra facts for /readyz's JSON that do not decide readiness (e.g. whether a scheduler leads). */
   readonly details?: () => Record<string, unknown>;
+  /** Extra paths (exact match, query string ignored); /healthz, /readyz and /metrics cannot be overridden. */
+  readonly routes?: Readonly<Record<string, ProbeRoute>>;
 }
 
 export interface ReadinessReport {
@@ -112,8 +117,12 @@ export class ProbeServer {
       }
       case "/metrics":
         return send(res, 200, this.options.registry.contentType, await this.options.registry.metrics());
-      default:
+      default: {
+        const routes = this.options.routes;
+        const extra = path !== undefined && routes !== undefined && Object.hasOwn(routes, path) ? routes[path] : undefined;
+        if (extra) return extra(req, res);
         return send(res, 404, "text/plain", "not found\n");
+      }
     }
   }
 }

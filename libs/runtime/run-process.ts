@@ -2,7 +2,7 @@ import { parseArgs } from "node:util";
 import { collectDefaultMetrics, Registry } from "prom-client";
 import { ConfigError, loadConfig, type Config } from "../config/index.js";
 import { createLogger, type Logger } from "../logging/logger.js";
-import { ProbeServer, type ReadinessCheck } from "../probes/probe-server.js";
+import { ProbeServer, type ProbeRoute, type ReadinessCheck } from "../probes/probe-server.js";
 import type { Component } from "./component.js";
 
 export type AppName = "api" | "scheduler" | "health";
@@ -24,6 +24,8 @@ export interface ProcessParts {
   close(): Promise<void>;
   /** Extra facts for /readyz (not deciding readiness). */
   readonly details?: () => Record<string, unknown>;
+  /** Extra HTTP paths on the probe port (apps/health's /status and dashboard). */
+  readonly routes?: Readonly<Record<string, ProbeRoute>>;
 }
 
 /** Exit code for invalid configuration (sysexits.h EX_CONFIG). */
@@ -44,6 +46,8 @@ export async function runProcess(app: AppName, build: (ctx: ProcessContext) => P
     args: process.argv.slice(2),
     options: { "dry-run": { type: "boolean", default: false }, help: { type: "boolean", short: "h", default: false } },
     strict: true,
+    // pm2's cluster mode hands its own words to the script (e.g. "start"); they mean nothing here.
+    allowPositionals: true,
   });
   if (args.values.help) {
     process.stdout.write(`usage: jq-${app} [--dry-run]\n  --dry-run  check configuration and connectivity, then exit 0 (ok) or 1\n`);
@@ -91,6 +95,7 @@ export async function runProcess(app: AppName, build: (ctx: ProcessContext) => P
     registry,
     checks: parts.checks,
     ...(parts.details ? { details: parts.details } : {}),
+    ...(parts.routes ? { routes: parts.routes } : {}),
   });
 
   if (args.values["dry-run"]) {

@@ -1,0 +1,35 @@
+import type { Db } from "../postgres/db.js";
+import type { WorkerStatus } from "../workers/worker-store.js";
+
+/** The few reads only the cluster view needs; the rest comes from the owning stores. */
+
+export type WorkerCounts = Record<WorkerStatus, number>;
+
+/** No parameters. Workers per status (OFFLINE rows stay until retention removes them). */
+const COUNT_WORKERS = `SELECT status::text AS status, count(*)::int AS n FROM workers GROUP BY status`;
+
+export async function countWorkersByStatus(db: Db): Promise<WorkerCounts> {
+  const counts: WorkerCounts = { ONLINE: 0, DRAINING: 0, OFFLINE: 0 };
+  const { rows } = await db.query<{ status: WorkerStatus; n: number }>(COUNT_WORKERS);
+  for (const r of rows) counts[r.status] = r.n;
+  return counts;
+}
+
+export interface RecentDeadLetter {
+  readonly id: string;
+  readonly queue: string;
+  readonly reason: string;
+  readonly errorMessage: string | null;
+  readonly completedAt: Date | null;
+}
+
+/** $1 limit. The most recently dead-lettered jobs, newest first. */
+const RECENT_DEAD_LETTERS = `
+  SELECT id, queue, status_reason AS reason, error_message AS "errorMessage", completed_at AS "completedAt"
+  FROM jobs WHERE status = 'DEAD_LETTERED'
+  ORDER BY completed_at DESC NULLS LAST, id DESC LIMIT $1`;
+
+export async function listRecentDeadLetters(db: Db, limit: number): Promise<RecentDeadLetter[]> {
+  const { rows } = await db.query<RecentDeadLetter>(RECENT_DEAD_LETTERS, [limit]);
+  return rows;
+}
