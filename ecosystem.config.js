@@ -1,7 +1,8 @@
 // pm2 process file (SPEC §10): the API in cluster mode, two schedulers (one leads, one stands by)
 // and one health process. Every JQ_* variable of the environment `pm2 start` runs in reaches each
-// app; the per-app env below only sets what differs between them.
-const instances = process.env.JQ_API_INSTANCES ?? "2";
+// app; the per-app env below only sets what differs between them. Knobs of this file itself are
+// not JQ_* names: every JQ_* variable reaches the apps, which refuse settings they do not know.
+const instances = process.env.PM2_API_INSTANCES ?? "2";
 
 const ecosystem = {
   apps: [
@@ -23,7 +24,7 @@ const ecosystem = {
       name: "jq-scheduler-2",
       script: "dist/apps/scheduler/main.js",
       kill_timeout: 20000,
-      env: { NODE_ENV: "production", JQ_NODE_ID: "scheduler-2", JQ_SCHEDULER_HTTP_PORT: process.env.JQ_SCHEDULER_2_HTTP_PORT ?? "8091" },
+      env: { NODE_ENV: "production", JQ_NODE_ID: "scheduler-2", JQ_SCHEDULER_HTTP_PORT: process.env.SCHEDULER_2_HTTP_PORT ?? "8091" },
     },
     {
       name: "jq-health",

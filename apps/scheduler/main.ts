@@ -106,13 +106,16 @@ await runProcess("scheduler", async ({ config, log, registry }) => {
     cronMonitorIntervalSeconds: s.cronMonitorIntervalSeconds,
   });
 
+  const announcer = new NodeAnnouncer(db.pool, { id: config.nodeId, role: "scheduler", isLeader: () => elector.isLeader() }, config.presenceIntervalMs, log);
   elector.onElected((term) => {
     log.info({ term: String(term) }, "elected scheduler leader");
+    announcer.refresh();
     void relay?.start();
     void cron.lead();
   });
   elector.onDemoted((d) => {
     log.warn({ term: String(d.term), reason: d.reason }, "no longer the scheduler leader");
+    announcer.refresh();
     void relay?.stop();
     void cron.unlead();
   });
@@ -123,7 +126,7 @@ await runProcess("scheduler", async ({ config, log, registry }) => {
     // Stopped in reverse: duties and the relay first, the elector (which releases the lock) last.
     components: [
       db.migrations,
-      new NodeAnnouncer(db.pool, { id: config.nodeId, role: "scheduler", isLeader: () => elector.isLeader() }, config.presenceIntervalMs, log),
+      announcer,
       elector,
       component("outbox-relay", async () => {}, async () => relay?.stop()),
       component("cron", async () => {}, async () => {

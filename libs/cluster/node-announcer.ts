@@ -39,6 +39,12 @@ export class NodeAnnouncer implements Component {
     await this.pool.query("DELETE FROM cluster_nodes WHERE node_id = $1", [this.node.id]).catch(() => {});
   }
 
+  /** Announces now (e.g. on gaining or losing leadership) instead of at the next interval. */
+  refresh(): void {
+    if (!this.started) return;
+    this.announce().catch((err: unknown) => this.log.warn({ err: (err as Error).message }, "presence announcement failed"));
+  }
+
   private async announce(): Promise<void> {
     await this.pool.query(
       `WITH gone AS (DELETE FROM cluster_nodes WHERE last_seen < now() - interval '1 day')
