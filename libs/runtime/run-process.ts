@@ -69,6 +69,11 @@ export async function runProcess(app: AppName, build: (ctx: ProcessContext) => P
   const registry = new Registry();
   registry.setDefaultLabels({ app });
   collectDefaultMetrics({ register: registry });
+  // prom-client names three gauges with a counter's `_total` suffix (promtool refuses them); the
+  // same counts stay available as nodejs_active_handles / _requests / _resources by type.
+  for (const name of ["nodejs_active_handles_total", "nodejs_active_requests_total", "nodejs_active_resources_total"]) {
+    registry.removeSingleMetric(name);
+  }
 
   process.on("uncaughtException", (err) => {
     log.fatal({ err }, "uncaught exception");
