@@ -96,6 +96,11 @@ describe("the pm2 cluster of npm start", () => {
       while (done < 50 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
       const { queue } = await client.call(client.admin, "getQueue", { name: "qs" });
       expect(queue!.stats!.depth!.done).toBe("50");
+      const status = (await (await fetch(`http://127.0.0.1:${ports.health}/status`)).json()) as {
+        queues: { name: string; depth: Record<string, number> }[];
+        leader: { nodeId: string } | null;
+      };
+      expect(status.queues.find((q) => q.name === "qs")?.depth.DONE).toBe(50);
       const cluster = await client.call(client.admin, "getClusterStatus", {});
       expect(["scheduler-1", "scheduler-2"]).toContain(cluster.leaderNodeId);
       expect(cluster.nodes.filter((n) => n.alive).length).toBe(5);
