@@ -5,13 +5,6 @@ export type JobStatus = (typeof JOB_STATUSES)[number];
 /** States a job never leaves on its own (only RetryJob moves DEAD_LETTERED back). */
 export const FINAL_STATUSES: ReadonlySet<JobStatus> = new Set(["DONE", "DEAD_LETTERED"]);
 
-/** States in which a job occupies a worker slot. */
-export const HELD_STATUSES: ReadonlySet<JobStatus> = new Set(["ASSIGNED", "RUNNING"]);
-
-export function isJobStatus(value: string): value is JobStatus {
-  return (JOB_STATUSES as readonly string[]).includes(value);
-}
-
 export function isFinalStatus(status: JobStatus): boolean {
   return FINAL_STATUSES.has(status);
 }

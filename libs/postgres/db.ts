@@ -1,5 +1,4 @@
 import type pg from "pg";
-import { DependencyUnavailable } from "../errors/index.js";
 
 /** What repositories take: the pool for one-statement work, or a client inside a transaction. */
 export type Db = pg.Pool | pg.PoolClient;
@@ -42,11 +41,6 @@ export function isConnectionError(err: unknown): boolean {
   return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(
     err.message,
   );
-}
-
-/** Re-throws a connection failure as DependencyUnavailable (a retryable UNAVAILABLE at the edge). */
-export function asDependencyError(err: unknown): unknown {
-  return isConnectionError(err) ? new DependencyUnavailable("postgres", err) : err;
 }
 
 /** The SQLSTATE of a pg error, if any. */

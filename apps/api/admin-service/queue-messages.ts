@@ -88,4 +88,3 @@ export function queueToProto(q: QueueRecord, stats?: QueueStats): Queue {
   };
 }
 
-export { MAX_INT4 };

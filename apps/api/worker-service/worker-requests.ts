@@ -40,7 +40,7 @@ export function toFinishRequest(workerId: string, result: JobResult | undefined,
   const o = result.outcome;
   if (!o) throw new InvalidArgument(`${prefix}outcome`, "must be success or failure");
   if (o.$case === "success") {
-    const bytes = validatePayload(o.value.result, { ...limits }, `${prefix}success.result`);
+    const bytes = validatePayload(o.value.result, limits, `${prefix}success.result`);
     return { jobId, attempt: result.attempt, workerId, outcome: { kind: "success", result: Buffer.from(bytes) } };
   }
   return {
@@ -60,4 +60,3 @@ export function validateWorkerId(id: string): string {
   return validateUuid(id, "worker_id");
 }
 
-export { LimitExceeded };
