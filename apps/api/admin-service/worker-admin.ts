@@ -1,12 +1,12 @@
 import type pg from "pg";
 import type { Config } from "../../../libs/config/index.js";
-import { InvalidArgument } from "../../../libs/errors/index.js";
 import { notifyWorkerControl } from "../../../libs/notifications/index.js";
 import { resolvePageSize, type PageTokenCodec } from "../../../libs/paging/index.js";
 import { WorkerStatus, type AdminServiceServer } from "../../../libs/proto/index.js";
 import { validateQueueName, validateUuid } from "../../../libs/validation/index.js";
 import { drainWorker, listWorkers, type WorkerStatus as DomainWorkerStatus } from "../../../libs/workers/index.js";
 import type { Edge } from "../edge/handlers.js";
+import { labelFromProto } from "../mapping/job-messages.js";
 import { workerToProto } from "../worker-service/worker-messages.js";
 
 const STATUSES: readonly DomainWorkerStatus[] = ["ONLINE", "DRAINING", "OFFLINE"];
@@ -17,11 +17,7 @@ export function workerAdmin(edge: Edge, deps: { pool: pg.Pool; config: Config; p
   return {
     listWorkers: edge.unary("ListWorkers", async (req) => {
       const queue = req.queue === "" ? null : validateQueueName(req.queue);
-      const statuses = [...new Set(req.statuses.map((s, i) => {
-        const name = WorkerStatus[s] as DomainWorkerStatus | undefined;
-        if (name === undefined || !STATUSES.includes(name)) throw new InvalidArgument(`statuses[${i}]`, `is not a worker status (got ${s})`);
-        return name;
-      }))].sort();
+      const statuses = [...new Set(req.statuses.map((s, i) => labelFromProto(WorkerStatus, STATUSES, s, `statuses[${i}]`, "worker status")))].sort();
       const size = resolvePageSize(req.pageSize, config.limits);
       const scope = `workers|${queue ?? ""}|${statuses.join(",")}`;
       const after = req.pageToken === "" ? null : String(pageTokens.decode(scope, req.pageToken)[0]);

@@ -10,21 +10,28 @@ import { msToDuration } from "./durations.js";
 // the status and reason enums they share with jobs) map in libs/events, which the outbox relay
 // uses too.
 
-/** A status from a request; unknown or UNSPECIFIED values are INVALID_ARGUMENT naming the field. */
+/**
+ * The domain label of an enum value from a request: the proto enum's name for it, which must be
+ * one of `allowed`. Unknown numbers and UNSPECIFIED are INVALID_ARGUMENT naming the field.
+ */
+export function labelFromProto<L extends string>(
+  protoEnum: Record<number, string>,
+  allowed: readonly L[],
+  value: number,
+  field: string,
+  what: string,
+): L {
+  const name = protoEnum[value];
+  if (name === undefined || !(allowed as readonly string[]).includes(name)) throw new InvalidArgument(field, `is not a ${what} (got ${value})`);
+  return name as L;
+}
+
 export function statusFromProto(value: JobStatus, field: string): DomainStatus {
-  const name = JobStatus[value];
-  if (name === undefined || !(JOB_STATUSES as readonly string[]).includes(name)) {
-    throw new InvalidArgument(field, `is not a job status (got ${value})`);
-  }
-  return name as DomainStatus;
+  return labelFromProto(JobStatus, JOB_STATUSES, value, field, "job status");
 }
 
 export function reasonFromProto(value: TransitionReason, field: string): DomainReason {
-  const name = TransitionReason[value];
-  if (name === undefined || !(TRANSITION_REASONS as readonly string[]).includes(name)) {
-    throw new InvalidArgument(field, `is not a transition reason (got ${value})`);
-  }
-  return name as DomainReason;
+  return labelFromProto(TransitionReason, TRANSITION_REASONS, value, field, "transition reason");
 }
 
 export function jobToProto(j: JobRecord): Job {
