@@ -8,6 +8,7 @@
  */
 import type { UntypedServiceImplementation } from "@grpc/grpc-js";
 import { NodeAnnouncer } from "../../libs/cluster/index.js";
+import { JobStore } from "../../libs/jobs/index.js";
 import { QueueWaker } from "../../libs/notifications/index.js";
 import { loadPageTokenKey, PageTokenCodec } from "../../libs/paging/index.js";
 import { openProcessDatabase } from "../../libs/postgres/index.js";
@@ -31,7 +32,8 @@ await runProcess("api", async ({ config, log, registry }) => {
   const auth = new ApiKeyAuth(config.apiKeys);
   if (!auth.enabled) log.warn("NO API KEYS CONFIGURED: the gRPC API is open to anyone who can reach it; set JQ_API_KEYS");
   const metrics = new RpcMetrics(registry);
-  const feed = new JobEventFeed(db.pool, log);
+  const jobs = new JobStore(db.pool, { submitWindowMs: config.database.submitWindowMs });
+  const feed = new JobEventFeed(jobs, log);
   const hub = new WorkerHub(db.pool, config.database.url!, config, log, (n) => metrics.jobsDispatched.inc(n));
   const waker = new QueueWaker(db.pool, log, (queue) => hub.dispatcher.wakeQueue(queue));
   let server: GrpcServer | undefined;
@@ -45,7 +47,7 @@ await runProcess("api", async ({ config, log, registry }) => {
         {
           definition: acceptMalformedRequests(JobServiceService),
           implementation: jobService(new Edge(deps, "jq.v1.JobService", ["client", "admin"]), {
-            pool: db.pool,
+            jobs,
             config,
             pageTokens,
             feed,
@@ -72,6 +74,7 @@ await runProcess("api", async ({ config, log, registry }) => {
     async () => {
       server?.beginShutdown();
       await feed.stop();
+      await jobs.drain();
       await hub.stop();
       await waker.flush();
       await server?.stop();

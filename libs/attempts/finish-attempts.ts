@@ -1,7 +1,7 @@
 import type pg from "pg";
 import { inTransaction, type Db } from "../postgres/db.js";
-import { afterFailure, eventTypeOf, retryNotBefore, type JobStatus, type TransitionReason } from "../lifecycle/index.js";
-
+import { afterFailure, retryDelayMs, type BackoffPolicy, type JobStatus, type TransitionReason } from "../lifecycle/index.js";
+import { EventRows, NEXT_EVENT_XID } from "../jobs/transition-sql.js";
 /** How one delivery ended, as a worker (or the scheduler, for lost workers and timeouts) says. */
 export type AttemptOutcome =
   | { readonly kind: "success"; readonly result: Buffer }
@@ -20,6 +20,11 @@ export interface FinishRequest {
   /** The worker that must hold the job, or null when jq itself ends the attempt. */
   readonly workerId: string | null;
   readonly outcome: AttemptOutcome;
+  /**
+   * When the api wrote the delivery to the worker's stream, if it had not yet marked the job
+   * RUNNING (the mark is folded into this write): the DELIVERED event and started_at take it.
+   */
+  readonly deliveredAt?: Date;
 }
 
 export type FinishVerdict =
@@ -44,16 +49,19 @@ interface LockedJob {
  * job DONE with its result; a failure makes it FAILED and, in the same transaction, PENDING with
  * the backoff of SPEC §3 or DEAD_LETTERED. Each row is fenced: only a RUNNING job (or an ASSIGNED
  * one reported by its own worker) whose attempt and worker match is changed; anything else is
- * `stale` and untouched.
- * Rows are locked in id order so concurrent batches cannot deadlock. Every transition writes its
- * job_events and outbox rows in the same statement as the job rows.
+ * `stale` and untouched. An ASSIGNED job's DELIVERED event is written first, so a delivery whose
+ * RUNNING mark was still pending costs no write of its own.
+ * Rows are locked in id order so concurrent batches cannot deadlock. Every job row is updated once
+ * and every transition writes its own event, in one statement. Times come from the database's
+ * clock: a retry's not_before is now() plus the backoff.
  */
 export async function finishAttempts(
   db: Db,
   requests: readonly FinishRequest[],
-  options: { now?: Date; random?: () => number } = {},
+  options: { random?: () => number; delayMs?: (retryCount: number, policy: BackoffPolicy) => number } = {},
 ): Promise<FinishVerdict[]> {
   if (requests.length === 0) return [];
+  const delayMs = options.delayMs ?? ((n: number, policy: BackoffPolicy) => retryDelayMs(n, policy, options.random));
   return inTransaction(db, async (client) => {
     const { rows } = await client.query<LockedJob>(
       `SELECT j.id, j.queue, j.status, j.attempt, j.worker_id, j.retry_count,
@@ -63,8 +71,7 @@ export async function finishAttempts(
       [[...new Set(requests.map((r) => r.jobId))]],
     );
     const jobs = new Map(rows.map((r) => [r.id, r]));
-    const now = options.now ?? new Date();
-    const write = new Writes();
+    const write = new Writes(delayMs);
     const verdicts = requests.map((req): FinishVerdict => {
       const job = jobs.get(req.jobId);
       if (!job) return { code: "not_found" };
@@ -78,8 +85,7 @@ export async function finishAttempts(
       ) {
         return { code: "stale", detail: staleDetail(job, req) };
       }
-      if (deliveredEarly) write.delivered(job);
-      const status = write.add(job, req, now, options.random);
+      const status = write.add(job, req, deliveredEarly);
       // A second outcome for the same attempt later in this batch is then stale too.
       job.status = status;
       return { code: "accepted", status, queue: job.queue, workerId: job.worker_id };
@@ -95,7 +101,7 @@ function staleDetail(job: LockedJob, req: FinishRequest): string {
   return `job ${job.id} is held by another worker`;
 }
 
-/** Column arrays for one multi-row UPDATE and one multi-row event insert. */
+/** Column arrays for one multi-row UPDATE of jobs and one multi-row insert of their events. */
 class Writes {
   private readonly ids: string[] = [];
   private readonly statuses: JobStatus[] = [];
@@ -103,44 +109,35 @@ class Writes {
   private readonly results: (Buffer | null)[] = [];
   private readonly errors: (string | null)[] = [];
   private readonly retryCounts: number[] = [];
-  private readonly notBefores: (Date | null)[] = [];
+  private readonly delays: (number | null)[] = [];
   private readonly finished: boolean[] = [];
-  private readonly events: {
-    jobId: string[];
-    queue: string[];
-    type: string[];
-    from: JobStatus[];
-    to: JobStatus[];
-    reason: string[];
-    worker: (string | null)[];
-    attempt: number[];
-    message: (string | null)[];
-  } = { jobId: [], queue: [], type: [], from: [], to: [], reason: [], worker: [], attempt: [], message: [] };
+  private readonly delivered: boolean[] = [];
+  private readonly deliveredAt: (Date | null)[] = [];
+  private readonly events = new EventRows();
+
+  constructor(private readonly delayMs: (retryCount: number, policy: BackoffPolicy) => number) {}
 
   get size(): number {
     return this.ids.length;
   }
 
-  /** The ASSIGNED → RUNNING event of a delivery whose result arrived before it was marked. */
-  delivered(job: LockedJob): void {
-    this.event(job, "ASSIGNED", "RUNNING", "DELIVERED", null);
-  }
-
-  add(job: LockedJob, req: FinishRequest, now: Date, random?: () => number): JobStatus {
+  add(job: LockedJob, req: FinishRequest, deliveredEarly: boolean): JobStatus {
     const o = req.outcome;
+    const deliveredAt = deliveredEarly ? (req.deliveredAt ?? null) : null;
+    if (deliveredEarly) this.event(job, "ASSIGNED", "RUNNING", "DELIVERED", null, deliveredAt);
     if (o.kind === "success") {
-      this.row(job, "DONE", "SUCCEEDED", o.result, null, job.retry_count, null, true);
+      this.row(job, "DONE", "SUCCEEDED", o.result, null, job.retry_count, null, true, deliveredEarly, deliveredAt);
       this.event(job, "RUNNING", "DONE", "SUCCEEDED", null);
       return "DONE";
     }
     this.event(job, "RUNNING", "FAILED", o.reason, o.message);
     const next = afterFailure({ retryCount: job.retry_count, maxRetries: job.max_retries, retryable: o.retryable });
     if (next.to === "PENDING") {
-      const notBefore = retryNotBefore(now, job.retry_count, { baseMs: job.backoff_base_ms, maxMs: job.backoff_max_ms }, random);
-      this.row(job, "PENDING", next.reason, null, o.message, job.retry_count + 1, notBefore, false);
-      this.event(job, "FAILED", "PENDING", next.reason, `retry ${job.retry_count + 1} of ${job.max_retries} not before ${notBefore.toISOString()}`);
+      const delay = this.delayMs(job.retry_count, { baseMs: job.backoff_base_ms, maxMs: job.backoff_max_ms });
+      this.row(job, "PENDING", next.reason, null, o.message, job.retry_count + 1, delay, false, deliveredEarly, deliveredAt);
+      this.event(job, "FAILED", "PENDING", next.reason, `retry ${job.retry_count + 1} of ${job.max_retries} in ${delay} ms`);
     } else {
-      this.row(job, "DEAD_LETTERED", next.reason, null, o.message, job.retry_count, null, true);
+      this.row(job, "DEAD_LETTERED", next.reason, null, o.message, job.retry_count, null, true, deliveredEarly, deliveredAt);
       this.event(job, "FAILED", "DEAD_LETTERED", next.reason, o.message);
     }
     return next.to;
@@ -153,8 +150,10 @@ class Writes {
     result: Buffer | null,
     error: string | null,
     retryCount: number,
-    notBefore: Date | null,
+    delayMs: number | null,
     finished: boolean,
+    delivered: boolean,
+    deliveredAt: Date | null,
   ): void {
     this.ids.push(job.id);
     this.statuses.push(status);
@@ -162,47 +161,35 @@ class Writes {
     this.results.push(result);
     this.errors.push(error);
     this.retryCounts.push(retryCount);
-    this.notBefores.push(notBefore);
+    this.delays.push(delayMs);
     this.finished.push(finished);
+    this.delivered.push(delivered);
+    this.deliveredAt.push(deliveredAt);
   }
 
-  private event(job: LockedJob, from: JobStatus, to: JobStatus, reason: TransitionReason, message: string | null): void {
-    const e = this.events;
-    e.jobId.push(job.id);
-    e.queue.push(job.queue);
-    e.type.push(eventTypeOf(to, reason));
-    e.from.push(from);
-    e.to.push(to);
-    e.reason.push(reason);
-    e.worker.push(job.worker_id);
-    e.attempt.push(job.attempt);
-    e.message.push(message);
+  private event(job: LockedJob, from: JobStatus, to: JobStatus, reason: TransitionReason, message: string | null, at: Date | null = null): void {
+    this.events.add({ jobId: job.id, queue: job.queue, from, to, reason, workerId: job.worker_id, attempt: job.attempt, message, at });
   }
 
   async flush(client: pg.PoolClient): Promise<void> {
-    const e = this.events;
     await client.query(
       `WITH changes AS (
-         SELECT * FROM unnest($1::uuid[], $2::job_status[], $3::text[], $4::bytea[], $5::text[], $6::int[], $7::timestamptz[], $8::bool[])
-           AS c(id, status, reason, result, error, retry_count, not_before, finished)
+         SELECT * FROM unnest($1::uuid[], $2::job_status[], $3::text[], $4::bytea[], $5::text[], $6::int[], $7::bigint[], $8::bool[], $9::bool[], $10::timestamptz[])
+           AS c(id, status, reason, result, error, retry_count, delay_ms, finished, delivered, delivered_at)
        ), updated AS (
          UPDATE jobs j SET status = c.status, status_reason = c.reason, result = c.result,
-                error_message = c.error, retry_count = c.retry_count, not_before = c.not_before,
-                lease_expires_at = NULL, updated_at = now(), started_at = coalesce(j.started_at, now()),
+                error_message = c.error, retry_count = c.retry_count,
+                not_before = CASE WHEN c.delay_ms IS NULL THEN NULL ELSE now() + c.delay_ms * interval '1 millisecond' END,
+                lease_expires_at = NULL, updated_at = now(), event_xid = ${NEXT_EVENT_XID},
+                started_at = CASE WHEN c.delivered THEN coalesce(c.delivered_at, now()) ELSE coalesce(j.started_at, now()) END,
                 completed_at = CASE WHEN c.finished THEN now() ELSE NULL END
          FROM changes c WHERE j.id = c.id
-       ), events AS (
-         INSERT INTO job_events (job_id, queue, event_type, from_status, to_status, reason, worker_id, attempt, message)
-         SELECT job_id, queue, event_type, from_status, to_status, reason, worker_id, attempt, message
-         FROM unnest($9::uuid[], $10::text[], $11::text[], $12::job_status[], $13::job_status[], $14::text[], $15::uuid[], $16::int[], $17::text[])
-           WITH ORDINALITY AS e(job_id, queue, event_type, from_status, to_status, reason, worker_id, attempt, message, ord)
-         ORDER BY ord
-         RETURNING id
+         RETURNING j.id, j.event_xid
        )
-       INSERT INTO outbox (event_id) SELECT id FROM events ORDER BY id`,
+       ${EventRows.insertSql(11, "updated")}`,
       [
-        this.ids, this.statuses, this.reasons, this.results, this.errors, this.retryCounts, this.notBefores, this.finished,
-        e.jobId, e.queue, e.type, e.from, e.to, e.reason, e.worker, e.attempt, e.message,
+        this.ids, this.statuses, this.reasons, this.results, this.errors, this.retryCounts, this.delays, this.finished, this.delivered, this.deliveredAt,
+        ...this.events.params(),
       ],
     );
   }

@@ -11,6 +11,8 @@ export interface Config {
     readonly poolMax: number;
     readonly connectTimeoutMs: number;
     readonly runMigrations: boolean;
+    /** How long concurrent SubmitJob calls wait to share one insert (group commit); 0: one event-loop turn. */
+    readonly submitWindowMs: number;
   };
   readonly redis: { readonly url: string; readonly keyPrefix: string } | undefined;
   readonly kafka:
@@ -52,6 +54,8 @@ export interface Config {
     readonly assignmentLeaseMs: number;
     /** Period of the dispatcher's sweep that covers lost notifications and due delayed jobs. */
     readonly dispatchSweepMs: number;
+    /** Longest wait of a delivery's RUNNING mark for the job's result (docs/write-path.md). */
+    readonly deliveryMarkDelayMs: number;
   };
   readonly scheduler: {
     /** Leader lock lease; a standby takes over within one lease of the leader's death. */
@@ -78,6 +82,7 @@ export function toConfig(s: Settings, pid: number = process.pid): Config {
       poolMax: s.JQ_DATABASE_POOL_MAX,
       connectTimeoutMs: s.JQ_DATABASE_CONNECT_TIMEOUT_MS,
       runMigrations: s.JQ_RUN_MIGRATIONS,
+      submitWindowMs: s.JQ_SUBMIT_WINDOW_MS,
     },
     redis: s.JQ_REDIS_URL === undefined ? undefined : { url: s.JQ_REDIS_URL, keyPrefix: s.JQ_REDIS_KEY_PREFIX },
     kafka:
@@ -117,6 +122,7 @@ export function toConfig(s: Settings, pid: number = process.pid): Config {
       heartbeatTimeoutMs: s.JQ_HEARTBEAT_TIMEOUT_MS,
       assignmentLeaseMs: s.JQ_ASSIGNMENT_LEASE_MS,
       dispatchSweepMs: s.JQ_DISPATCH_SWEEP_MS,
+      deliveryMarkDelayMs: s.JQ_DELIVERY_MARK_DELAY_MS,
     },
     scheduler: {
       leaderLeaseMs: s.JQ_LEADER_LEASE_MS,

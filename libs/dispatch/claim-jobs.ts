@@ -1,5 +1,6 @@
 import type pg from "pg";
 import { JOBS_AVAILABLE_CHANNEL } from "../notifications/channels.js";
+import { appendEvents, move, NEXT_EVENT_XID } from "../jobs/transition-sql.js";
 import { withTransaction, type Db } from "../postgres/db.js";
 
 /** A job claimed for a worker: what goes on its stream. */
@@ -45,6 +46,8 @@ export async function claimJobs(pool: pg.Pool, req: ClaimRequest, limitedQueues:
   });
 }
 
+const CLAIMED = move("PENDING", "ASSIGNED", "CLAIMED");
+
 /**
  * $1 queues, $2 limit, $3 worker id, $4 lease ms, $5 whether limited queues' rows are locked
  * (when not, limited queues get no jobs: their count could be stale).
@@ -70,20 +73,17 @@ const CLAIM = `
     LIMIT $2::int
   ), claimed AS (
     UPDATE jobs j SET status = 'ASSIGNED', status_reason = 'CLAIMED', attempt = j.attempt + 1, worker_id = $3::uuid,
-           assigned_at = now(), started_at = NULL, not_before = NULL,
+           assigned_at = now(), started_at = NULL, not_before = NULL, event_xid = ${NEXT_EVENT_XID},
            lease_expires_at = now() + $4::int * interval '1 millisecond', updated_at = now()
     FROM candidates c WHERE j.id = c.id
     RETURNING j.id, j.queue, j.attempt, j.payload, j.metadata, j.priority, j.created_at AS "createdAt",
               j.retry_count AS "retryCount", coalesce(j.max_retries, c.max_retries) AS "maxRetries",
-              coalesce(j.timeout_seconds, c.timeout_seconds) AS "timeoutSeconds"
+              coalesce(j.timeout_seconds, c.timeout_seconds) AS "timeoutSeconds", j.event_xid
   ), events AS (
-    INSERT INTO job_events (job_id, queue, event_type, from_status, to_status, reason, worker_id, attempt)
-    SELECT id, queue, 'job.assigned', 'PENDING', 'ASSIGNED', 'CLAIMED', $3::uuid, attempt FROM claimed ORDER BY id
-    RETURNING id
-  ), outboxed AS (
-    INSERT INTO outbox (event_id) SELECT id FROM events ORDER BY id
+    ${appendEvents(CLAIMED, "claimed", { worker: "$3::uuid" })}
   )
-  SELECT * FROM claimed ORDER BY priority DESC, id`;
+  SELECT id, queue, attempt, payload, metadata, priority, "createdAt", "retryCount", "maxRetries", "timeoutSeconds"
+  FROM claimed ORDER BY priority DESC, id`;
 
 /** A delivery: (job, attempt) as written to a worker's stream. */
 export interface Delivery {
@@ -91,38 +91,51 @@ export interface Delivery {
   readonly attempt: number;
 }
 
+/** A delivery that was written to its worker's stream at `deliveredAt`. */
+export interface DeliveryMark extends Delivery {
+  readonly workerId: string;
+  readonly deliveredAt: Date;
+}
+
+const DELIVERED = move("ASSIGNED", "RUNNING", "DELIVERED");
+
 /**
- * ASSIGNED → RUNNING for deliveries written to the worker's stream, in one statement, fenced by
- * attempt and worker. The execution deadline (lease_expires_at while RUNNING) starts now.
- * Returns the deadlines by job id; a delivery missing from the result was no longer ASSIGNED to
- * this worker (cancelled meanwhile) and the worker will be told to abort it.
+ * ASSIGNED → RUNNING for deliveries written to their workers' streams, in one statement, fenced
+ * by attempt and worker. Each event and `started_at` carry the time of the write, and the
+ * execution deadline (lease_expires_at while RUNNING) counts from it. Returns the ids marked; a
+ * delivery missing from the result had already moved on (its result was recorded, or it was
+ * cancelled), which is not an error.
  */
-export async function markDelivered(pool: pg.Pool, workerId: string, deliveries: readonly Delivery[]): Promise<Map<string, Date | null>> {
-  if (deliveries.length === 0) return new Map();
-  const { rows } = await pool.query<{ id: string; deadline: Date | null }>(
-    `WITH d AS (SELECT * FROM unnest($1::uuid[], $2::int[]) AS d(id, attempt)),
+export async function markDelivered(db: Db, marks: readonly DeliveryMark[]): Promise<Set<string>> {
+  if (marks.length === 0) return new Set();
+  const { rows } = await db.query<{ id: string }>(
+    `WITH d AS (SELECT * FROM unnest($1::uuid[], $2::int[], $3::uuid[], $4::timestamptz[]) AS d(id, attempt, worker_id, at)),
      target AS (
-       SELECT j.id, coalesce(j.timeout_seconds, q.timeout_seconds) AS timeout_seconds
-       FROM jobs j JOIN d ON d.id = j.id AND d.attempt = j.attempt JOIN queues q ON q.name = j.queue
-       WHERE j.status = 'ASSIGNED' AND j.worker_id = $3::uuid
+       SELECT j.id, d.at, coalesce(j.timeout_seconds, q.timeout_seconds) AS timeout_seconds
+       FROM jobs j JOIN d ON d.id = j.id AND d.attempt = j.attempt AND d.worker_id = j.worker_id JOIN queues q ON q.name = j.queue
+       WHERE j.status = 'ASSIGNED'
        ORDER BY j.id FOR UPDATE OF j
      ), changed AS (
-       UPDATE jobs j SET status = 'RUNNING', status_reason = 'DELIVERED', started_at = now(), updated_at = now(),
-              lease_expires_at = CASE WHEN t.timeout_seconds IS NULL THEN NULL ELSE now() + t.timeout_seconds * interval '1 second' END
+       UPDATE jobs j SET status = 'RUNNING', status_reason = 'DELIVERED', started_at = t.at, updated_at = now(),
+              event_xid = ${NEXT_EVENT_XID},
+              lease_expires_at = CASE WHEN t.timeout_seconds IS NULL THEN NULL ELSE t.at + t.timeout_seconds * interval '1 second' END
        FROM target t WHERE j.id = t.id
-       RETURNING j.id, j.queue, j.attempt, j.lease_expires_at AS deadline
+       RETURNING j.id, j.queue, j.attempt, j.worker_id, j.event_xid, t.at
      ), events AS (
-       INSERT INTO job_events (job_id, queue, event_type, from_status, to_status, reason, worker_id, attempt)
-       SELECT id, queue, 'job.started', 'ASSIGNED', 'RUNNING', 'DELIVERED', $3::uuid, attempt FROM changed ORDER BY id
-       RETURNING id
-     ), outboxed AS (
-       INSERT INTO outbox (event_id) SELECT id FROM events ORDER BY id
+       ${appendEvents(DELIVERED, "changed", { worker: "worker_id", at: "at" })}
      )
-     SELECT id, deadline FROM changed`,
-    [deliveries.map((d) => d.jobId), deliveries.map((d) => d.attempt), workerId],
+     SELECT id FROM changed`,
+    [marks.map((d) => d.jobId), marks.map((d) => d.attempt), marks.map((d) => d.workerId), marks.map((d) => d.deliveredAt)],
   );
-  return new Map(rows.map((r) => [r.id, r.deadline]));
+  return new Set(rows.map((r) => r.id));
 }
+
+export type HandBackReason = "DELIVERY_FAILED" | "WORKER_LOST" | "LEASE_EXPIRED";
+const HAND_BACKS: Record<HandBackReason, ReturnType<typeof move>> = {
+  DELIVERY_FAILED: move("ASSIGNED", "PENDING", "DELIVERY_FAILED"),
+  WORKER_LOST: move("ASSIGNED", "PENDING", "WORKER_LOST"),
+  LEASE_EXPIRED: move("ASSIGNED", "PENDING", "LEASE_EXPIRED"),
+};
 
 /**
  * ASSIGNED → PENDING for deliveries that could not be written (the stream broke) or whose worker
@@ -131,29 +144,26 @@ export async function markDelivered(pool: pg.Pool, workerId: string, deliveries:
  * gets a higher one: fencing tokens only ever grow, and a delivery that did reach the old worker
  * after all can never be confused with the new one.
  */
-export async function handBackUndelivered(db: Db, workerId: string, deliveries: readonly Delivery[], reason: "DELIVERY_FAILED" | "WORKER_LOST" | "LEASE_EXPIRED"): Promise<number> {
+export async function handBackUndelivered(db: Db, workerId: string, deliveries: readonly Delivery[], reason: HandBackReason): Promise<number> {
   if (deliveries.length === 0) return 0;
+  const m = HAND_BACKS[reason];
   const { rows } = await db.query<{ n: number }>(
     `WITH d AS (SELECT * FROM unnest($1::uuid[], $2::int[]) AS d(id, attempt)),
      target AS (
        SELECT j.id FROM jobs j JOIN d ON d.id = j.id AND d.attempt = j.attempt
        WHERE j.status = 'ASSIGNED' AND j.worker_id = $3::uuid ORDER BY j.id FOR UPDATE OF j
      ), changed AS (
-       UPDATE jobs j SET status = 'PENDING', status_reason = $4, worker_id = NULL,
-              lease_expires_at = NULL, assigned_at = NULL, updated_at = now()
+       UPDATE jobs j SET status = '${m.to}', status_reason = '${m.reason}', worker_id = NULL,
+              lease_expires_at = NULL, assigned_at = NULL, updated_at = now(), event_xid = ${NEXT_EVENT_XID}
        FROM target t WHERE j.id = t.id
-       RETURNING j.id, j.queue, j.attempt
+       RETURNING j.id, j.queue, j.attempt, j.event_xid
      ), events AS (
-       INSERT INTO job_events (job_id, queue, event_type, from_status, to_status, reason, worker_id, attempt)
-       SELECT id, queue, 'job.requeued', 'ASSIGNED', 'PENDING', $4, $3::uuid, attempt FROM changed ORDER BY id
-       RETURNING id
-     ), outboxed AS (
-       INSERT INTO outbox (event_id) SELECT id FROM events ORDER BY id
+       ${appendEvents(m, "changed", { worker: "$3::uuid" })}
      ), notified AS (
        SELECT pg_notify('${JOBS_AVAILABLE_CHANNEL}', queue) FROM (SELECT DISTINCT queue FROM changed) q
      )
      SELECT count(*)::int AS n FROM changed, LATERAL (SELECT count(*) FROM notified) x`,
-    [deliveries.map((d) => d.jobId), deliveries.map((d) => d.attempt), workerId, reason],
+    [deliveries.map((d) => d.jobId), deliveries.map((d) => d.attempt), workerId],
   );
   return rows[0]?.n ?? 0;
 }

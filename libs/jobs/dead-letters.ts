@@ -1,6 +1,6 @@
 import type { TransitionReason } from "../lifecycle/index.js";
 import type { Db } from "../postgres/db.js";
-import { JOB_COLUMNS_BASIC, JOB_COLUMNS_FULL, type JobRecord } from "./job-record.js";
+import { eventRelayed, JOB_COLUMNS_BASIC, JOB_COLUMNS_FULL, type JobRecord } from "./job-record.js";
 import { RETRY_RESET } from "./job-commands.js";
 import { transitionJobs } from "./transition-jobs.js";
 
@@ -76,7 +76,7 @@ export async function requeueDeadLetters(db: Db, s: DeadLetterSelector, limit = 
   }
 }
 
-/** Deletes the selected dead letters and their events (except events still waiting in the outbox). */
+/** Deletes the selected dead letters and their events (except events the relay has not sent yet). */
 export async function purgeDeadLetters(db: Db, s: DeadLetterSelector): Promise<number> {
   let total = 0;
   for (;;) {
@@ -88,7 +88,7 @@ export async function purgeDeadLetters(db: Db, s: DeadLetterSelector): Promise<n
          SELECT j.id FROM jobs j WHERE ${where} ORDER BY j.id LIMIT $${params.length} FOR UPDATE SKIP LOCKED
        ), events AS (
          DELETE FROM job_events e USING doomed
-         WHERE e.job_id = doomed.id AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.event_id = e.id)
+         WHERE e.job_id = doomed.id AND ${eventRelayed("e")}
        )
        DELETE FROM jobs USING doomed WHERE jobs.id = doomed.id`,
       params,

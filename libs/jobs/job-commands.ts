@@ -16,7 +16,7 @@ export async function cancelJob(db: Db, jobId: string, message: string | null): 
     to: "DEAD_LETTERED",
     reason: "CANCELLED",
     message: message ?? "cancelled",
-    set: ", completed_at = now(), lease_expires_at = NULL, not_before = NULL, error_message = $6",
+    set: ", completed_at = now(), lease_expires_at = NULL, not_before = NULL, error_message = $3",
   });
   if (!job) return refuse(db, jobId, "cancelled", sourcesOf("DEAD_LETTERED", "CANCELLED"));
   if ((job.fromStatus === "RUNNING" || job.fromStatus === "ASSIGNED") && job.workerId !== null) {

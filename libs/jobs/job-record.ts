@@ -41,6 +41,11 @@ function jobColumns(full: boolean): string {
 }
 
 export const JOB_COLUMNS_FULL = jobColumns(true);
+
+/** The JobRecord fields of a CTE that returned JOB_COLUMNS_*, without the columns a writer added. */
+export const JOB_RECORD_FIELDS = `id, queue, status, "statusReason", priority, payload, metadata, "idempotencyKey", attempt,
+  "retryCount", "maxRetries", "timeoutSeconds", result, "errorMessage", "workerId", "leaseExpiresAt", "createdAt", "notBefore",
+  "assignedAt", "startedAt", "completedAt", "updatedAt"`;
 export const JOB_COLUMNS_BASIC = jobColumns(false);
 
 /** One row of `job_events`, as GetJobLogs, WatchJob and the outbox relay read it. */
@@ -61,3 +66,23 @@ export interface JobEventRecord {
 export const JOB_EVENT_COLUMNS = `e.id::text AS id, e.job_id AS "jobId", e.queue, e.event_type AS "eventType",
   e.from_status AS "fromStatus", e.to_status AS "toStatus", e.reason, e.worker_id AS "workerId", e.attempt,
   e.message, e.created_at AS "createdAt"`;
+
+/** The relay's cursor in `relay_cursors` (the event log is the outbox: docs/write-path.md). */
+export const RELAY_CURSOR = "kafka";
+
+/**
+ * True for an event of alias `e` that the relay has sent: at or behind its cursor. Retention,
+ * purges and queue deletion remove only such events, so none is lost before Kafka has it.
+ */
+export function eventRelayed(e: string): string {
+  return `EXISTS (SELECT 1 FROM relay_cursors rc WHERE rc.name = '${RELAY_CURSOR}' AND (${e}.xid, ${e}.id) <= (rc.xid, rc.event_id))`;
+}
+
+/**
+ * SQL: the lowest UUIDv7 of the millisecond of timestamptz expression `t`. Job ids are UUIDv7
+ * made at submit, so `id < uuidV7Floor(t)` bounds an index scan to jobs created before `t`: the
+ * sweeps use it to read only the old end of jobs_queue_status_id_idx.
+ */
+export function uuidV7Floor(t: string): string {
+  return `(lpad(to_hex(floor(extract(epoch FROM ${t}) * 1000)::bigint), 12, '0') || '00000000000000000000')::uuid`;
+}

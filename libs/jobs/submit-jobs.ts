@@ -3,6 +3,7 @@ import { NotFound } from "../errors/index.js";
 import type { Db } from "../postgres/db.js";
 import { sqlState } from "../postgres/db.js";
 import { JOB_COLUMNS_FULL, type JobRecord } from "./job-record.js";
+import { appendEvents, FIRST_EVENT_XID, move } from "./transition-sql.js";
 
 /** A validated job to create (the edge has checked names, sizes and ranges). */
 export interface NewJob {
@@ -26,8 +27,7 @@ export interface SubmittedJob {
 
 
 /**
- * Creates jobs in one statement, all or nothing: the jobs rows, their `job.submitted` events and
- * outbox rows. The caller wakes dispatchers afterwards (QueueWaker), outside this transaction, so
+ * Creates jobs in one statement, all or nothing: the jobs rows and their `job.submitted` events. The caller wakes dispatchers afterwards (QueueWaker), outside this transaction, so
  * submits do not queue behind Postgres's NOTIFY commit lock. A job whose
  * (queue, idempotency key) already exists is not created; the existing job is returned with
  * `deduplicated`. Concurrent identical submits meet on the unique index: one inserts, the others
@@ -108,6 +108,8 @@ function missingQueue(err: unknown): string | undefined {
   return /Key \(queue\)=\((.*)\) is not present/.exec(detail)?.[1];
 }
 
+const SUBMITTED = move(null, "PENDING", "SUBMITTED");
+
 const INSERT_JOBS = `
   WITH input AS (
     SELECT * FROM unnest($1::uuid[], $2::text[], $3::bytea[], $4::smallint[], $5::int[], $6::int[],
@@ -115,18 +117,14 @@ const INSERT_JOBS = `
       WITH ORDINALITY AS t(id, queue, payload, priority, max_retries, timeout_seconds, delay_ms, run_at,
                            idempotency_key, metadata, ord)
   ), inserted AS (
-    INSERT INTO jobs AS j (id, queue, payload, priority, max_retries, timeout_seconds, not_before, idempotency_key, metadata)
+    INSERT INTO jobs AS j (id, queue, payload, priority, max_retries, timeout_seconds, not_before, idempotency_key, metadata, event_xid)
     SELECT id, queue, payload, priority, max_retries, timeout_seconds,
            CASE WHEN delay_ms IS NOT NULL THEN now() + delay_ms * interval '1 millisecond' ELSE run_at END,
-           idempotency_key, metadata
+           idempotency_key, metadata, ${FIRST_EVENT_XID}
     FROM input ORDER BY ord
     ON CONFLICT (queue, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
     RETURNING ${JOB_COLUMNS_FULL}
   ), events AS (
-    INSERT INTO job_events (job_id, queue, event_type, from_status, to_status, reason, attempt)
-    SELECT id, queue, 'job.submitted', NULL, 'PENDING', 'SUBMITTED', 0 FROM inserted ORDER BY id
-    RETURNING id
-  ), outboxed AS (
-    INSERT INTO outbox (event_id) SELECT id FROM events ORDER BY id
+    ${appendEvents(SUBMITTED, "inserted", { xid: FIRST_EVENT_XID })}
   )
   SELECT inserted.* FROM inserted`;

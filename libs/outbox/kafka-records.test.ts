@@ -4,7 +4,7 @@ import { chunkBySize, EVENT_TYPE_HEADER, toOutboxMessage } from "./kafka-records
 import type { OutboxRow } from "./outbox-store.js";
 
 const row: OutboxRow = {
-  outboxId: "17",
+  position: { xid: "900", id: "17" },
   id: "42",
   jobId: "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b",
   queue: "emails",
@@ -20,8 +20,8 @@ const row: OutboxRow = {
 
 describe("outbox row → Kafka record (SPEC §6)", () => {
   it("keys by job id, carries the JobEvent protobuf and the stored type as header `type`", () => {
-    const { outboxId, message, bytes } = toOutboxMessage(row);
-    expect(outboxId).toBe("17");
+    const { position, message, bytes } = toOutboxMessage(row);
+    expect(position).toEqual({ xid: "900", id: "17" });
     expect(message.key).toBe(row.jobId);
     expect(message.headers).toEqual({ [EVENT_TYPE_HEADER]: "job.retry_scheduled" });
     expect(message.timestamp).toBeUndefined();

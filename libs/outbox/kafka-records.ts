@@ -1,14 +1,15 @@
 import type { Message } from "kafkajs";
 import { eventToProto } from "../events/index.js";
 import { JobEvent } from "../proto/index.js";
-import type { OutboxRow } from "./outbox-store.js";
+import type { LogPosition, OutboxRow } from "./outbox-store.js";
 
 /** Name of the record header that carries the event type (SPEC §6). */
 export const EVENT_TYPE_HEADER = "type";
 
-/** A Kafka record for one outbox row, with what the relay needs to account for it. */
+/** A Kafka record for one event, with what the relay needs to account for it. */
 export interface OutboxMessage {
-  readonly outboxId: string;
+  /** The event's place in the log: the cursor moves here once Kafka acknowledged it. */
+  readonly position: LogPosition;
   readonly message: Message;
   /** Approximate size on the wire, for keeping one produce request under the broker's limit. */
   readonly bytes: number;
@@ -28,7 +29,7 @@ export function toOutboxMessage(row: OutboxRow): OutboxMessage {
   const encoded = JobEvent.encode(eventToProto(row)).finish();
   const value = Buffer.from(encoded.buffer, encoded.byteOffset, encoded.byteLength);
   const bytes = Buffer.byteLength(row.jobId) + value.byteLength + EVENT_TYPE_HEADER.length + Buffer.byteLength(row.eventType) + RECORD_OVERHEAD_BYTES;
-  return { outboxId: row.outboxId, message: { key: row.jobId, value, headers: { [EVENT_TYPE_HEADER]: row.eventType } }, bytes };
+  return { position: row.position, message: { key: row.jobId, value, headers: { [EVENT_TYPE_HEADER]: row.eventType } }, bytes };
 }
 
 /**

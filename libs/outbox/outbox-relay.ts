@@ -5,14 +5,14 @@ import type { Logger } from "../logging/logger.js";
 import type { Component } from "../runtime/index.js";
 import { KafkaLink, type OutboxKafkaSettings } from "./kafka-link.js";
 import { chunkBySize, toOutboxMessage, type OutboxMessage } from "./kafka-records.js";
-import { deleteRelayedOutboxRows, measureOutboxLag, readOutboxBatch, type OutboxLag } from "./outbox-store.js";
+import { advanceRelayCursor, measureOutboxLag, readEventsAfter, readRelayCursor, type LogPosition, type OutboxLag } from "./outbox-store.js";
 import { backoffDelayMs, FailureStreak, type BackoffPolicy, type RelayStep } from "./relay-failures.js";
 
 /** Callbacks for the owner's metrics; the relay registers nothing itself. */
 export interface OutboxRelayHooks {
-  /** `events` records were acknowledged by Kafka (their outbox rows are deleted next). */
+  /** `events` records were acknowledged by Kafka (the cursor moves past them next). */
   onRelayed?(events: number): void;
-  /** A round failed at `step`; its rows stay in the outbox and the relay retries after a backoff. */
+  /** A round failed at `step`; the cursor stays and the relay retries after a backoff. */
   onFailure?(step: RelayStep, error: Error): void;
 }
 
@@ -20,7 +20,7 @@ export interface OutboxRelayOptions {
   readonly pool: pg.Pool;
   readonly kafka: OutboxKafkaSettings;
   readonly log: Logger;
-  /** Outbox rows read (and produced) per round. Default 500. */
+  /** Events read (and produced) per round. Default 500. */
   readonly batchSize?: number;
   /** Wait after a round that found less than a full batch. Default 200 ms. */
   readonly pollMs?: number;
@@ -48,16 +48,17 @@ interface RelayRun {
 }
 
 /**
- * Relays the transactional outbox to Kafka (SPEC §6; design in docs/outbox.md). Rounds:
+ * Relays the event log to Kafka (SPEC §6; design in docs/outbox.md and docs/write-path.md).
+ * Rounds:
  *
- *   read ≤ batchSize committed rows in outbox id order (joined with job_events)
+ *   read ≤ batchSize events past the cursor, below the transaction horizon, in (xid, id) order
  *     → produce them (key job id, value JobEvent, header type; idempotent, acks=all), in order,
  *       one produce request at a time
- *     → delete exactly the rows Kafka acknowledged
+ *     → move the durable cursor past exactly what Kafka acknowledged
  *     → full batch: next round at once; otherwise wait pollMs
  *
- * A failed round keeps its rows (an unsent batch is retried as it is, so the idempotent producer
- * can recognise a resend) and backs off; nothing is deleted that Kafka did not acknowledge.
+ * A failed round keeps its batch (an unsent batch is retried as it is, so the idempotent producer
+ * can recognise a resend) and backs off; the cursor never passes what Kafka did not acknowledge.
  *
  * Only the scheduler leader runs it: `start()` when elected, `stop()` when demoted or shutting
  * down. Both are idempotent and may alternate any number of times; `start()` does not wait for
@@ -151,21 +152,25 @@ export class OutboxRelay implements Component {
     // Produce requests of the batch in hand not yet acknowledged, in order; kept across failures
     // so a retry resends the same records (same sequence numbers for the idempotent producer).
     let unsent: OutboxMessage[][] = [];
-    // Acknowledged by Kafka, not yet deleted (the delete failed).
-    let undeleted: string[] = [];
+    // Where the relay is: the durable cursor, then what Kafka acknowledged since.
+    let cursor: LogPosition | undefined;
+    // Acknowledged by Kafka, not yet saved as the durable cursor (the save failed).
+    let unsaved: LogPosition | undefined;
     let batchWasFull = false;
     let failedSends = 0;
 
     while (!signal.aborted) {
-      let step: RelayStep = "delete";
+      let step: RelayStep = "read";
       try {
-        if (undeleted.length > 0) {
-          await deleteRelayedOutboxRows(pool, undeleted);
-          undeleted = [];
+        cursor ??= await readRelayCursor(pool);
+        if (unsaved !== undefined) {
+          step = "advance";
+          await advanceRelayCursor(pool, unsaved);
+          unsaved = undefined;
         }
         if (unsent.length === 0) {
           step = "read";
-          const rows = await readOutboxBatch(pool, this.batchSize);
+          const rows = await readEventsAfter(pool, cursor, this.batchSize);
           if (rows.length === 0) {
             streak.succeeded();
             await sleep(this.pollMs, signal);
@@ -181,12 +186,13 @@ export class OutboxRelay implements Component {
           step = "send";
           await link.send(request.map((m) => m.message));
           unsent.shift();
-          undeleted = request.map((m) => m.outboxId);
+          cursor = request[request.length - 1]!.position;
+          unsaved = cursor;
           failedSends = 0;
           callHook(() => hooks?.onRelayed?.(request.length));
-          step = "delete";
-          await deleteRelayedOutboxRows(pool, undeleted);
-          undeleted = [];
+          step = "advance";
+          await advanceRelayCursor(pool, unsaved);
+          unsaved = undefined;
         }
         streak.succeeded();
         if (!batchWasFull) await sleep(this.pollMs, signal);
@@ -203,9 +209,9 @@ export class OutboxRelay implements Component {
         await sleep(retryInMs, signal);
       }
     }
-    if (undeleted.length > 0) {
-      // Acknowledged but the delete failed: one last try, else the next leader sends them again.
-      await deleteRelayedOutboxRows(pool, undeleted).catch(() => {});
+    if (unsaved !== undefined) {
+      // Acknowledged but the cursor was not saved: one last try, else the next leader sends them again.
+      await advanceRelayCursor(pool, unsaved).catch(() => {});
     }
   }
 }

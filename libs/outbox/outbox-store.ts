@@ -1,57 +1,84 @@
-import { JOB_EVENT_COLUMNS, type JobEventRecord } from "../jobs/index.js";
+import { JOB_EVENT_COLUMNS, RELAY_CURSOR, type JobEventRecord } from "../jobs/index.js";
 import type { Db } from "../postgres/db.js";
 
-// The relay's three statements on the outbox (SPEC §6). Only the scheduler leader runs them.
+// The relay's statements on the event log (SPEC §6; docs/write-path.md). The event log is the
+// outbox: `job_events` rows past the relay's cursor in `relay_cursors` are the events Kafka has not
+// acknowledged yet. Only the scheduler leader reads and advances the cursor.
 
-/** An outbox row with the job event it points at. */
+/** A place in the log's relay order: (xid, id), compared as a pair. */
+export interface LogPosition {
+  /** job_events.xid, an xid8 as text. */
+  readonly xid: string;
+  /** job_events.id, a bigint as text. */
+  readonly id: string;
+}
+
+/** An event with its place in the relay order. */
 export interface OutboxRow extends JobEventRecord {
-  /** outbox.id, a bigint as text. */
-  readonly outboxId: string;
+  readonly position: LogPosition;
 }
 
 /**
- * $1 limit. The committed outbox rows with the lowest ids, with their events, in id order. A row
- * whose transaction has not committed yet is invisible here even when its id is lower than the
- * rows returned; it is read by a later call (docs/outbox.md explains why that keeps per-job order).
+ * $1 cursor xid, $2 cursor id, $3 limit. The next events after the cursor in (xid, id) order,
+ * only from transactions below the horizon, pg_snapshot_xmin(pg_current_snapshot()): every
+ * transaction with a lower xid has committed or aborted, so no event can still appear before what
+ * this returns. An event's xid is never lower than its job's previous event's, so a job's events
+ * come out in the order they were written. A transaction held open holds the relay back at its xid
+ * (jq_outbox_oldest_age_seconds shows it), never past it.
  */
-const READ_OUTBOX_BATCH = `
-  SELECT o.id::text AS "outboxId", ${JOB_EVENT_COLUMNS}
-  FROM outbox o JOIN job_events e ON e.id = o.event_id
-  ORDER BY o.id
-  LIMIT $1`;
+const READ_EVENTS = `
+  SELECT e.xid::text AS "positionXid", ${JOB_EVENT_COLUMNS}
+  FROM job_events e
+  WHERE (e.xid, e.id) > ($1::xid8, $2::bigint) AND e.xid < pg_snapshot_xmin(pg_current_snapshot())
+  ORDER BY e.xid, e.id
+  LIMIT $3`;
 
-export async function readOutboxBatch(db: Db, limit: number): Promise<OutboxRow[]> {
-  const { rows } = await db.query<OutboxRow>(READ_OUTBOX_BATCH, [limit]);
-  return rows;
+export async function readEventsAfter(db: Db, cursor: LogPosition, limit: number): Promise<OutboxRow[]> {
+  const { rows } = await db.query<JobEventRecord & { positionXid: string }>(READ_EVENTS, [cursor.xid, cursor.id, limit]);
+  return rows.map(({ positionXid, ...event }) => ({ ...event, position: { xid: positionXid, id: event.id } }));
 }
 
-/** $1 outbox ids that Kafka acknowledged. */
-const DELETE_RELAYED_OUTBOX_ROWS = "DELETE FROM outbox WHERE id = ANY($1::bigint[])";
+/** $1 cursor name. */
+const READ_CURSOR = `SELECT xid::text AS xid, event_id::text AS id FROM relay_cursors WHERE name = $1`;
 
-export async function deleteRelayedOutboxRows(db: Db, outboxIds: readonly string[]): Promise<number> {
-  if (outboxIds.length === 0) return 0;
-  const { rowCount } = await db.query(DELETE_RELAYED_OUTBOX_ROWS, [outboxIds]);
-  return rowCount ?? 0;
+export async function readRelayCursor(db: Db): Promise<LogPosition> {
+  const { rows } = await db.query<LogPosition>(READ_CURSOR, [RELAY_CURSOR]);
+  return rows[0] ?? { xid: "0", id: "0" };
 }
 
-/** What waits in the outbox: rows not yet acknowledged by Kafka, and how old the oldest is. */
+/**
+ * $1 name, $2 xid, $3 id. Moves the cursor forward to what Kafka acknowledged; never backwards,
+ * so a deposed leader finishing a late batch cannot make the next one skip events (it can only
+ * make it send some twice, which at-least-once allows).
+ */
+const ADVANCE_CURSOR = `
+  INSERT INTO relay_cursors AS c (name, xid, event_id) VALUES ($1, $2::xid8, $3::bigint)
+  ON CONFLICT (name) DO UPDATE SET xid = excluded.xid, event_id = excluded.event_id, updated_at = now()
+  WHERE (c.xid, c.event_id) < (excluded.xid, excluded.event_id)`;
+
+export async function advanceRelayCursor(db: Db, to: LogPosition): Promise<void> {
+  await db.query(ADVANCE_CURSOR, [RELAY_CURSOR, to.xid, to.id]);
+}
+
+/** What waits for Kafka: events past the cursor, and how old the oldest is. */
 export interface OutboxLag {
   readonly rows: number;
-  /** Milliseconds since the oldest row was written (its transaction's start); null when empty. */
+  /** Milliseconds since the oldest waiting event was written; null when none waits. */
   readonly oldestAgeMs: number | null;
 }
 
 /**
- * $1 now. Counts every row (a scan of the outbox: small while Kafka keeps up, as large as the
- * backlog during an outage) and the age of the oldest by `created_at`.
+ * $1 now, $2 cursor name. Counts the events past the cursor (an index range scan: small while
+ * Kafka keeps up, as large as the backlog during an outage) and the age of the oldest.
  */
 const MEASURE_OUTBOX_LAG = `
   SELECT count(*)::float8 AS rows,
-         (extract(epoch FROM $1::timestamptz - min(created_at)) * 1000)::float8 AS "oldestAgeMs"
-  FROM outbox`;
+         (extract(epoch FROM $1::timestamptz - min(e.created_at)) * 1000)::float8 AS "oldestAgeMs"
+  FROM job_events e, relay_cursors c
+  WHERE c.name = $2 AND (e.xid, e.id) > (c.xid, c.event_id)`;
 
 export async function measureOutboxLag(db: Db, now: Date): Promise<OutboxLag> {
-  const { rows } = await db.query<{ rows: number; oldestAgeMs: number | null }>(MEASURE_OUTBOX_LAG, [now]);
+  const { rows } = await db.query<{ rows: number; oldestAgeMs: number | null }>(MEASURE_OUTBOX_LAG, [now, RELAY_CURSOR]);
   const row = rows[0]!;
   // The database's clock wrote created_at; a little skew must not make the age negative.
   return { rows: row.rows, oldestAgeMs: row.oldestAgeMs === null ? null : Math.max(0, Math.round(row.oldestAgeMs)) };

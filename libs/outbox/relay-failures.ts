@@ -16,7 +16,7 @@ export function backoffDelayMs(consecutiveFailures: number, policy: BackoffPolic
 }
 
 /** Which part of a relay round failed. */
-export type RelayStep = "read" | "send" | "delete";
+export type RelayStep = "read" | "send" | "advance";
 
 /**
  * Logs a run of failures without flooding the log: the first failure at once, then at most one

@@ -1,6 +1,7 @@
 import { AlreadyExists, FailedPrecondition, InvalidArgument, NotFound } from "../errors/index.js";
 import { JOBS_AVAILABLE_CHANNEL } from "../notifications/channels.js";
 import { transitionJobs } from "../jobs/transition-jobs.js";
+import { eventRelayed } from "../jobs/job-record.js";
 import { JOB_STATUSES, type JobStatus } from "../lifecycle/index.js";
 import { sqlState, withTransaction, type Db } from "../postgres/db.js";
 import type pg from "pg";
@@ -40,7 +41,7 @@ export async function updateQueue(db: pg.Pool, name: string, changes: Partial<Qu
 /**
  * Deletes a queue. Without `force` it may hold only DONE jobs and be the target of no schedule.
  * With `force` its unfinished jobs are cancelled first (their `job.cancelled` events reach the
- * outbox), then the queue, its jobs, its schedules and the events not still waiting in the outbox
+ * outbox), then the queue, its jobs, its schedules and the events the relay has already sent
  * are deleted. The queue row is locked first, so a
  * concurrent submit (whose foreign-key check needs that row) waits and then finds no queue.
  */
@@ -69,11 +70,11 @@ export async function deleteQueue(db: pg.Pool, name: string, force: boolean): Pr
         to: "DEAD_LETTERED",
         reason: "CANCELLED",
         message: `queue ${name} deleted`,
-        set: ", completed_at = now(), lease_expires_at = NULL, error_message = $6",
+        set: ", completed_at = now(), lease_expires_at = NULL, error_message = $3",
       });
     }
     await tx.query(
-      `DELETE FROM job_events e WHERE e.queue = $1 AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.event_id = e.id)`,
+      `DELETE FROM job_events e WHERE e.queue = $1 AND ${eventRelayed("e")}`,
       [name],
     );
     const deleted = await tx.query("DELETE FROM jobs WHERE queue = $1", [name]);

@@ -1,3 +1,4 @@
+import { eventRelayed, uuidV7Floor } from "../jobs/job-record.js";
 import { transitionJobs } from "../jobs/transition-jobs.js";
 import { JOBS_AVAILABLE_CHANNEL } from "../notifications/channels.js";
 import type { Db } from "../postgres/db.js";
@@ -10,10 +11,13 @@ import type { Db } from "../postgres/db.js";
  */
 export async function sweepExpiredJobs(db: Db, batch = 500): Promise<number> {
   const { rows } = await db.query<{ id: string }>(
-    `SELECT j.id FROM jobs j JOIN queues q ON q.name = j.queue
-     WHERE q.ttl_seconds IS NOT NULL AND j.status = 'PENDING'
-       AND greatest(j.updated_at, coalesce(j.not_before, j.updated_at)) < now() - q.ttl_seconds * interval '1 second'
-     ORDER BY j.id LIMIT $1`,
+    `SELECT x.id FROM queues q, LATERAL (
+       SELECT j.id FROM jobs j
+       WHERE j.queue = q.name AND j.status = 'PENDING'
+         AND greatest(j.updated_at, coalesce(j.not_before, j.updated_at)) < now() - q.ttl_seconds * interval '1 second'
+       ORDER BY j.id LIMIT $1) x
+     WHERE q.ttl_seconds IS NOT NULL
+     ORDER BY x.id LIMIT $1`,
     [batch],
   );
   const expired = await transitionJobs(db, {
@@ -21,23 +25,27 @@ export async function sweepExpiredJobs(db: Db, batch = 500): Promise<number> {
     to: "DEAD_LETTERED",
     reason: "EXPIRED",
     message: "the queue's TTL passed while the job was PENDING",
-    set: ", completed_at = now(), not_before = NULL, error_message = $6",
+    set: ", completed_at = now(), not_before = NULL, error_message = $3",
   });
   return expired.length;
 }
 
 /**
  * Deletes DONE and DEAD_LETTERED jobs older than their queue's retention, together with their
- * events. A job with an event still waiting in the outbox is kept until the relay has sent it, so
+ * events. A job with an event the relay has not sent yet is kept until it has, so
  * no event is lost and none is left behind without its job. Small batches, oldest first, skipping
  * rows someone else holds.
  */
 export async function sweepRetention(db: Db, batch = 1000): Promise<number> {
   const { rowCount } = await db.query(
     `WITH doomed AS (
-       SELECT j.id FROM jobs j JOIN queues q ON q.name = j.queue
-       WHERE j.status IN ('DONE', 'DEAD_LETTERED') AND j.completed_at < now() - q.retention_seconds * interval '1 second'
-         AND NOT EXISTS (SELECT 1 FROM outbox o JOIN job_events pending ON pending.id = o.event_id WHERE pending.job_id = j.id)
+       SELECT j.id FROM queues q, unnest(ARRAY['DONE', 'DEAD_LETTERED']::job_status[]) AS s(status), LATERAL (
+         SELECT j.id, j.completed_at FROM jobs j
+         WHERE j.queue = q.name AND j.status = s.status AND j.id < ${uuidV7Floor("now() - q.retention_seconds * interval '1 second'")}
+           AND j.completed_at < now() - q.retention_seconds * interval '1 second'
+         ORDER BY j.id LIMIT $1) x
+       JOIN jobs j ON j.id = x.id
+       WHERE NOT EXISTS (SELECT 1 FROM job_events pending WHERE pending.job_id = j.id AND NOT ${eventRelayed("pending")})
        ORDER BY j.completed_at LIMIT $1 FOR UPDATE OF j SKIP LOCKED
      ), events AS (
        DELETE FROM job_events e USING doomed WHERE e.job_id = doomed.id

@@ -36,10 +36,10 @@ TABLE job_events (
   attempt integer NOT NULL,
   message text,
   created_at timestamp with time zone NOT NULL DEFAULT now(),
-  CONSTRAINT job_events_pkey PRIMARY KEY (id)
+  xid xid8 NOT NULL
 );
 CREATE INDEX job_events_job_id_idx ON public.job_events USING btree (job_id, id);
-CREATE UNIQUE INDEX job_events_pkey ON public.job_events USING btree (id);
+CREATE INDEX job_events_relay_idx ON public.job_events USING btree (xid, id);
 
 TABLE jobs (
   id uuid NOT NULL,
@@ -64,6 +64,7 @@ TABLE jobs (
   started_at timestamp with time zone,
   completed_at timestamp with time zone,
   updated_at timestamp with time zone NOT NULL DEFAULT now(),
+  event_xid xid8 NOT NULL DEFAULT '0'::xid8,
   CONSTRAINT jobs_attempt_check CHECK ((attempt >= 0)),
   CONSTRAINT jobs_max_retries_check CHECK ((max_retries >= 0)),
   CONSTRAINT jobs_pkey PRIMARY KEY (id),
@@ -72,14 +73,10 @@ TABLE jobs (
   CONSTRAINT jobs_timeout_seconds_check CHECK ((timeout_seconds > 0))
 );
 CREATE INDEX jobs_claim_idx ON public.jobs USING btree (queue, priority DESC, id) WHERE (status = 'PENDING'::job_status);
-CREATE INDEX jobs_finished_idx ON public.jobs USING btree (queue, completed_at) WHERE (status = ANY (ARRAY['DONE'::job_status, 'DEAD_LETTERED'::job_status]));
-CREATE INDEX jobs_lease_expiry_idx ON public.jobs USING btree (lease_expires_at) WHERE ((status = ANY (ARRAY['ASSIGNED'::job_status, 'RUNNING'::job_status])) AND (lease_expires_at IS NOT NULL));
-CREATE INDEX jobs_pending_age_idx ON public.jobs USING btree (queue, created_at) WHERE (status = 'PENDING'::job_status);
 CREATE INDEX jobs_pending_due_idx ON public.jobs USING btree (not_before) WHERE ((status = 'PENDING'::job_status) AND (not_before IS NOT NULL));
 CREATE UNIQUE INDEX jobs_pkey ON public.jobs USING btree (id);
 CREATE UNIQUE INDEX jobs_queue_idempotency_key_key ON public.jobs USING btree (queue, idempotency_key) WHERE (idempotency_key IS NOT NULL);
 CREATE INDEX jobs_queue_status_id_idx ON public.jobs USING btree (queue, status, id);
-CREATE INDEX jobs_status_id_idx ON public.jobs USING btree (status, id);
 CREATE INDEX jobs_worker_held_idx ON public.jobs USING btree (worker_id) WHERE (status = ANY (ARRAY['ASSIGNED'::job_status, 'RUNNING'::job_status]));
 
 TABLE jq_leader (
@@ -100,16 +97,6 @@ TABLE jq_schema_migrations (
   CONSTRAINT jq_schema_migrations_pkey PRIMARY KEY (version)
 );
 CREATE UNIQUE INDEX jq_schema_migrations_pkey ON public.jq_schema_migrations USING btree (version);
-
-TABLE outbox (
-  id bigint GENERATED ALWAYS AS IDENTITY NOT NULL,
-  event_id bigint NOT NULL,
-  created_at timestamp with time zone NOT NULL DEFAULT now(),
-  CONSTRAINT outbox_event_id_key UNIQUE (event_id),
-  CONSTRAINT outbox_pkey PRIMARY KEY (id)
-);
-CREATE UNIQUE INDEX outbox_event_id_key ON public.outbox USING btree (event_id);
-CREATE UNIQUE INDEX outbox_pkey ON public.outbox USING btree (id);
 
 TABLE queues (
   name text NOT NULL,
@@ -134,6 +121,15 @@ TABLE queues (
   CONSTRAINT queues_ttl_seconds_check CHECK ((ttl_seconds > 0))
 );
 CREATE UNIQUE INDEX queues_pkey ON public.queues USING btree (name);
+
+TABLE relay_cursors (
+  name text NOT NULL,
+  xid xid8 NOT NULL,
+  event_id bigint NOT NULL,
+  updated_at timestamp with time zone NOT NULL DEFAULT now(),
+  CONSTRAINT relay_cursors_pkey PRIMARY KEY (name)
+);
+CREATE UNIQUE INDEX relay_cursors_pkey ON public.relay_cursors USING btree (name);
 
 TABLE schedules (
   name text NOT NULL,

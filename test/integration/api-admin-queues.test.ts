@@ -5,6 +5,7 @@ import { JobStatus, TransitionReason } from "../../libs/proto/index.js";
 import { expectCode, startApi, type RunningApi } from "../support/api.js";
 import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
 import { jobRequest } from "../support/job-requests.js";
+import { UNRELAYED } from "../support/event-log.js";
 
 const job = jobRequest;
 const seconds = (n: number) => ({ seconds: String(n), nanos: 0 });
@@ -94,9 +95,9 @@ describe("AdminService: queues and dead letters", () => {
     const res = await c.call(c.admin, "deleteQueue", { name: "del", force: true });
     expect(res.deletedJobs).toBe("2");
     await expectCode(c.call(c.admin, "getQueue", { name: "del" }), grpc.status.NOT_FOUND);
-    // Consumers still learn of the cancellations: their events wait in the outbox.
+    // Consumers still learn of the cancellations: their events wait for the relay.
     const { rows } = await db.pool.query(
-      "SELECT e.event_type FROM outbox o JOIN job_events e ON e.id = o.event_id WHERE e.job_id = ANY($1::uuid[]) ORDER BY e.id",
+      `SELECT e.event_type FROM job_events e WHERE e.job_id = ANY($1::uuid[]) AND ${UNRELAYED} ORDER BY e.id`,
       [results.map((r) => r.job!.id)],
     );
     expect(rows.map((r) => r.event_type)).toEqual(["job.submitted", "job.submitted", "job.cancelled", "job.cancelled"]);

@@ -14,7 +14,7 @@ import type { TestDatabase } from "../support/postgres.js";
 const QUEUE = "relay";
 
 /**
- * A pool that watches the relay's batch reads and counts rows whose outbox id is below the
+ * A pool that watches the relay's batch reads and counts rows whose event id is below the
  * highest id read before: rows whose transaction committed after a later-numbered one.
  */
 function lateCommits(pool: pg.Pool): { pool: pg.Pool; readonly count: number } {
@@ -22,8 +22,8 @@ function lateCommits(pool: pg.Pool): { pool: pg.Pool; readonly count: number } {
   let count = 0;
   const query = async (...args: Parameters<pg.Pool["query"]>) => {
     const result = await (pool.query as (...a: unknown[]) => Promise<pg.QueryResult>)(...args);
-    if (typeof args[0] === "string" && args[0].includes("FROM outbox o JOIN job_events")) {
-      const ids = result.rows.map((r: { outboxId: string }) => BigInt(r.outboxId));
+    if (typeof args[0] === "string" && args[0].includes("pg_snapshot_xmin(pg_current_snapshot())")) {
+      const ids = result.rows.map((r: { id: string }) => BigInt(r.id));
       count += ids.filter((id) => id < highest).length;
       for (const id of ids) if (id > highest) highest = id;
     }
@@ -160,7 +160,7 @@ describe("outbox relay", () => {
     expect(lines.filter((l) => l.msg === "event topic exists with a different partition count; keeping it")).toHaveLength(2);
     console.info(
       `outbox relay under ${stats.rounds} concurrent write rounds: ${stored.size} events, all delivered once, per-job order kept; ` +
-        `${late.count} rows were read after a higher outbox id had already been read (committed out of id order)`,
+        `${late.count} rows were read after a higher event id had already been read (committed out of id order)`,
     );
   });
 

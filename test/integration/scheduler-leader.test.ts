@@ -7,6 +7,7 @@ import { createKafka, uniqueTopicName } from "../support/kafka.js";
 import { readWholeTopic } from "../support/outbox-topic.js";
 import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
 import { uniqueKeyPrefix } from "../support/redis.js";
+import { UNRELAYED } from "../support/event-log.js";
 
 const LEASE_MS = 2000;
 
@@ -107,7 +108,7 @@ describe("scheduler: one leader, failover, and its duties", () => {
     expect((await db.pool.query("SELECT count(*)::int AS n FROM job_events WHERE job_id = $1", [finished!.id])).rows[0].n).toBe(0);
     expect((await db.pool.query("SELECT count(*)::int AS n FROM jobs WHERE id = $1", [finished!.id])).rows[0].n).toBe(0);
 
-    while ((await db.pool.query("SELECT count(*)::int AS n FROM outbox")).rows[0].n > 0 && Date.now() < deadline) {
+    while ((await db.pool.query(`SELECT count(*)::int AS n FROM job_events e WHERE ${UNRELAYED}`)).rows[0].n > 0 && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 100));
     }
     const metrics = await (await fetch(`http://127.0.0.1:${await schedulers.find((x) => x.child.exitCode === null && x.child.signalCode === null)!.ready()}/metrics`)).text();

@@ -34,12 +34,12 @@ const newJob = (queue: string, i: number): NewJob => ({
   idempotencyKey: null,
 });
 
-/** Backoff computed from a past `now`, so a retried job is due again at once. */
-const PAST = () => new Date(Date.now() - 60_000);
+/** A backoff in the past, so a retried job is due again at once. */
+const DUE_AT_ONCE = { delayMs: () => -60_000 };
 
 async function claimAndDeliver(pool: pg.Pool, queue: string, workerId: string, limit: number): Promise<ClaimedJob[]> {
   const claimed = await claimJobs(pool, { workerId, queues: [queue], limit, leaseMs: 60_000 }, new Set());
-  await markDelivered(pool, workerId, claimed.map((j) => ({ jobId: j.id, attempt: j.attempt })));
+  await markDelivered(pool, claimed.map((j) => ({ jobId: j.id, attempt: j.attempt, workerId, deliveredAt: new Date() })));
   return claimed;
 }
 
@@ -64,7 +64,7 @@ export async function writeFiftyEventsPerJob(pool: pg.Pool, queue: string, jobs:
   for (let round = 0; round < 11; round++) {
     const claimed = await claimAndDeliver(pool, queue, workerId, jobs);
     if (claimed.length !== jobs) throw new Error(`round ${round}: claimed ${claimed.length} of ${jobs} jobs`);
-    await finishAttempts(pool, claimed.map((j) => outcome(j, workerId, false)), { now: PAST() });
+    await finishAttempts(pool, claimed.map((j) => outcome(j, workerId, false)), DUE_AT_ONCE);
   }
   for (const id of ids) await cancelJob(pool, id, "cancelled by the outbox test");
   for (const id of ids) await retryJob(pool, id);
@@ -102,7 +102,7 @@ export function startLoad(pool: pg.Pool, queue: string, options: { writers?: num
       try {
         await submitJobs(pool, Array.from({ length: 5 }, (_, i) => newJob(queue, i)));
         const claimed = await claimAndDeliver(pool, queue, workerId, 8);
-        await finishAttempts(pool, claimed.map((j, i) => outcome(j, workerId, (i + round) % 3 === 0)), { now: PAST() });
+        await finishAttempts(pool, claimed.map((j, i) => outcome(j, workerId, (i + round) % 3 === 0)), DUE_AT_ONCE);
         if (round % 7 === w % 7) {
           const [victim] = await claimAndDeliver(pool, queue, workerId, 1);
           if (victim) await cancelJob(pool, victim.id, "cancelled under load");

@@ -1,5 +1,4 @@
-import type pg from "pg";
-import { listEventsOfJobs, type JobEventRecord } from "../../../libs/jobs/index.js";
+import type { JobEventRecord, JobStore } from "../../../libs/jobs/index.js";
 import type { Logger } from "../../../libs/logging/logger.js";
 
 interface Subscription {
@@ -22,7 +21,7 @@ export class JobEventFeed {
   private stopped = false;
 
   constructor(
-    private readonly pool: pg.Pool,
+    private readonly jobs: Pick<JobStore, "eventsOfJobs">,
     private readonly log: Logger,
     private readonly intervalMs = 100,
     private readonly batch = 500,
@@ -79,8 +78,7 @@ export class JobEventFeed {
     }
     let events: JobEventRecord[];
     try {
-      events = await listEventsOfJobs(
-        this.pool,
+      events = await this.jobs.eventsOfJobs(
         [...cursors].map(([jobId, after]) => ({ jobId, afterId: after.toString() })),
         this.batch,
       );

@@ -1,15 +1,6 @@
-import type pg from "pg";
 import type { Config } from "../../../libs/config/index.js";
 import { DependencyUnavailable, InvalidArgument, LimitExceeded, NotFound } from "../../../libs/errors/index.js";
-import {
-  cancelJob,
-  getJob,
-  listJobEvents,
-  listJobs,
-  retryJob,
-  submitJobs,
-  type JobEventRecord,
-} from "../../../libs/jobs/index.js";
+import type { JobEventRecord, JobStore } from "../../../libs/jobs/index.js";
 import { isFinalStatus } from "../../../libs/lifecycle/index.js";
 import { resolvePageSize, type PageTokenCodec } from "../../../libs/paging/index.js";
 import { JobView, type JobServiceServer, type SubmitJobRequest, type WatchJobRequest, type WatchJobResponse } from "../../../libs/proto/index.js";
@@ -26,7 +17,7 @@ import { toNewJob } from "./submit-request.js";
 const MAX_EVENT_ID = 9_223_372_036_854_775_807n;
 
 export interface JobServiceDeps {
-  readonly pool: pg.Pool;
+  readonly jobs: JobStore;
   readonly config: Config;
   readonly pageTokens: PageTokenCodec;
   readonly feed: JobEventFeed;
@@ -36,12 +27,12 @@ export interface JobServiceDeps {
 
 /** JobService (SPEC §4): each handler validates and translates; storage does the work. */
 export function jobService(edge: Edge, deps: JobServiceDeps): JobServiceServer {
-  const { pool, config, pageTokens } = deps;
+  const { jobs: store, config, pageTokens } = deps;
   const limits = config.limits;
 
   const submit = async (requests: readonly SubmitJobRequest[], prefix: (i: number) => string) => {
     const jobs = requests.map((r, i) => toNewJob(r, limits, prefix(i)));
-    const results = await submitJobs(pool, jobs);
+    const results = await store.submit(jobs);
     const created = results.filter((r) => !r.deduplicated);
     for (const r of created) deps.metrics.jobsSubmitted.inc({ queue: r.job.queue });
     deps.waker.wake(new Set(created.map((r) => r.job.queue)));
@@ -60,12 +51,12 @@ export function jobService(edge: Edge, deps: JobServiceDeps): JobServiceServer {
     cancelJob: edge.unary("CancelJob", async (req) => {
       const id = validateUuid(req.jobId, "job_id");
       if (req.message.length > 1024) throw new LimitExceeded("message", 1024, req.message.length, "characters");
-      return { job: jobToProto(await cancelJob(pool, id, req.message || null)) };
+      return { job: jobToProto(await store.cancel(id, req.message || null)) };
     }),
 
     getJobStatus: edge.unary("GetJobStatus", async (req) => {
       const id = validateUuid(req.jobId, "job_id");
-      const job = await getJob(pool, id, viewIsFull(req.view, true));
+      const job = await store.get(id, viewIsFull(req.view, true));
       if (!job) throw new NotFound("job", id);
       return { job: jobToProto(job) };
     }),
@@ -76,7 +67,7 @@ export function jobService(edge: Edge, deps: JobServiceDeps): JobServiceServer {
       const size = resolvePageSize(req.pageSize, limits);
       const scope = `jobs|${queue ?? ""}|${statuses.join(",")}`;
       const afterId = req.pageToken === "" ? null : String(pageTokens.decode(scope, req.pageToken)[0]);
-      const page = await listJobs(pool, { queue, statuses }, { size, afterId, full: viewIsFull(req.view, false) });
+      const page = await store.list({ queue, statuses }, { size, afterId, full: viewIsFull(req.view, false) });
       const last = page.jobs.at(-1);
       return {
         jobs: page.jobs.map(jobToProto),
@@ -89,8 +80,8 @@ export function jobService(edge: Edge, deps: JobServiceDeps): JobServiceServer {
       const size = resolvePageSize(req.pageSize, limits);
       const scope = `events|${id}`;
       const after = req.pageToken === "" ? "0" : String(pageTokens.decode(scope, req.pageToken)[0]);
-      const events = await listJobEvents(pool, id, after, size + 1);
-      if (events.length === 0 && after === "0" && !(await getJob(pool, id, false))) throw new NotFound("job", id);
+      const events = await store.events(id, after, size + 1);
+      if (events.length === 0 && after === "0" && !(await store.get(id, false))) throw new NotFound("job", id);
       const page = events.slice(0, size);
       return {
         events: page.map(eventToProto),
@@ -100,7 +91,7 @@ export function jobService(edge: Edge, deps: JobServiceDeps): JobServiceServer {
 
     retryJob: edge.unary("RetryJob", async (req) => {
       const id = validateUuid(req.jobId, "job_id");
-      const job = await retryJob(pool, id);
+      const job = await store.retry(id);
       deps.waker.wake([job.queue]);
       return { job: jobToProto(job) };
     }),
@@ -112,7 +103,7 @@ export function jobService(edge: Edge, deps: JobServiceDeps): JobServiceServer {
         if (!/^\d{1,20}$/.test(req.afterEventId) || BigInt(req.afterEventId) > MAX_EVENT_ID) {
           throw new InvalidArgument("after_event_id", `must be an event id between 0 and ${MAX_EVENT_ID}`);
         }
-        if (!(await getJob(pool, id, false))) throw new NotFound("job", id);
+        if (!(await store.get(id, false))) throw new NotFound("job", id);
         await watch(deps, id, req.afterEventId, ctx.signal, send);
       },
     ),
@@ -139,9 +130,9 @@ async function watch(
   send: (res: WatchJobResponse) => Promise<void>,
 ): Promise<void> {
   const finalJobIfSettled = async (lastEventId: string) => {
-    const job = await getJob(deps.pool, jobId, true);
+    const job = await deps.jobs.get(jobId, true);
     if (!job || !isFinalStatus(job.status)) return undefined;
-    const newer = await listJobEvents(deps.pool, jobId, lastEventId, 1);
+    const newer = await deps.jobs.events(jobId, lastEventId, 1);
     return newer.length === 0 ? job : undefined;
   };
   const settled = await finalJobIfSettled(afterId);

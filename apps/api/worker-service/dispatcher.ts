@@ -1,8 +1,9 @@
 import type pg from "pg";
 import type { Config } from "../../../libs/config/index.js";
-import { claimJobs, handBackUndelivered, markDelivered, type ClaimedJob } from "../../../libs/dispatch/index.js";
+import { claimJobs, handBackUndelivered, type ClaimedJob } from "../../../libs/dispatch/index.js";
 import type { Logger } from "../../../libs/logging/logger.js";
 import type { StreamJobsResponse } from "../../../libs/proto/index.js";
+import type { DeliveryMarks } from "./delivery-marks.js";
 import { LimitedQueues } from "./limited-queues.js";
 import type { SessionRegistry, WorkerSession } from "./worker-session.js";
 
@@ -12,8 +13,9 @@ import type { SessionRegistry, WorkerSession } from "./worker-session.js";
  * sweep that covers lost notifications and delayed jobs becoming due. Each session is filled by
  * at most one loop at a time:
  *
- *   claim (PENDING → ASSIGNED, one statement) → write to the stream → ASSIGNED → RUNNING (one
- *   statement for the batch); a write that fails hands the job back (DELIVERY_FAILED).
+ *   claim (PENDING → ASSIGNED, one statement) → write to the stream → ASSIGNED → RUNNING (a
+ *   delivery mark, written with the job's result or within a fraction of a heartbeat, see
+ *   DeliveryMarks); a write that fails hands the job back (DELIVERY_FAILED).
  */
 export class Dispatcher {
   private readonly limited: LimitedQueues;
@@ -24,6 +26,7 @@ export class Dispatcher {
   constructor(
     private readonly pool: pg.Pool,
     private readonly sessions: SessionRegistry,
+    private readonly marks: DeliveryMarks,
     private readonly config: Config,
     private readonly log: Logger,
     private readonly onDispatched: (jobs: number) => void = () => {},
@@ -107,11 +110,11 @@ export class Dispatcher {
       session.held.set(job.id, job.attempt);
       (await session.write(assignment(job, claimedAt)) ? written : failed).push(job);
     }
+    if (written.length > 0) this.marks.add(session, written, new Date());
     if (failed.length > 0) {
       for (const j of failed) session.held.delete(j.id);
       await handBackUndelivered(this.pool, session.workerId, failed.map(ref), "DELIVERY_FAILED");
     }
-    if (written.length > 0) await markDelivered(this.pool, session.workerId, written.map(ref));
   }
 }
 

@@ -14,6 +14,7 @@ import {
 import { TransitionReason } from "../../../libs/proto/index.js";
 import type { Component } from "../../../libs/runtime/index.js";
 import { FailedPrecondition } from "../../../libs/errors/index.js";
+import { DeliveryMarks } from "./delivery-marks.js";
 import { Dispatcher } from "./dispatcher.js";
 import { HeartbeatBatcher } from "./heartbeat-batcher.js";
 import { ResultBatcher } from "./result-batcher.js";
@@ -29,6 +30,7 @@ export class WorkerHub implements Component {
   readonly sessions = new SessionRegistry();
   readonly dispatcher: Dispatcher;
   readonly results: ResultBatcher;
+  readonly marks: DeliveryMarks;
   readonly heartbeats: HeartbeatBatcher;
   /** Closers of the open ReportResults streams, run at shutdown. */
   readonly resultStreams = new Set<() => void>();
@@ -42,7 +44,8 @@ export class WorkerHub implements Component {
     private readonly log: Logger,
     onDispatched?: (jobs: number) => void,
   ) {
-    this.dispatcher = new Dispatcher(pool, this.sessions, config, log, onDispatched);
+    this.marks = new DeliveryMarks(pool, deliveryMarkDelayMs(config), (s) => (this.sessions.get(s.workerId) ?? s) === s, log);
+    this.dispatcher = new Dispatcher(pool, this.sessions, this.marks, config, log, onDispatched);
     this.results = new ResultBatcher(pool, log, (reqs, verdicts) => this.afterResults(reqs, verdicts));
     this.heartbeats = new HeartbeatBatcher(pool);
     this.listener = new NotificationListener(
@@ -69,9 +72,25 @@ export class WorkerHub implements Component {
     for (const s of this.sessions.all()) s.close(new DependencyUnavailable("this API replica (shutting down); reconnect"));
     await this.dispatcher.stop();
     await this.results.drain();
+    await this.marks.stop();
     for (const close of [...this.resultStreams]) close();
     await this.heartbeats.stop();
     await this.listener.stop();
+  }
+
+  /**
+   * Records a worker's result; a delivery whose RUNNING mark is still pending is marked in the
+   * same transaction, with the time it was written to the stream.
+   */
+  async recordResult(request: FinishRequest): Promise<FinishVerdict> {
+    const deliveredAt = request.workerId === null ? undefined : this.marks.take(request.jobId, request.attempt);
+    if (deliveredAt === undefined) return this.results.record(request);
+    try {
+      return await this.results.record({ ...request, deliveredAt });
+    } catch (err) {
+      this.marks.restore(this.sessions.get(request.workerId!), request.jobId, request.attempt, deliveredAt);
+      throw err;
+    }
   }
 
   /** Replaces the held set of a session with the database's view, e.g. after a reconnect. */
@@ -137,4 +156,13 @@ export class WorkerHub implements Component {
         return;
     }
   }
+}
+
+/**
+ * How long a delivery's RUNNING mark may wait for its result (JQ_DELIVERY_MARK_DELAY_MS), kept
+ * well inside the assignment lease and one heartbeat interval, so GetJobStatus is RUNNING within
+ * one heartbeat and the lease never expires on a delivered job.
+ */
+export function deliveryMarkDelayMs(config: Config): number {
+  return Math.max(1, Math.min(config.workers.deliveryMarkDelayMs, config.workers.assignmentLeaseMs / 4, config.workers.heartbeatIntervalMs / 2));
 }

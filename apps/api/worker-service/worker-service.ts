@@ -49,6 +49,7 @@ export function workerService(edge: Edge, deps: WorkerServiceDeps): WorkerServic
       // that restarted (or lost its session) and will never report it, so it goes back at once,
       // and a stream of the old incarnation still open here is ended.
       hub.sessions.get(registration.workerId)?.close(new FailedPrecondition("the worker registered again; open a new stream"));
+      await hub.marks.flushWorker(registration.workerId);
       await releaseWorkerJobs(pool, registration.workerId, "worker registered again with the job unfinished");
       const worker = await registerWorker(pool, registration);
       const { rows } = await pool.query<{ name: string }>("SELECT name FROM queues WHERE name = ANY($1::text[])", [registration.queues]);
@@ -99,6 +100,7 @@ export function workerService(edge: Edge, deps: WorkerServiceDeps): WorkerServic
       } finally {
         session.close();
         hub.sessions.remove(session);
+        await hub.marks.flushWorker(workerId);
         if (!hub.sessions.get(workerId)) await setWorkerNode(pool, workerId, null).catch(() => {});
       }
     }),
@@ -106,7 +108,7 @@ export function workerService(edge: Edge, deps: WorkerServiceDeps): WorkerServic
     reportResult: edge.unary("ReportResult", async (req) => {
       const workerId = validateWorkerId(req.workerId);
       const request = toFinishRequest(workerId, req.result, config.limits);
-      const verdict = await hub.results.record(request);
+      const verdict = await hub.recordResult(request);
       if (verdict.code !== "accepted") return verdictError(verdict, request.jobId);
       return { jobStatus: statusToProto(verdict.status) };
     }),
@@ -157,7 +159,7 @@ export function workerService(edge: Edge, deps: WorkerServiceDeps): WorkerServic
           try {
             if (isMalformed(msg)) throw new InvalidArgument("request", "is not a valid jq.v1.ReportResultsRequest message");
             const request = toFinishRequest(validateWorkerId(msg.workerId), msg.result, config.limits);
-            const v = await hub.results.record(request);
+            const v = await hub.recordResult(request);
             ack(resultAck(sequence, v));
           } catch (err) {
             const s = edge.fail("ReportResults", err);
@@ -195,6 +197,7 @@ export function workerService(edge: Edge, deps: WorkerServiceDeps): WorkerServic
       if (local) local.close();
       else await notifyWorkerControl(pool, { kind: "offline", worker: workerId });
       if (previous === "OFFLINE") return { releasedJobs: 0 };
+      await hub.marks.flushWorker(workerId);
       return { releasedJobs: await releaseWorkerJobs(pool, workerId, "worker deregistered with the job unfinished") };
     }),
   };

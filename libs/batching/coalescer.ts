@@ -1,0 +1,125 @@
+/**
+ * Group commit for one process (SPEC §5, docs/write-path.md): callers hand in one item each and
+ * await their own outcome; a flush writes everything queued so far in one call of `write`, which
+ * returns one outcome per item, in order. A flush starts at once when a write slot is free (items
+ * that arrive in the same turn of the event loop, or within `windowMs`, share it), so a lone
+ * caller waits for nothing, and under load each batch is everything that arrived while the
+ * previous ones were being written.
+ *
+ * One bad item must not fail its neighbours: when a batch fails with an error that `isolates`
+ * says may belong to one item (a constraint or data error, not a lost connection), each item is
+ * written again on its own, and only the items that fail alone get the error.
+ */
+export interface CoalescerOptions<I> {
+  /** Most items in one write, counted by `weight` (a heavier first item still travels alone). */
+  readonly maxBatch: number;
+  /** An item's share of `maxBatch`. Default 1. */
+  readonly weight?: (item: I) => number;
+  /** Writes in flight at once. Default 1. */
+  readonly maxInFlight?: number;
+  /** How long a flush waits for company once a slot is free; 0 (default): the rest of this turn. */
+  readonly windowMs?: number;
+  /** Most items waiting; past it `add` rejects with `full(item)`. Default unbounded. */
+  readonly maxQueued?: number;
+  /** The error for an item refused because the queue is full. */
+  readonly full?: (item: I) => Error;
+  /** Whether a failed batch should be retried item by item. Default: never. */
+  readonly isolates?: (error: unknown) => boolean;
+}
+
+interface Waiting<I, O> {
+  readonly item: I;
+  resolve(outcome: O): void;
+  reject(error: unknown): void;
+}
+
+export class Coalescer<I, O> {
+  private queue: Waiting<I, O>[] = [];
+  private inFlight = 0;
+  private scheduled = false;
+  private readonly writes = new Set<Promise<void>>();
+
+  constructor(
+    private readonly write: (items: readonly I[]) => Promise<readonly O[]>,
+    private readonly options: CoalescerOptions<I>,
+  ) {
+    if (!(options.maxBatch >= 1)) throw new RangeError("maxBatch must be at least 1");
+  }
+
+  /** Items waiting for a write slot. */
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  add(item: I): Promise<O> {
+    const max = this.options.maxQueued;
+    if (max !== undefined && this.queue.length >= max) {
+      return Promise.reject(this.options.full?.(item) ?? new Error("coalescer queue is full"));
+    }
+    return new Promise<O>((resolve, reject) => {
+      this.queue.push({ item, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  /** Resolves when everything added so far is written (or failed). */
+  async drain(): Promise<void> {
+    while (this.queue.length > 0 || this.writes.size > 0) {
+      this.flush();
+      await Promise.allSettled([...this.writes]);
+    }
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.inFlight >= (this.options.maxInFlight ?? 1)) return;
+    this.scheduled = true;
+    const run = () => {
+      this.scheduled = false;
+      this.flush();
+    };
+    const windowMs = this.options.windowMs ?? 0;
+    if (this.queue.length >= this.options.maxBatch) run();
+    else if (windowMs > 0) setTimeout(run, windowMs);
+    else setImmediate(run);
+  }
+
+  private flush(): void {
+    while (this.queue.length > 0 && this.inFlight < (this.options.maxInFlight ?? 1)) {
+      const batch = this.queue.splice(0, this.batchLength());
+      this.inFlight++;
+      const done = this.writeBatch(batch).finally(() => {
+        this.inFlight--;
+        this.writes.delete(done);
+        if (this.queue.length > 0) this.schedule();
+      });
+      this.writes.add(done);
+    }
+  }
+
+  /** How many queued items the next batch takes: at least one, at most maxBatch by weight. */
+  private batchLength(): number {
+    const weight = this.options.weight;
+    if (weight === undefined) return this.options.maxBatch;
+    let total = 0;
+    let n = 0;
+    while (n < this.queue.length) {
+      total += weight(this.queue[n]!.item);
+      if (n > 0 && total > this.options.maxBatch) break;
+      n++;
+    }
+    return n;
+  }
+
+  private async writeBatch(batch: readonly Waiting<I, O>[]): Promise<void> {
+    try {
+      const outcomes = await this.write(batch.map((w) => w.item));
+      batch.forEach((w, i) => w.resolve(outcomes[i]!));
+    } catch (error) {
+      if (batch.length > 1 && this.options.isolates?.(error)) {
+        for (const w of batch) await this.writeBatch([w]);
+        return;
+      }
+      for (const w of batch) w.reject(error);
+    }
+  }
+}

@@ -1,0 +1,73 @@
+import type pg from "pg";
+import { Coalescer } from "../batching/coalescer.js";
+import { isConnectionError } from "../postgres/db.js";
+import { cancelJob, retryJob } from "./job-commands.js";
+import { getJob, listEventsOfJobs, listJobEvents, listJobs, type JobFilter } from "./read-jobs.js";
+import { submitJobs, type NewJob, type SubmittedJob } from "./submit-jobs.js";
+
+/** Most jobs one group-committed insert carries. */
+const MAX_JOBS_PER_INSERT = 2000;
+
+/**
+ * What JobService needs of storage, bound to the process's pool (apps/api holds no SQL). Submits
+ * are group-committed (SPEC §5): concurrent calls on one replica share one multi-row insert
+ * transaction, each caller getting its own result or its own error (an unknown queue in one call
+ * fails that call only: a failed shared insert is retried call by call).
+ */
+export class JobStore {
+  private readonly submits: Coalescer<readonly NewJob[], SubmittedJob[]>;
+
+  constructor(
+    private readonly db: pg.Pool,
+    options: { readonly submitWindowMs: number; readonly maxInFlight?: number },
+  ) {
+    this.submits = new Coalescer(
+      async (calls) => {
+        const results = await submitJobs(db, calls.flat());
+        let at = 0;
+        return calls.map((jobs) => results.slice(at, (at += jobs.length)));
+      },
+      {
+        maxBatch: MAX_JOBS_PER_INSERT,
+        weight: (jobs) => jobs.length,
+        maxInFlight: options.maxInFlight ?? 2,
+        windowMs: options.submitWindowMs,
+        isolates: (err) => !isConnectionError(err),
+      },
+    );
+  }
+
+  /** Creates one call's jobs, in one transaction with whatever other calls share it. */
+  submit(jobs: readonly NewJob[]): Promise<SubmittedJob[]> {
+    return this.submits.add(jobs);
+  }
+
+  cancel(jobId: string, message: string | null) {
+    return cancelJob(this.db, jobId, message);
+  }
+
+  retry(jobId: string) {
+    return retryJob(this.db, jobId);
+  }
+
+  get(jobId: string, full: boolean) {
+    return getJob(this.db, jobId, full);
+  }
+
+  list(filter: JobFilter, page: Parameters<typeof listJobs>[2]) {
+    return listJobs(this.db, filter, page);
+  }
+
+  events(jobId: string, afterId: string, limit: number) {
+    return listJobEvents(this.db, jobId, afterId, limit);
+  }
+
+  eventsOfJobs(cursors: Parameters<typeof listEventsOfJobs>[1], limit: number) {
+    return listEventsOfJobs(this.db, cursors, limit);
+  }
+
+  /** Waits for submits in flight (shutdown). */
+  drain(): Promise<void> {
+    return this.submits.drain();
+  }
+}

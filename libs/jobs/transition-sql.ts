@@ -1,0 +1,155 @@
+import {
+  eventTypeOf,
+  requireTransition,
+  sourcesOf,
+  type JobEventType,
+  type JobStatus,
+  type TransitionReason,
+} from "../lifecycle/index.js";
+
+/**
+ * The one home of job state changes (SPEC §2, §3): every statement that changes a job's status
+ * writes its event rows through this module, and this module writes only moves that are rows of
+ * the lifecycle table (libs/lifecycle/transitions.ts). A `Move` can only be made by `move()` or
+ * `moveFromEverySource()`, which check the table; `EventRows` checks each row it is given. A
+ * unit test (transition-sql.test.ts) fails when any other file writes `job_events` or sets a
+ * job's status.
+ *
+ * The event log is also the outbox (docs/write-path.md): each row carries the xid that orders it
+ * for the relay, `greatest(job's previous event xid, this transaction's xid)`, kept on the job row
+ * as `event_xid` so a job's events never go backwards.
+ */
+
+/** One (to, reason) with the source states it may leave from; every combination is in the table. */
+export interface Move {
+  readonly from: readonly (JobStatus | null)[];
+  readonly to: JobStatus;
+  readonly reason: TransitionReason;
+  readonly eventType: JobEventType;
+}
+
+/** The move from `from` (one state, several, or null for a new job); throws InvalidTransition. */
+export function move(from: JobStatus | null | readonly JobStatus[], to: JobStatus, reason: TransitionReason): Move {
+  const sources = Array.isArray(from) ? (from as readonly JobStatus[]) : [from as JobStatus | null];
+  for (const s of sources) requireTransition(s, to, reason);
+  return Object.freeze({ from: Object.freeze([...sources]), to, reason, eventType: eventTypeOf(to, reason) });
+}
+
+/** The move to `to` for `reason` from every state the table allows. */
+export function moveFromEverySource(to: JobStatus, reason: TransitionReason): Move {
+  return move(sourcesOf(to, reason), to, reason);
+}
+
+/** The value a changed job row's `event_xid` takes (table alias `j`). */
+export const NEXT_EVENT_XID = "greatest(j.event_xid, pg_current_xact_id())";
+/** The same for a new job row. */
+export const FIRST_EVENT_XID = "pg_current_xact_id()";
+
+const EVENT_COLUMNS = "job_id, queue, event_type, from_status, to_status, reason, worker_id, attempt, message, created_at, xid";
+
+/** SQL expressions for the columns of an event that the move does not fix. */
+export interface EventValues {
+  /** Worker id (uuid); default NULL. */
+  readonly worker?: string;
+  /** Message (text); default NULL. */
+  readonly message?: string;
+  /** When it happened (timestamptz); default now(). */
+  readonly at?: string;
+  /** The source state, needed when the move has several; default the move's only source. */
+  readonly from?: string;
+  /** The ordering xid; default the source row's `event_xid`. */
+  readonly xid?: string;
+}
+
+/**
+ * `INSERT INTO job_events … SELECT … FROM source ORDER BY id` for one fixed move. `source` is a
+ * CTE whose rows have `id`, `queue`, `attempt` and `event_xid` (the job row after the change),
+ * plus whatever `values` refer to.
+ */
+export function appendEvents(m: Move, source: string, values: EventValues = {}): string {
+  const from = values.from ?? sourceLiteral(m);
+  return `INSERT INTO job_events (${EVENT_COLUMNS})
+    SELECT id, queue, ${literal(m.eventType)}, ${from}, ${literal(m.to)}::job_status, ${literal(m.reason)},
+           ${values.worker ?? "NULL::uuid"}, attempt, ${values.message ?? "NULL::text"}, ${values.at ?? "now()"}, ${values.xid ?? "event_xid"}
+    FROM ${source} ORDER BY id`;
+}
+
+function sourceLiteral(m: Move): string {
+  if (m.from.length !== 1) throw new Error(`move to ${m.to} (${m.reason}) has ${m.from.length} sources: name the source column`);
+  const only = m.from[0]!;
+  return only === null ? "NULL::job_status" : `${literal(only)}::job_status`;
+}
+
+/** Constants of the lifecycle table only (upper-case names and dotted event types). */
+function literal(value: string): string {
+  if (!/^[A-Za-z_.]+$/.test(value)) throw new Error(`not a lifecycle constant: ${value}`);
+  return `'${value}'`;
+}
+
+/**
+ * Event rows that differ per job (recording results: DELIVERED, SUCCEEDED, FAILED, then PENDING
+ * or DEAD_LETTERED), as column arrays for one multi-row insert. `add` refuses a row that is not in
+ * the table.
+ */
+export class EventRows {
+  private readonly jobId: string[] = [];
+  private readonly queue: string[] = [];
+  private readonly type: string[] = [];
+  private readonly from: (JobStatus | null)[] = [];
+  private readonly to: JobStatus[] = [];
+  private readonly reason: string[] = [];
+  private readonly worker: (string | null)[] = [];
+  private readonly attempt: number[] = [];
+  private readonly message: (string | null)[] = [];
+  private readonly at: (Date | null)[] = [];
+
+  get size(): number {
+    return this.jobId.length;
+  }
+
+  add(e: {
+    jobId: string;
+    queue: string;
+    from: JobStatus | null;
+    to: JobStatus;
+    reason: TransitionReason;
+    workerId: string | null;
+    attempt: number;
+    message: string | null;
+    /** When it happened; null: the transaction's now(). */
+    at?: Date | null;
+  }): void {
+    const rule = requireTransition(e.from, e.to, e.reason);
+    this.jobId.push(e.jobId);
+    this.queue.push(e.queue);
+    this.type.push(rule.eventType);
+    this.from.push(e.from);
+    this.to.push(e.to);
+    this.reason.push(e.reason);
+    this.worker.push(e.workerId);
+    this.attempt.push(e.attempt);
+    this.message.push(e.message);
+    this.at.push(e.at ?? null);
+  }
+
+  /** The arrays, to be passed as parameters $first … $first+9 of `insertSql`. */
+  params(): unknown[] {
+    return [this.jobId, this.queue, this.type, this.from, this.to, this.reason, this.worker, this.attempt, this.message, this.at];
+  }
+
+  /**
+   * The insert, in the order rows were added. `xids` is a CTE with (id, event_xid) of the changed
+   * job rows: each event takes its job's new event_xid.
+   */
+  static insertSql(first: number, xids: string): string {
+    const p = (n: number) => `$${first + n}`;
+    return `INSERT INTO job_events (${EVENT_COLUMNS})
+      SELECT e.job_id, e.queue, e.event_type, e.from_status, e.to_status, e.reason, e.worker_id, e.attempt, e.message,
+             coalesce(e.at, now()), x.event_xid
+      FROM unnest(${p(0)}::uuid[], ${p(1)}::text[], ${p(2)}::text[], ${p(3)}::job_status[], ${p(4)}::job_status[], ${p(5)}::text[],
+                  ${p(6)}::uuid[], ${p(7)}::int[], ${p(8)}::text[], ${p(9)}::timestamptz[])
+        WITH ORDINALITY AS e(job_id, queue, event_type, from_status, to_status, reason, worker_id, attempt, message, at, ord)
+      JOIN ${xids} x ON x.id = e.job_id
+      ORDER BY e.ord`;
+  }
+}
