@@ -2,6 +2,7 @@ import type pg from "pg";
 import { inTransaction, type Db } from "../postgres/db.js";
 import { afterFailure, retryDelayMs, type BackoffPolicy, type JobStatus, type TransitionReason } from "../lifecycle/index.js";
 import { EventRows, NEXT_EVENT_XID } from "../jobs/transition-sql.js";
+import { recordSuccesses } from "./report-successes.js";
 /** How one delivery ended, as a worker (or the scheduler, for lost workers and timeouts) says. */
 export type AttemptOutcome =
   | { readonly kind: "success"; readonly result: Buffer }
@@ -61,6 +62,30 @@ export async function finishAttempts(
   options: { random?: () => number; delayMs?: (retryCount: number, policy: BackoffPolicy) => number } = {},
 ): Promise<FinishVerdict[]> {
   if (requests.length === 0) return [];
+  // Successes from the workers holding the jobs take the one-statement path; whatever it leaves
+  // (failures, stale or raced rows, a second result for the same job) is decided under row locks.
+  const firstOfJob = new Map<string, number>();
+  requests.forEach((r, i) => {
+    if (r.outcome.kind === "success" && r.workerId !== null && !firstOfJob.has(r.jobId)) firstOfJob.set(r.jobId, i);
+  });
+  const done = await recordSuccesses(db, [...firstOfJob.values()].map((i) => requests[i]!));
+  const verdicts: (FinishVerdict | undefined)[] = requests.map((r, i) =>
+    firstOfJob.get(r.jobId) === i && done.has(r.jobId)
+      ? { code: "accepted", status: "DONE", queue: done.get(r.jobId)!, workerId: r.workerId }
+      : undefined,
+  );
+  const rest = requests.filter((_, i) => verdicts[i] === undefined);
+  if (rest.length === 0) return verdicts as FinishVerdict[];
+  const decided = await finishUnderLocks(db, rest, options);
+  let next = 0;
+  return verdicts.map((v) => v ?? decided[next++]!);
+}
+
+async function finishUnderLocks(
+  db: Db,
+  requests: readonly FinishRequest[],
+  options: { random?: () => number; delayMs?: (retryCount: number, policy: BackoffPolicy) => number },
+): Promise<FinishVerdict[]> {
   const delayMs = options.delayMs ?? ((n: number, policy: BackoffPolicy) => retryDelayMs(n, policy, options.random));
   return inTransaction(db, async (client) => {
     const { rows } = await client.query<LockedJob>(

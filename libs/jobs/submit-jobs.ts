@@ -51,7 +51,9 @@ export async function submitJobs(db: Db, jobs: readonly NewJob[]): Promise<Submi
 
   let inserted: JobRecord[];
   try {
-    ({ rows: inserted } = await db.query<JobRecord>(INSERT_JOBS, [
+    // ON CONFLICT makes every row a speculative insert (more WAL, more work): only when needed.
+    const sql = input.some((j) => j.idempotencyKey !== null) ? INSERT_JOBS_IDEMPOTENT : INSERT_JOBS;
+    ({ rows: inserted } = await db.query<JobRecord>(sql, [
       ids,
       input.map((j) => j.queue),
       input.map((j) => j.payload),
@@ -110,7 +112,7 @@ function missingQueue(err: unknown): string | undefined {
 
 const SUBMITTED = move(null, "PENDING", "SUBMITTED");
 
-const INSERT_JOBS = `
+const insertJobs = (onConflict: string) => `
   WITH input AS (
     SELECT * FROM unnest($1::uuid[], $2::text[], $3::bytea[], $4::smallint[], $5::int[], $6::int[],
                          $7::bigint[], $8::timestamptz[], $9::text[], $10::jsonb[])
@@ -122,9 +124,12 @@ const INSERT_JOBS = `
            CASE WHEN delay_ms IS NOT NULL THEN now() + delay_ms * interval '1 millisecond' ELSE run_at END,
            idempotency_key, metadata, ${FIRST_EVENT_XID}
     FROM input ORDER BY ord
-    ON CONFLICT (queue, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+    ${onConflict}
     RETURNING ${JOB_COLUMNS_FULL}
   ), events AS (
     ${appendEvents(SUBMITTED, "inserted", { xid: FIRST_EVENT_XID })}
   )
   SELECT inserted.* FROM inserted`;
+
+const INSERT_JOBS = insertJobs("");
+const INSERT_JOBS_IDEMPOTENT = insertJobs("ON CONFLICT (queue, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING");

@@ -74,6 +74,23 @@ export function appendEvents(m: Move, source: string, values: EventValues = {}):
     FROM ${source} ORDER BY id`;
 }
 
+/**
+ * One insert for several moves of the same jobs in one statement (e.g. DELIVERED then SUCCEEDED):
+ * per job, the parts' events get increasing ids in the order the parts are given.
+ */
+export function appendEventSeries(parts: readonly { readonly move: Move; readonly source: string; readonly values?: EventValues }[]): string {
+  const selects = parts.map(({ move: m, source, values = {} }, step) => {
+    const from = values.from ?? sourceLiteral(m);
+    return `SELECT id, queue, ${literal(m.eventType)} AS event_type, ${from} AS from_status, ${literal(m.to)}::job_status AS to_status,
+             ${literal(m.reason)} AS reason, ${values.worker ?? "NULL::uuid"} AS worker_id, attempt, ${values.message ?? "NULL::text"} AS message,
+             ${values.at ?? "now()"} AS created_at, ${values.xid ?? "event_xid"} AS xid, ${step} AS step
+      FROM ${source}`;
+  });
+  return `INSERT INTO job_events (${EVENT_COLUMNS})
+    SELECT id, queue, event_type, from_status, to_status, reason, worker_id, attempt, message, created_at, xid
+    FROM (${selects.join(" UNION ALL ")}) series ORDER BY id, step`;
+}
+
 function sourceLiteral(m: Move): string {
   if (m.from.length !== 1) throw new Error(`move to ${m.to} (${m.reason}) has ${m.from.length} sources: name the source column`);
   const only = m.from[0]!;
