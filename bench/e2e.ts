@@ -17,6 +17,7 @@
  */
 import { existsSync } from "node:fs";
 import os from "node:os";
+import { setTimeout as sleep } from "node:timers/promises";
 import { startLocalRedis } from "../test/bed/redis.js";
 import { appEntry } from "../test/support/app-process.js";
 import { startBullMq } from "./support/bullmq.js";
@@ -24,7 +25,7 @@ import { startJq } from "./support/jq.js";
 import { parseOptions, USAGE, UsageError, type Options } from "./support/options.js";
 import { startPgBoss } from "./support/pg-boss.js";
 import { runPhase, type PhaseResult, type Plan } from "./support/phase.js";
-import { DATABASES, startBenchPostgres, type BenchPostgres } from "./support/postgres.js";
+import { DATABASES, readTableWrites, startBenchPostgres, type BenchPostgres } from "./support/postgres.js";
 import { formatReport, isVerified, type SystemRun } from "./support/report.js";
 import type { SystemName, SystemUnderTest } from "./support/system.js";
 import { Teardown } from "./support/teardown.js";
@@ -63,7 +64,10 @@ async function runSystem(name: SystemName, options: Options, postgres: BenchPost
   const rate = await phase(`open loop at ${ratePerSecond} jobs/s`, { kind: "rate", ratePerSecond, seconds: options.rateSeconds });
   progress(`${name}: stopping and verifying`);
   const verification = await system.finish(submitted);
-  return { system: name, durable: name !== "bullmq", single, batch, rate, verification, failedCalls };
+  // Its backends have exited, so their counters are published (give them a moment to).
+  await sleep(500);
+  const tableWrites = system.databaseName === undefined ? [] : await readTableWrites(postgres.databaseUrl(system.databaseName));
+  return { system: name, durable: name !== "bullmq", single, batch, rate, verification, failedCalls, tableWrites };
 }
 
 async function main(teardown: Teardown): Promise<number> {

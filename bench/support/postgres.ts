@@ -73,3 +73,31 @@ export async function walBytesBetween(sampler: pg.Client, from: string, to: stri
   const { rows } = await sampler.query<{ bytes: string }>("SELECT pg_wal_lsn_diff($2::pg_lsn, $1::pg_lsn) AS bytes", [from, to]);
   return Number(rows[0]!.bytes);
 }
+
+/** What a system wrote to one of its tables over the whole run. */
+export interface TableWrites {
+  readonly table: string;
+  readonly inserted: number;
+  readonly updated: number;
+  /** Of the updates, those that were HOT (no index entries written). */
+  readonly hotUpdated: number;
+  readonly deleted: number;
+}
+
+/**
+ * Per-table writes of a database, read once the system's connections have closed (a backend
+ * publishes its counters when it exits), to show where its rows and index writes go.
+ */
+export async function readTableWrites(databaseUrl: string): Promise<TableWrites[]> {
+  const client = new pg.Client({ connectionString: databaseUrl, application_name: "bench-sampler" });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ table: string; inserted: string; updated: string; hot: string; deleted: string }>(
+      `SELECT schemaname || '.' || relname AS table, n_tup_ins AS inserted, n_tup_upd AS updated, n_tup_hot_upd AS hot, n_tup_del AS deleted
+       FROM pg_stat_user_tables WHERE n_tup_ins + n_tup_upd + n_tup_del > 0 ORDER BY n_tup_ins + n_tup_upd + n_tup_del DESC`,
+    );
+    return rows.map((r) => ({ table: r.table, inserted: Number(r.inserted), updated: Number(r.updated), hotUpdated: Number(r.hot), deleted: Number(r.deleted) }));
+  } finally {
+    await client.end();
+  }
+}

@@ -1,5 +1,6 @@
 import type { Options } from "./options.js";
 import type { PhaseResult } from "./phase.js";
+import type { TableWrites } from "./postgres.js";
 import type { SystemName, Verification } from "./system.js";
 
 // The bench's output: one table (a row per system and phase), the ratios of jq to the others, each
@@ -13,6 +14,8 @@ export interface SystemRun {
   readonly rate: PhaseResult;
   readonly verification: Verification;
   readonly failedCalls: number;
+  /** Whole run, warm-ups included, per table of its database; empty for BullMQ. */
+  readonly tableWrites: readonly TableWrites[];
 }
 
 export interface Run {
@@ -80,11 +83,18 @@ export function formatReport(run: Run): string {
   const where = run.runs.flatMap((r) =>
     [r.single, r.batch].map((p) => `${LABELS[r.system]}, ${p.plan.kind}: cpu ms/job ${Object.entries(p.cpuMsByProcess).map(([label, ms]) => `${label} ${num(ms, 3)}`).join(", ")}`),
   );
+  const writes = run.runs
+    .filter((r) => r.tableWrites.length > 0)
+    .map((r) => {
+      const per = (n: number): string => num(n / r.verification.submitted, 2);
+      const tables = r.tableWrites.filter((t) => t.inserted + t.updated + t.deleted >= 0.005 * r.verification.submitted).map((t) => `${t.table} ${per(t.inserted)} ins, ${per(t.updated)} upd (${num((100 * t.hotUpdated) / Math.max(t.updated, 1))} % HOT), ${per(t.deleted)} del`);
+      return `${LABELS[r.system]}, whole run, rows per job: ${tables.join("; ")}`;
+    });
   const verified = run.runs.map((r) => {
     const v = r.verification;
     const failed = r.failedCalls > 0 ? `; ${r.failedCalls} submit calls failed` : "";
     return `${LABELS[r.system]}: ${isVerified(r) ? "verified" : "NOT VERIFIED"}: ${v.submitted} submitted, ${v.stored} stored, ${v.completed} completed, ${v.handlerStarts} handler starts${v.problem === undefined ? "" : ` (${v.problem})`}${failed}`;
   });
   const json = JSON.stringify({ bench: "e2e", ...run, verified: run.runs.every(isVerified) }, rounded);
-  return [head, table(rows), "", ...ratios(run.runs), "", "where the cpu goes:", ...where, "", ...verified, json, ""].join("\n");
+  return [head, table(rows), "", ...ratios(run.runs), "", "where the cpu goes:", ...where, "", ...writes, "", ...verified, json, ""].join("\n");
 }
