@@ -1,100 +1,132 @@
-import type { BackendSampling, BackendStates } from "./backend-sampler.js";
-import { runClosedLoop } from "./closed-loop.js";
+import { setTimeout as sleep } from "node:timers/promises";
 import { ownCpuSeconds, processCpuSeconds, processFamilyCpuSeconds } from "./cpu-time.js";
+import { closedLoop, openLoop, percentile, type LoadResult } from "./load.js";
+import { readPostgres, walBytesBetween, type BenchPostgres } from "./postgres.js";
+import { epochMs } from "./protocol.js";
+import type { SystemUnderTest } from "./system.js";
 
-// One measured phase of the bench: a warm-up (connections, JIT, caches; not counted), then a
-// fixed number of calls at a fixed concurrency, timed, with the CPU each process used meanwhile.
+// One phase of one system: submit jobs one way, wait until every one has completed, and time it
+// from the first submit to the last completion, with what every process and Postgres did for it.
+//
+//   readings ─▶ submit (closed or open loop) ─▶ every job completed ─▶ CPU and WAL readings
+//   ─▶ wait settleSeconds ─▶ commit and row counters (Postgres publishes a backend's counters
+//   up to 10 s after its last transaction)
 
-export interface PhaseSpec {
-  readonly name: string;
-  /** Calls in flight at once. */
-  readonly inFlight: number;
-  readonly jobsPerCall: number;
-  readonly calls: number;
-  readonly warmupCalls: number;
-  /** The process answering the calls (apps/api, the echo server); none when the bench talks to Postgres itself. */
-  readonly serverPid: number | undefined;
-  readonly postmasterPid: number;
-  readonly call: (index: number) => Promise<void>;
-  /** Starts sampling the Postgres connections the calls use, when they use any. */
-  readonly sampleBackends?: () => BackendSampling;
-  /** Stops the phase early (Ctrl-C); measurePhase then throws the abort reason. */
-  readonly signal?: AbortSignal;
+export type Plan =
+  | { readonly kind: "single"; readonly jobs: number; readonly inFlight: number }
+  | { readonly kind: "batch"; readonly jobs: number; readonly inFlight: number }
+  | { readonly kind: "rate"; readonly ratePerSecond: number; readonly seconds: number };
+
+export interface PhaseContext {
+  readonly postgres: BenchPostgres;
+  readonly signal: AbortSignal;
+  readonly stallSeconds: number;
+  readonly settleSeconds: number;
+  /** Jobs the system was given before this phase (its completions count from the start). */
+  readonly submittedBefore: number;
 }
 
-export interface CpuFigures {
-  readonly bench: number;
-  readonly server: number | null;
-  readonly postgres: number;
+/** Per job; null where the figure does not apply (Postgres figures of a Redis system). */
+export interface PerJob {
+  /** Every process of the system: the bench (its producer), servers, workers, Postgres or Redis. */
+  readonly cpuMs: number;
+  readonly postgresCpuMs: number | null;
+  readonly walBytes: number | null;
+  readonly rows: number | null;
+  readonly commits: number | null;
 }
 
 export interface PhaseResult {
-  readonly name: string;
-  readonly inFlight: number;
-  readonly jobsPerCall: number;
-  /** Jobs of the measured calls that succeeded. */
+  readonly plan: Plan;
   readonly jobs: number;
-  /** Jobs of every call that succeeded, warm-up included: what the database must now hold. */
-  readonly storedJobs: number;
+  readonly failedCalls: number;
+  readonly firstError: string | undefined;
+  /** First submit to last completion. */
   readonly wallSeconds: number;
   readonly jobsPerSecond: number;
-  /** Per call (one job for unary, one batch for batch). */
-  readonly p50Ms: number;
-  readonly p99Ms: number;
-  readonly cpuSecondsPer1kJobs: CpuFigures;
-  /** CPU seconds per wall second: 1.0 is one core kept busy for the whole phase. */
-  readonly busyCores: CpuFigures;
-  /** The Postgres connections of whoever runs the calls' statements; undefined when none do. */
-  readonly backends: BackendStates | undefined;
-  readonly failedCalls: number;
-  readonly firstError: unknown;
+  /** Open loop: the rate achieved while submitting, and submit→handler start percentiles, ms. */
+  readonly offeredPerSecond: number | undefined;
+  readonly startP50Ms: number | undefined;
+  readonly startP99Ms: number | undefined;
+  readonly perJob: PerJob;
+  /** CPU ms per job of each process (bench, api#1, worker#1, redis, postgres). */
+  readonly cpuMsByProcess: Readonly<Record<string, number>>;
 }
 
-function sampleCpu(spec: PhaseSpec): CpuFigures {
-  return {
-    bench: ownCpuSeconds(),
-    server: spec.serverPid === undefined ? null : processCpuSeconds(spec.serverPid),
-    postgres: processFamilyCpuSeconds(spec.postmasterPid),
-  };
+function readCpu(system: SystemUnderTest, postmasterPid: number): Record<string, number> {
+  const cpu: Record<string, number> = { bench: ownCpuSeconds() };
+  for (const p of system.processes) cpu[p.label] = processCpuSeconds(p.pid);
+  if (system.databaseName !== undefined) cpu.postgres = processFamilyCpuSeconds(postmasterPid);
+  return cpu;
 }
 
-function scaleCpu(used: CpuFigures, divisor: number): CpuFigures {
-  return {
-    bench: used.bench / divisor,
-    server: used.server === null ? null : used.server / divisor,
-    postgres: used.postgres / divisor,
-  };
+function submit(system: SystemUnderTest, plan: Plan, signal: AbortSignal): Promise<LoadResult & { perCall: number }> {
+  if (plan.kind === "rate") return openLoop(plan.ratePerSecond, plan.seconds, () => system.submitOne(epochMs()), signal).then((r) => ({ ...r, perCall: 1 }));
+  const perCall = plan.kind === "batch" ? system.batchSize : 1;
+  const call = plan.kind === "batch" ? () => system.submitBatch() : () => system.submitOne();
+  return closedLoop(Math.ceil(plan.jobs / perCall), plan.inFlight, call, signal).then((r) => ({ ...r, perCall }));
 }
 
-export async function measurePhase(spec: PhaseSpec): Promise<PhaseResult> {
-  const warmup = await runClosedLoop(spec.warmupCalls, spec.inFlight, spec.call, spec.signal);
-  const sampling = spec.sampleBackends?.();
-  const before = sampleCpu(spec);
-  const measured = await runClosedLoop(spec.calls, spec.inFlight, (i) => spec.call(spec.warmupCalls + i), spec.signal);
-  const after = sampleCpu(spec);
-  const backends = await sampling?.stop();
-  spec.signal?.throwIfAborted();
+/** Waits until the workers started `submitted` handlers and the system says every job completed. */
+async function waitForCompletion(system: SystemUnderTest, submitted: number, ctx: PhaseContext): Promise<void> {
+  let seen = -1;
+  let progressAt = performance.now();
+  for (;;) {
+    ctx.signal.throwIfAborted();
+    system.workers.throwIfFailed();
+    const { started, completed } = system.workers.progress();
+    if (started >= submitted && (await system.allCompleted(submitted))) return;
+    if (started + completed !== seen) [seen, progressAt] = [started + completed, performance.now()];
+    if (performance.now() - progressAt > ctx.stallSeconds * 1000) {
+      throw new Error(`${system.name}: no progress for ${ctx.stallSeconds} s (${started} of ${submitted} handlers started)`);
+    }
+    await sleep(10);
+  }
+}
 
-  const used: CpuFigures = {
-    bench: after.bench - before.bench,
-    server: after.server === null || before.server === null ? null : after.server - before.server,
-    postgres: after.postgres - before.postgres,
-  };
-  const jobs = measured.succeeded * spec.jobsPerCall;
+export async function runPhase(system: SystemUnderTest, plan: Plan, ctx: PhaseContext): Promise<PhaseResult> {
+  const { sampler, postmasterPid } = ctx.postgres;
+  const database = system.databaseName;
+  const pgBefore = database === undefined ? undefined : await readPostgres(sampler, database);
+  const benchCommitsBefore = system.benchCommits();
+  const cpuBefore = readCpu(system, postmasterPid);
+  const startedAt = epochMs();
+
+  const submitted = await submit(system, plan, ctx.signal);
+  const jobs = submitted.succeeded * submitted.perCall;
+  await waitForCompletion(system, ctx.submittedBefore + jobs, ctx);
+
+  const cpuAfter = readCpu(system, postmasterPid);
+  const wallSeconds = ((await system.lastCompletionMs()) - startedAt) / 1000;
+  const samples = plan.kind === "rate" ? await system.workers.collect() : [];
+  const startMs = samples.map(([, submittedAt, started]) => started - submittedAt);
+  let perJobPostgres: Omit<PerJob, "cpuMs" | "postgresCpuMs"> = { walBytes: null, rows: null, commits: null };
+  if (database !== undefined && pgBefore !== undefined) {
+    const walAt = (await readPostgres(sampler, database)).walLsn;
+    await sleep(ctx.settleSeconds * 1000, undefined, { signal: ctx.signal });
+    const after = await readPostgres(sampler, database);
+    perJobPostgres = {
+      walBytes: (await walBytesBetween(sampler, pgBefore.walLsn, walAt)) / jobs,
+      rows: (after.rows - pgBefore.rows) / jobs,
+      commits: (after.commits - pgBefore.commits - (system.benchCommits() - benchCommitsBefore)) / jobs,
+    };
+  }
+  const cpuMsByProcess = Object.fromEntries(Object.entries(cpuAfter).map(([label, s]) => [label, ((s - (cpuBefore[label] ?? 0)) * 1000) / jobs]));
   return {
-    name: spec.name,
-    inFlight: spec.inFlight,
-    jobsPerCall: spec.jobsPerCall,
+    plan,
     jobs,
-    storedJobs: (warmup.succeeded + measured.succeeded) * spec.jobsPerCall,
-    wallSeconds: measured.wallSeconds,
-    jobsPerSecond: jobs / measured.wallSeconds,
-    p50Ms: measured.latency.percentile(50),
-    p99Ms: measured.latency.percentile(99),
-    cpuSecondsPer1kJobs: scaleCpu(used, jobs / 1000),
-    busyCores: scaleCpu(used, measured.wallSeconds),
-    backends,
-    failedCalls: warmup.failed + measured.failed,
-    firstError: warmup.firstError ?? measured.firstError,
+    failedCalls: submitted.failed,
+    firstError: submitted.failed > 0 ? String(submitted.firstError) : undefined,
+    wallSeconds,
+    jobsPerSecond: jobs / wallSeconds,
+    offeredPerSecond: submitted.offeredPerSecond,
+    startP50Ms: plan.kind === "rate" ? percentile(startMs, 50) : undefined,
+    startP99Ms: plan.kind === "rate" ? percentile(startMs, 99) : undefined,
+    perJob: {
+      cpuMs: Object.values(cpuMsByProcess).reduce((sum, ms) => sum + ms, 0),
+      postgresCpuMs: cpuMsByProcess.postgres ?? null,
+      ...perJobPostgres,
+    },
+    cpuMsByProcess,
   };
 }

@@ -1,153 +1,100 @@
-import type { BenchOptions } from "./bench-options.js";
-import type { CpuFigures, PhaseResult } from "./phase.js";
+import type { Options } from "./options.js";
+import type { PhaseResult } from "./phase.js";
+import type { TableWrites } from "./postgres.js";
+import type { SystemName, Verification } from "./system.js";
 
-// How a run is shown: a table for people, and one JSON line with every figure for a closing
-// note or a script to quote.
+// The bench's output: one table (a row per system and phase), the ratios of jq to the others, each
+// system's verification, then one JSON line with every figure.
 
-/** A jq phase next to the baseline it is read against. */
-export interface Comparison {
-  readonly key: string;
-  readonly jq: PhaseResult;
-  readonly baseline: PhaseResult;
-}
-
-export interface Ratios {
-  /** jq's jobs/s over the baseline's: below 1 means jq is slower. */
-  readonly jobsPerSecond: number;
-  /** jq's latency over the baseline's: above 1 means jq is slower. */
-  readonly p50: number;
-  readonly p99: number;
-}
-
-export function ratiosOf(c: Comparison): Ratios {
-  return {
-    jobsPerSecond: c.jq.jobsPerSecond / c.baseline.jobsPerSecond,
-    p50: c.jq.p50Ms / c.baseline.p50Ms,
-    p99: c.jq.p99Ms / c.baseline.p99Ms,
-  };
-}
-
-function alignColumns(rows: readonly (readonly string[])[]): string {
-  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-  return rows
-    .map((row) => row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join("  "))
-    .map((line) => line.trimEnd())
-    .join("\n");
-}
-
-const fixed = (value: number, digits: number): string => (Number.isFinite(value) ? value.toFixed(digits) : "-");
-const cpuTriple = (cpu: CpuFigures, digits: number): string =>
-  [cpu.bench, cpu.server ?? Number.NaN, cpu.postgres].map((value) => fixed(value, digits)).join(" / ");
-
-function formatTable(phases: readonly PhaseResult[], comparisons: readonly Comparison[]): string {
-  const phaseRows = [
-    [
-      "phase",
-      "in flight",
-      "jobs",
-      "wall s",
-      "jobs/s",
-      "p50 ms",
-      "p99 ms",
-      "cpu s/1k jobs bench/server/pg",
-      "busy cores bench/server/pg",
-      "pg conns run/lock/idle",
-    ],
-    ...phases.map((p) => [
-      p.name,
-      p.jobsPerCall === 1 ? String(p.inFlight) : `${p.inFlight}x${p.jobsPerCall}`,
-      String(p.jobs),
-      fixed(p.wallSeconds, 2),
-      fixed(p.jobsPerSecond, 0),
-      fixed(p.p50Ms, 1),
-      fixed(p.p99Ms, 1),
-      cpuTriple(p.cpuSecondsPer1kJobs, 3),
-      cpuTriple(p.busyCores, 2),
-      p.backends === undefined
-        ? "-"
-        : [p.backends.running, p.backends.waitingForLock, p.backends.idle].map((value) => fixed(value, 1)).join(" / "),
-    ]),
-  ];
-  const comparisonRows = [
-    ["jq / baseline", "jobs/s", "p50", "p99"],
-    ...comparisons.map((c) => {
-      const r = ratiosOf(c);
-      return [`${c.jq.name} / ${c.baseline.name}`, `${fixed(r.jobsPerSecond, 2)}x`, `${fixed(r.p50, 2)}x`, `${fixed(r.p99, 2)}x`];
-    }),
-  ];
-  return `${alignColumns(phaseRows)}\n\n${alignColumns(comparisonRows)}`;
-}
-
-/** Rounds every number in a JSON value to 4 significant digits, so the line stays short. */
-function roundedForJson(_key: string, value: unknown): unknown {
-  if (typeof value !== "number" || Number.isInteger(value)) return value;
-  return Number.isFinite(value) ? Number(value.toPrecision(4)) : null;
-}
-
-function phaseForJson(p: PhaseResult): Record<string, unknown> {
-  return {
-    inFlight: p.inFlight,
-    jobsPerCall: p.jobsPerCall,
-    jobs: p.jobs,
-    wallSeconds: p.wallSeconds,
-    jobsPerSecond: p.jobsPerSecond,
-    p50Ms: p.p50Ms,
-    p99Ms: p.p99Ms,
-    cpuSecondsPer1kJobs: p.cpuSecondsPer1kJobs,
-    busyCores: p.busyCores,
-    pgConnections: p.backends === undefined ? null : { running: p.backends.running, waitingForLock: p.backends.waitingForLock, idle: p.backends.idle },
-    failedCalls: p.failedCalls,
-  };
-}
-
-/** Everything one run found, as printed. */
-export interface RunReport {
-  readonly startedAt: Date;
-  readonly cpus: number;
-  readonly loadAverage1m: { readonly before: number; readonly after: number };
-  readonly options: BenchOptions;
-  /** By the key the JSON line gives them. */
-  readonly phases: Readonly<Record<string, PhaseResult>>;
-  readonly comparisons: readonly Comparison[];
-  /** Jobs the successful calls submitted, and what jq's jobs table and the baseline table hold. */
-  readonly verification: { readonly submitted: number; readonly stored: number; readonly baselineSubmitted: number; readonly baselineStored: number };
+export interface SystemRun {
+  readonly system: SystemName;
+  readonly durable: boolean;
+  readonly single: PhaseResult;
+  readonly batch: PhaseResult;
+  readonly rate: PhaseResult;
+  readonly verification: Verification;
   readonly failedCalls: number;
+  /** Whole run, warm-ups included, per table of its database; empty for BullMQ. */
+  readonly tableWrites: readonly TableWrites[];
 }
 
-export function isVerified(v: RunReport["verification"]): boolean {
-  return v.stored === v.submitted && v.baselineStored === v.baselineSubmitted;
+export interface Run {
+  readonly startedAt: Date;
+  readonly seconds: number;
+  readonly cpus: number;
+  readonly load: readonly [number, number];
+  readonly postgresSettings: Readonly<Record<string, string>>;
+  readonly options: Options;
+  readonly runs: readonly SystemRun[];
 }
 
-/** The table for people, then one JSON line with every figure. */
-export function formatReport(run: RunReport): string {
-  const { options, verification: v } = run;
-  const header =
-    `submit-throughput ${run.startedAt.toISOString()}  ${run.cpus} cpus, load ${run.loadAverage1m.before.toFixed(2)} -> ` +
-    `${run.loadAverage1m.after.toFixed(2)}  payload ${options.payloadBytes} B, api pool ${options.poolMax}, ` +
-    "server = apps/api or echo process";
-  const verdict = isVerified(v)
-    ? `verified: ${v.stored} jobs in jq's jobs table, as submitted by the successful calls (warm-up included)`
-    : `NOT VERIFIED: jq's jobs table holds ${v.stored} jobs, the successful calls submitted ${v.submitted}; ` +
-      `baseline table ${v.baselineStored} of ${v.baselineSubmitted}`;
-  const json = JSON.stringify(
-    {
-      bench: "submit-throughput",
-      startedAt: run.startedAt.toISOString(),
-      cpus: run.cpus,
-      loadAverage1m: run.loadAverage1m,
-      options,
-      phases: Object.fromEntries(Object.entries(run.phases).map(([key, phase]) => [key, phaseForJson(phase)])),
-      ratios: Object.fromEntries(run.comparisons.map((c) => [c.key, ratiosOf(c)])),
-      verifiedJobs: isVerified(v) ? v.stored : null,
-      failedCalls: run.failedCalls,
-    },
-    roundedForJson,
+export const isVerified = (run: SystemRun): boolean => run.verification.problem === undefined && run.failedCalls === 0;
+
+const LABELS = { jq: "jq", "pg-boss": "pg-boss", bullmq: "BullMQ (not durable)" } as const;
+const num = (value: number | null | undefined, digits = 0): string =>
+  value === null || value === undefined || Number.isNaN(value) ? "n/a" : value.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+
+function phaseName(result: PhaseResult, options: Options): string {
+  const { plan } = result;
+  if (plan.kind === "single") return `single, ${plan.inFlight} in flight`;
+  if (plan.kind === "batch") return `batches of ${options.batchSize}, ${plan.inFlight} in flight`;
+  return `open loop ${plan.ratePerSecond}/s`;
+}
+
+function table(rows: readonly (readonly string[])[]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => r.map((cell, i) => (i < 2 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join("  ")).join("\n");
+}
+
+function ratios(runs: readonly SystemRun[]): string[] {
+  const jq = runs.find((r) => r.system === "jq");
+  if (jq === undefined) return [];
+  return runs
+    .filter((r) => r.system !== "jq")
+    .map((other) => {
+      const x = (a: number | null | undefined, b: number | null | undefined): string => (a == null || b == null ? "n/a" : `${num(a / b, 2)}x`);
+      return (
+        `jq / ${LABELS[other.system]}: jobs/s single ${x(jq.single.jobsPerSecond, other.single.jobsPerSecond)}, batch ${x(jq.batch.jobsPerSecond, other.batch.jobsPerSecond)}` +
+        ` (above 1: jq faster); start p99 ${x(jq.rate.startP99Ms, other.rate.startP99Ms)} (below 1: jq sooner);` +
+        ` per job, single | batch: cpu ${x(jq.single.perJob.cpuMs, other.single.perJob.cpuMs)} | ${x(jq.batch.perJob.cpuMs, other.batch.perJob.cpuMs)},` +
+        ` pg cpu ${x(jq.single.perJob.postgresCpuMs, other.single.perJob.postgresCpuMs)} | ${x(jq.batch.perJob.postgresCpuMs, other.batch.perJob.postgresCpuMs)},` +
+        ` WAL ${x(jq.single.perJob.walBytes, other.single.perJob.walBytes)} | ${x(jq.batch.perJob.walBytes, other.batch.perJob.walBytes)} (below 1: jq cheaper)`
+      );
+    });
+}
+
+/** Rounds every number to 4 significant digits for the JSON line. */
+const rounded = (_key: string, value: unknown): unknown => (typeof value === "number" && Number.isFinite(value) ? Number(value.toPrecision(4)) : value);
+
+export function formatReport(run: Run): string {
+  const s = run.postgresSettings;
+  const head =
+    `e2e ${run.startedAt.toISOString()}  ${run.seconds.toFixed(0)} s, ${run.cpus} cpus, load ${num(run.load[0], 2)} -> ${num(run.load[1], 2)}\n` +
+    `postgres: fsync ${s.fsync}, synchronous_commit ${s.synchronous_commit}, full_page_writes ${s.full_page_writes}, shared_buffers ${s.shared_buffers}; ` +
+    `jq: ${run.options.apis} api x pool ${run.options.poolMax}; ${run.options.workers} worker processes per system, concurrency ${run.options.concurrency} (jq, BullMQ); payload ${run.options.payloadBytes} B\n`;
+  const rows: string[][] = [["system", "phase", "jobs", "jobs/s", "start p50/p99 ms", "cpu ms/job", "pg cpu ms/job", "WAL B/job", "rows/job", "commits/job"]];
+  for (const r of run.runs) {
+    for (const p of [r.single, r.batch, r.rate]) {
+      const start = p.startP50Ms === undefined ? "-" : `${num(p.startP50Ms, 1)} / ${num(p.startP99Ms, 1)}`;
+      const j = p.perJob;
+      rows.push([LABELS[r.system], phaseName(p, run.options), num(p.jobs), num(p.jobsPerSecond), start, num(j.cpuMs, 2), num(j.postgresCpuMs, 2), num(j.walBytes), num(j.rows, 2), num(j.commits, 3)]);
+    }
+  }
+  const where = run.runs.flatMap((r) =>
+    [r.single, r.batch].map((p) => `${LABELS[r.system]}, ${p.plan.kind}: cpu ms/job ${Object.entries(p.cpuMsByProcess).map(([label, ms]) => `${label} ${num(ms, 3)}`).join(", ")}`),
   );
-  return `${header}
-
-${formatTable(Object.values(run.phases), run.comparisons)}
-
-${verdict}
-${json}
-`;
+  const writes = run.runs
+    .filter((r) => r.tableWrites.length > 0)
+    .map((r) => {
+      const per = (n: number): string => num(n / r.verification.submitted, 2);
+      const tables = r.tableWrites.filter((t) => t.inserted + t.updated + t.deleted >= 0.005 * r.verification.submitted).map((t) => `${t.table} ${per(t.inserted)} ins, ${per(t.updated)} upd (${num((100 * t.hotUpdated) / Math.max(t.updated, 1))} % HOT), ${per(t.deleted)} del`);
+      return `${LABELS[r.system]}, whole run, rows per job: ${tables.join("; ")}`;
+    });
+  const verified = run.runs.map((r) => {
+    const v = r.verification;
+    const failed = r.failedCalls > 0 ? `; ${r.failedCalls} submit calls failed` : "";
+    return `${LABELS[r.system]}: ${isVerified(r) ? "verified" : "NOT VERIFIED"}: ${v.submitted} submitted, ${v.stored} stored, ${v.completed} completed, ${v.handlerStarts} handler starts${v.problem === undefined ? "" : ` (${v.problem})`}${failed}`;
+  });
+  const json = JSON.stringify({ bench: "e2e", ...run, verified: run.runs.every(isVerified) }, rounded);
+  return [head, table(rows), "", ...ratios(run.runs), "", "where the cpu goes:", ...where, "", ...writes, "", ...verified, json, ""].join("\n");
 }

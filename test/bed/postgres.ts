@@ -22,6 +22,23 @@ const SERVER_SETTINGS: Record<string, string> = {
   log_timezone: "UTC",
 };
 
+/**
+ * Postgres' own durable defaults, for a server whose figures must include the cost of durable
+ * commits (the bench): every commit flushed to disk, full pages after a checkpoint, and the
+ * shared_buffers a production server would have.
+ */
+export const DURABLE_SETTINGS: Readonly<Record<string, string>> = {
+  fsync: "on",
+  synchronous_commit: "on",
+  full_page_writes: "on",
+  shared_buffers: "1GB",
+};
+
+export interface LocalPostgresOptions {
+  /** Server settings laid over the test defaults above (e.g. DURABLE_SETTINGS). */
+  readonly settings?: Readonly<Record<string, string>>;
+}
+
 /** Finds a directory holding both `initdb` and `postgres`, newest Debian cluster version first. */
 export function findPostgresBinDir(): string {
   const debianRoot = "/usr/lib/postgresql";
@@ -72,7 +89,7 @@ export interface LocalPostgres extends StartedService<string> {
   startServer(): Promise<void>;
 }
 
-export async function startLocalPostgres(): Promise<LocalPostgres> {
+export async function startLocalPostgres(options: LocalPostgresOptions = {}): Promise<LocalPostgres> {
   const binDir = findPostgresBinDir();
   const scratch = await createScratchDir("postgres");
   let server: ServiceProcess | undefined;
@@ -96,7 +113,7 @@ export async function startLocalPostgres(): Promise<LocalPostgres> {
     });
 
     const port = await findFreePort();
-    const settings = Object.entries(SERVER_SETTINGS).flatMap(([key, value]) => ["-c", `${key}=${value}`]);
+    const settings = Object.entries({ ...SERVER_SETTINGS, ...options.settings }).flatMap(([key, value]) => ["-c", `${key}=${value}`]);
     const startServer = async () => {
       const started = await startServiceProcess({
         ...common,

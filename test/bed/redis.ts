@@ -27,7 +27,12 @@ export async function pingRedis(port: number, host = "127.0.0.1"): Promise<void>
   });
 }
 
-export async function startLocalRedis(): Promise<StartedService<string>> {
+/** A local redis-server; `pid` lets a caller read its CPU time (the bench). */
+export interface LocalRedis extends StartedService<string> {
+  readonly pid: number;
+}
+
+export async function startLocalRedis(): Promise<LocalRedis> {
   const scratch = await createScratchDir("redis");
   let server: ServiceProcess | undefined;
   const stop = stopOnlyOnce(async () => {
@@ -52,7 +57,7 @@ export async function startLocalRedis(): Promise<StartedService<string>> {
     });
     server = started;
     await waitUntil(() => pingRedis(port), { what: "redis", timeoutMs: 30_000, gaveUp: () => started.deathReport() });
-    return { endpoint: `redis://127.0.0.1:${port}`, where: `127.0.0.1:${port} (pid ${started.pid})`, stop };
+    return { endpoint: `redis://127.0.0.1:${port}`, where: `127.0.0.1:${port} (pid ${started.pid})`, pid: started.pid, stop };
   } catch (error) {
     await stop();
     throw error;
