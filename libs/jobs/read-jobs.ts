@@ -75,3 +75,30 @@ export async function listEventsOfJobs(
   );
   return rows;
 }
+
+/** What a heartbeat checks of the jobs a worker says it holds. */
+export interface JobState {
+  readonly id: string;
+  readonly status: JobStatus;
+  readonly attempt: number;
+  readonly workerId: string | null;
+  readonly statusReason: string;
+}
+
+export async function readJobStates(db: Db, ids: readonly string[]): Promise<Map<string, JobState>> {
+  if (ids.length === 0) return new Map();
+  const { rows } = await db.query<JobState>(
+    `SELECT id, status, attempt, worker_id AS "workerId", status_reason AS "statusReason" FROM jobs WHERE id = ANY($1::uuid[])`,
+    [ids],
+  );
+  return new Map(rows.map((r) => [r.id, r]));
+}
+
+/** The deliveries the database says a worker holds (ASSIGNED or RUNNING for it). */
+export async function heldJobs(db: Db, workerId: string): Promise<{ id: string; attempt: number }[]> {
+  const { rows } = await db.query<{ id: string; attempt: number }>(
+    "SELECT id, attempt FROM jobs WHERE worker_id = $1 AND status IN ('ASSIGNED', 'RUNNING')",
+    [workerId],
+  );
+  return rows;
+}

@@ -156,3 +156,15 @@ async function lockQueue(tx: pg.PoolClient, name: string): Promise<QueueRecord> 
 function checkBackoff(baseMs: number, maxMs: number): void {
   if (maxMs < baseMs) throw new InvalidArgument("settings.backoff_max", `must be at least backoff_base (${baseMs} ms), got ${maxMs} ms`);
 }
+
+/** Which of `names` are queues. */
+export async function existingQueueNames(db: Db, names: readonly string[]): Promise<Set<string>> {
+  const { rows } = await db.query<{ name: string }>("SELECT name FROM queues WHERE name = ANY($1::text[])", [names]);
+  return new Set(rows.map((r) => r.name));
+}
+
+/** The queues with a max_concurrency (dispatch claims them under a lock). */
+export async function limitedQueueNames(db: Db): Promise<Set<string>> {
+  const { rows } = await db.query<{ name: string }>("SELECT name FROM queues WHERE max_concurrency IS NOT NULL");
+  return new Set(rows.map((r) => r.name));
+}

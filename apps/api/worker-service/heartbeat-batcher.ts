@@ -1,4 +1,5 @@
 import type pg from "pg";
+import { readJobStates } from "../../../libs/jobs/index.js";
 import type { WorkerStatus } from "../../../libs/workers/index.js";
 import { recordHeartbeats } from "../../../libs/workers/index.js";
 
@@ -54,23 +55,16 @@ export class HeartbeatBatcher {
     try {
       const statuses = await recordHeartbeats(this.pool, [...new Set(batch.map((p) => p.workerId))]);
       const refs = batch.flatMap((p) => p.held.map((h) => ({ worker: p.workerId, ...h })));
-      const current = new Map<string, { status: string; attempt: number; worker_id: string | null; status_reason: string }>();
-      if (refs.length > 0) {
-        const { rows } = await this.pool.query<{ id: string; status: string; attempt: number; worker_id: string | null; status_reason: string }>(
-          "SELECT id, status, attempt, worker_id, status_reason FROM jobs WHERE id = ANY($1::uuid[])",
-          [refs.map((r) => r.jobId)],
-        );
-        for (const r of rows) current.set(r.id, r);
-      }
+      const current = await readJobStates(this.pool, refs.map((r) => r.jobId));
       for (const p of batch) {
         const stale = p.held
           .filter((h) => {
             const j = current.get(h.jobId);
-            return !j || j.attempt !== h.attempt || j.worker_id !== p.workerId || (j.status !== "ASSIGNED" && j.status !== "RUNNING");
+            return !j || j.attempt !== h.attempt || j.workerId !== p.workerId || (j.status !== "ASSIGNED" && j.status !== "RUNNING");
           })
           .map((h) => {
             const j = current.get(h.jobId);
-            const reason = !j ? "UNSPECIFIED" : j.attempt === h.attempt ? j.status_reason : "WORKER_LOST";
+            const reason = !j ? "UNSPECIFIED" : j.attempt === h.attempt ? j.statusReason : "WORKER_LOST";
             return { ...h, reason, message: j ? `job is ${j.status} (attempt ${j.attempt})` : "job no longer exists" };
           });
         p.resolve({ status: statuses.get(p.workerId), stale });

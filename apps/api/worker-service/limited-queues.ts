@@ -1,4 +1,5 @@
 import type pg from "pg";
+import { limitedQueueNames } from "../../../libs/queues/index.js";
 
 /**
  * The names of queues with a `max_concurrency`, refreshed on every dispatcher sweep. It only picks
@@ -16,7 +17,6 @@ export class LimitedQueues {
   }
 
   async refresh(): Promise<void> {
-    const { rows } = await this.pool.query<{ name: string }>("SELECT name FROM queues WHERE max_concurrency IS NOT NULL");
-    this.names = new Set(rows.map((r) => r.name));
+    this.names = await limitedQueueNames(this.pool);
   }
 }

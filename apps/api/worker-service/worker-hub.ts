@@ -1,6 +1,7 @@
 import type pg from "pg";
 import type { FinishRequest, FinishVerdict } from "../../../libs/attempts/index.js";
 import type { Config } from "../../../libs/config/index.js";
+import { heldJobs } from "../../../libs/jobs/index.js";
 import { DependencyUnavailable } from "../../../libs/errors/index.js";
 import type { Logger } from "../../../libs/logging/logger.js";
 import {
@@ -95,10 +96,7 @@ export class WorkerHub implements Component {
 
   /** Replaces the held set of a session with the database's view, e.g. after a reconnect. */
   async resync(session: WorkerSession): Promise<void> {
-    const { rows } = await this.pool.query<{ id: string; attempt: number }>(
-      "SELECT id, attempt FROM jobs WHERE worker_id = $1 AND status IN ('ASSIGNED', 'RUNNING')",
-      [session.workerId],
-    );
+    const rows = await heldJobs(this.pool, session.workerId);
     session.held.clear();
     for (const r of rows) session.held.set(r.id, r.attempt);
   }

@@ -16,6 +16,7 @@ import {
   type WorkerServiceServer,
 } from "../../../libs/proto/index.js";
 import { getWorker, markWorkerOffline, registerWorker, setWorkerNode } from "../../../libs/workers/index.js";
+import { existingQueueNames } from "../../../libs/queues/index.js";
 import { isMalformed, type Edge } from "../edge/handlers.js";
 import { msToDuration } from "../mapping/durations.js";
 import { statusToProto } from "../../../libs/events/index.js";
@@ -52,8 +53,7 @@ export function workerService(edge: Edge, deps: WorkerServiceDeps): WorkerServic
       await hub.marks.flushWorker(registration.workerId);
       await releaseWorkerJobs(pool, registration.workerId, "worker registered again with the job unfinished");
       const worker = await registerWorker(pool, registration);
-      const { rows } = await pool.query<{ name: string }>("SELECT name FROM queues WHERE name = ANY($1::text[])", [registration.queues]);
-      const known = new Set(rows.map((r) => r.name));
+      const known = await existingQueueNames(pool, registration.queues);
       return {
         worker: workerToProto(worker),
         heartbeatInterval: msToDuration(interval),
