@@ -16,13 +16,16 @@ export interface JobFilter {
  * One page of jobs, newest first (UUIDv7 id order), strictly after `afterId` when given. Keyset
  * pagination: rows inserted while a client pages land before its cursor and are not seen twice,
  * and no row is skipped. The WHERE clause is assembled from constant fragments so each filter
- * combination gets a plan that uses its index (jobs_queue_status_id_idx, jobs_status_id_idx, pkey).
+ * combination gets a plan that uses its index: a filter by status reads, for each (queue, status)
+ * pair, the newest rows of jobs_queue_status_id_idx and merges them (there is no index by status
+ * alone: every status change would rewrite it); otherwise the queue's rows or the primary key.
  */
 export async function listJobs(
   db: Db,
   filter: JobFilter,
   page: { readonly size: number; readonly afterId: string | null; readonly full: boolean },
 ): Promise<{ jobs: JobRecord[]; more: boolean }> {
+  if (filter.statuses.length > 0) return listJobsByStatus(db, filter, page);
   const where: string[] = [];
   const params: unknown[] = [];
   if (filter.queue !== null) {
@@ -46,6 +49,24 @@ export async function listJobs(
      ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""}
      ORDER BY j.id DESC LIMIT $${params.length}`,
     params,
+  );
+  return { jobs: rows.slice(0, page.size), more: rows.length > page.size };
+}
+
+async function listJobsByStatus(
+  db: Db,
+  filter: JobFilter,
+  page: { readonly size: number; readonly afterId: string | null; readonly full: boolean },
+): Promise<{ jobs: JobRecord[]; more: boolean }> {
+  const { rows } = await db.query<JobRecord>(
+    `SELECT ${page.full ? JOB_COLUMNS_FULL : JOB_COLUMNS_BASIC}
+     FROM queues q CROSS JOIN unnest($1::job_status[]) AS s(status), LATERAL (
+       SELECT x.* FROM jobs x
+       WHERE x.queue = q.name AND x.status = s.status ${page.afterId === null ? "AND $3::uuid IS NULL" : "AND x.id < $3::uuid"}
+       ORDER BY x.id DESC LIMIT $4) j
+     WHERE ($2::text IS NULL OR q.name = $2::text)
+     ORDER BY j.id DESC LIMIT $4`,
+    [filter.statuses, filter.queue, page.afterId, page.size + 1],
   );
   return { jobs: rows.slice(0, page.size), more: rows.length > page.size };
 }
