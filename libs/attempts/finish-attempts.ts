@@ -64,10 +64,15 @@ export async function finishAttempts(
   if (requests.length === 0) return [];
   // Successes from the workers holding the jobs take the one-statement path; whatever it leaves
   // (failures, stale or raced rows, a second result for the same job) is decided under row locks.
+  // Only a job's first request in the batch may take it: the first outcome of an attempt wins.
   const firstOfJob = new Map<string, number>();
   requests.forEach((r, i) => {
-    if (r.outcome.kind === "success" && r.workerId !== null && !firstOfJob.has(r.jobId)) firstOfJob.set(r.jobId, i);
+    if (!firstOfJob.has(r.jobId)) firstOfJob.set(r.jobId, i);
   });
+  for (const [jobId, i] of firstOfJob) {
+    const r = requests[i]!;
+    if (r.outcome.kind !== "success" || r.workerId === null) firstOfJob.delete(jobId);
+  }
   const done = await recordSuccesses(db, [...firstOfJob.values()].map((i) => requests[i]!));
   const verdicts: (FinishVerdict | undefined)[] = requests.map((r, i) =>
     firstOfJob.get(r.jobId) === i && done.has(r.jobId)
