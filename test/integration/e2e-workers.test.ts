@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { JqClient } from "../../libs/client/index.js";
+import { claimJobs } from "../../libs/dispatch/index.js";
 import { startApp, type AppProcess } from "../support/app-process.js";
 import { startApi, type RunningApi } from "../support/api.js";
 import { jobRequest } from "../support/job-requests.js";
@@ -75,6 +76,26 @@ describe("end to end: SDK workers on two API replicas", () => {
       `SELECT count(*)::int AS n FROM job_events e JOIN jobs j ON j.id = e.job_id WHERE j.queue = 'bulk' AND ${UNRELAYED}`,
     );
     expect(outbox.rows[0]!.n).toBe(8000);
+  });
+
+  it("runs a job whose replica died between claim and delivery: the scheduler hands it back when the lease passes", async () => {
+    await c.call(c.admin, "createQueue", { name: "stranded", paused: false });
+    // The state a replica killed right after its claim leaves: ASSIGNED to a worker whose stream
+    // was on that replica, with a delivery lease, and nothing written to any stream.
+    const { worker: gone } = await c.call(c.workers, "registerWorker", { workerId: "", hostname: "dead-replica", sdkVersion: "t", queues: ["stranded"], concurrency: 1, labels: {} });
+    const { job } = await c.call(c.jobs, "submitJob", jobRequest("stranded"));
+    const [claimed] = await claimJobs(db.pool, { workerId: gone!.id, queues: ["stranded"], limit: 1, leaseMs: 500 }, new Set());
+    expect(claimed?.id).toBe(job!.id);
+
+    const rescuer = worker(b, ["stranded"], 1, 0);
+    await rescuer.ready();
+    await waitDone("stranded", 1, 15_000);
+    expect(rescuer.done().map((d) => d.job)).toEqual([job!.id]);
+    const { rows } = await db.pool.query("SELECT reason, worker_id FROM job_events WHERE job_id = $1 ORDER BY id", [job!.id]);
+    expect(rows.map((e) => e.reason)).toEqual(["SUBMITTED", "CLAIMED", "LEASE_EXPIRED", "CLAIMED", "DELIVERED", "SUCCEEDED"]);
+    expect(rows[2]!.worker_id).toBe(gone!.id);
+    // No retry was used for the delivery that never happened.
+    expect((await db.pool.query("SELECT retry_count FROM jobs WHERE id = $1", [job!.id])).rows[0].retry_count).toBe(0);
   });
 
   it("runs again elsewhere the jobs of a worker killed with SIGKILL mid-job", async () => {
