@@ -21,6 +21,10 @@ export interface CoalescerOptions<I> {
   readonly windowMs?: number;
   /** Most items waiting; past it `add` rejects with `full(item)`. Default unbounded. */
   readonly maxQueued?: number;
+  /** Most total `size` of the items waiting (bytes, say); past it `add` rejects likewise. */
+  readonly maxQueuedSize?: number;
+  /** An item's size for `maxQueuedSize`. */
+  readonly size?: (item: I) => number;
   /** The error for an item refused because the queue is full. */
   readonly full?: (item: I) => Error;
   /** Whether a failed batch should be retried item by item. Default: never. */
@@ -35,6 +39,7 @@ interface Waiting<I, O> {
 
 export class Coalescer<I, O> {
   private queue: Waiting<I, O>[] = [];
+  private queuedSize = 0;
   private inFlight = 0;
   private scheduled = false;
   private readonly writes = new Set<Promise<void>>();
@@ -52,10 +57,13 @@ export class Coalescer<I, O> {
   }
 
   add(item: I): Promise<O> {
-    const max = this.options.maxQueued;
-    if (max !== undefined && this.queue.length >= max) {
-      return Promise.reject(this.options.full?.(item) ?? new Error("coalescer queue is full"));
-    }
+    const { maxQueued, maxQueuedSize } = this.options;
+    const size = this.options.size?.(item) ?? 0;
+    const full =
+      (maxQueued !== undefined && this.queue.length >= maxQueued) ||
+      (maxQueuedSize !== undefined && this.queue.length > 0 && this.queuedSize + size > maxQueuedSize);
+    if (full) return Promise.reject(this.options.full?.(item) ?? new Error("coalescer queue is full"));
+    this.queuedSize += size;
     return new Promise<O>((resolve, reject) => {
       this.queue.push({ item, resolve, reject });
       this.schedule();
@@ -86,6 +94,7 @@ export class Coalescer<I, O> {
   private flush(): void {
     while (this.queue.length > 0 && this.inFlight < (this.options.maxInFlight ?? 1)) {
       const batch = this.queue.splice(0, this.batchLength());
+      for (const w of batch) this.queuedSize -= this.options.size?.(w.item) ?? 0;
       this.inFlight++;
       const done = this.writeBatch(batch).finally(() => {
         this.inFlight--;

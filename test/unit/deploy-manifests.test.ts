@@ -277,6 +277,7 @@ describe("Deployments", () => {
   });
 
   it.each(APPS)("%s: the grace period outlasts JQ_SHUTDOWN_TIMEOUT_MS", (app) => {
+    // 30 s is what Kubernetes applies when the field is absent, so the default is the real value.
     const grace = deploymentOf(app).spec.template.spec.terminationGracePeriodSeconds ?? 30;
     expect(grace * 1000).toBeGreaterThan(EFFECTIVE.JQ_SHUTDOWN_TIMEOUT_MS);
   });
@@ -285,7 +286,10 @@ describe("Deployments", () => {
     const pod = deploymentOf(app).spec.template.spec;
     const c = containerOf(app);
     expect(c.securityContext?.runAsNonRoot ?? pod.securityContext?.runAsNonRoot).toBe(true);
-    expect(c.securityContext?.runAsUser ?? pod.securityContext?.runAsUser ?? 1000).not.toBe(0);
+    // Set explicitly: without it the image's user decides, and a missing field must fail here.
+    const uid = c.securityContext?.runAsUser ?? pod.securityContext?.runAsUser;
+    expect(uid, `${app} runAsUser`).toBeTypeOf("number");
+    expect(uid).toBeGreaterThan(0);
     expect(c.securityContext?.allowPrivilegeEscalation).toBe(false);
     expect(c.securityContext?.readOnlyRootFilesystem).toBe(true);
     expect(c.securityContext?.capabilities?.drop).toContain("ALL");

@@ -1,6 +1,7 @@
 import type pg from "pg";
 import { finishAttempts, type FinishRequest, type FinishVerdict } from "../../../libs/attempts/index.js";
 import { Coalescer } from "../../../libs/batching/coalescer.js";
+import { DependencyUnavailable } from "../../../libs/errors/index.js";
 import type { Logger } from "../../../libs/logging/logger.js";
 import { isConnectionError } from "../../../libs/postgres/db.js";
 
@@ -11,7 +12,19 @@ import { isConnectionError } from "../../../libs/postgres/db.js";
  * result with no added wait, under heavy load it is everything that arrived meanwhile. A batch
  * that fails for a reason other than a lost database is written again result by result, so one
  * result Postgres refuses fails its own caller only.
+ *
+ * The queue is bounded (MAX_QUEUED results, MAX_QUEUED_BYTES of results and messages): past it a
+ * result is refused with UNAVAILABLE, which ends a ReportResults stream so the worker resends
+ * what is unacknowledged after a backoff, here or on another replica. Nothing acknowledged is lost.
  */
+const MAX_QUEUED = 20_000;
+const MAX_QUEUED_BYTES = 64 * 1024 * 1024;
+
+/** What a result costs to keep in memory until it is written. */
+function resultBytes(r: FinishRequest): number {
+  return 200 + (r.outcome.kind === "success" ? r.outcome.result.byteLength : Buffer.byteLength(r.outcome.message));
+}
+
 export class ResultBatcher {
   private readonly batches: Coalescer<FinishRequest, FinishVerdict>;
 
@@ -32,7 +45,14 @@ export class ResultBatcher {
           throw err;
         }
       },
-      { maxBatch, isolates: (err) => !isConnectionError(err) },
+      {
+        maxBatch,
+        isolates: (err) => !isConnectionError(err),
+        maxQueued: MAX_QUEUED,
+        maxQueuedSize: MAX_QUEUED_BYTES,
+        size: resultBytes,
+        full: () => new DependencyUnavailable("this API replica's result queue (full); resend later"),
+      },
     );
   }
 
