@@ -6,6 +6,7 @@ import { uniqueTopicName } from "../support/kafka.js";
 import { capturingLogger, createOutboxDatabase, eventually, relayCounters, startLoad } from "../support/outbox-load.js";
 import { checkDelivery, readWholeTopic, storedEvents } from "../support/outbox-topic.js";
 import type { TestDatabase } from "../support/postgres.js";
+import { UNRELAYED } from "../support/event-log.js";
 
 // SPEC §6: "Kafka being down never stops dispatch; the outbox grows and drains when Kafka
 // returns." The shared broker serves other files, so this one starts a private broker it can kill
@@ -55,7 +56,7 @@ describe("outbox relay through a Kafka outage", () => {
     await broker!.stopServer("SIGKILL");
     await eventually("a failed send", () => counters.failures.some((f) => f.step === "send"), 30_000);
     const relayedAtOutage = counters.relayed;
-    const { rows: kept } = await db!.pool.query<{ id: string }>("SELECT id::text FROM outbox");
+    const { rows: kept } = await db!.pool.query<{ id: string }>(`SELECT e.id::text FROM job_events e WHERE ${UNRELAYED}`);
     const lagSamples: number[] = [];
     while (performance.now() - outageAt < OUTAGE_MS) {
       lagSamples.push((await relay.lag()).rows);
@@ -66,7 +67,10 @@ describe("outbox relay through a Kafka outage", () => {
 
     // Nothing was relayed or deleted while Kafka was down; the outbox only grew.
     expect(counters.relayed).toBe(relayedAtOutage);
-    const { rows: stillThere } = await db!.pool.query<{ n: number }>("SELECT count(*)::int AS n FROM outbox WHERE id = ANY($1::bigint[])", [kept.map((r) => r.id)]);
+    const { rows: stillThere } = await db!.pool.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM job_events e WHERE e.id = ANY($1::bigint[]) AND ${UNRELAYED}`,
+      [kept.map((r) => r.id)],
+    );
     expect(stillThere[0]!.n).toBe(kept.length);
     expect(lagSamples.every((n, i) => i === 0 || n >= lagSamples[i - 1]!)).toBe(true);
     expect(lagAtRestart.rows).toBeGreaterThan(kept.length);
