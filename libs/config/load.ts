@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { CLIENT_KEYS, misplacedServerKeys } from "./client-keys.js";
 import { settingsSchema, SETTING_KEYS } from "./settings.js";
 import { toConfig, type Config } from "./config.js";
 
@@ -37,6 +38,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const sourceOf = (key: string) => (key in fromEnv ? "environment" : fromFile ? fromFile.path : "default");
 
   const problems: ConfigProblem[] = [];
+  for (const key of CLIENT_KEYS) {
+    const misplaced = fromEnv[key] === undefined ? undefined : misplacedServerKeys(key, fromEnv[key]);
+    if (misplaced) problems.push({ key, source: "environment", message: misplaced });
+    delete fromEnv[key]; // a client's setting, exported in the same shell: not the server's business
+  }
   const known = new Set<string>(SETTING_KEYS);
   for (const key of [...Object.keys(fromFile?.values ?? {}), ...Object.keys(fromEnv)]) {
     if (!known.has(key)) problems.push({ key, source: sourceOf(key), message: unknownKeyMessage(key, known) });
