@@ -85,6 +85,7 @@ describe("loadConfig", () => {
 
   it("ignores the test bed's variables and empty values", () => {
     expect(() => loadConfig({ JQ_TEST_DATABASE_URL: "x", JQ_GRPC_PORT: "" })).not.toThrow();
+    expect(() => loadConfig({ JQ_TOOLS_DIR: "/opt/jq-tools", JQ_CACHE_DIR: "/var/cache/jq" })).not.toThrow();
   });
 
   it("parses API keys as hashes with roles", () => {
