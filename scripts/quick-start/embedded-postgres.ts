@@ -96,7 +96,7 @@ export class EmbeddedPostgres {
       } catch (err) {
         await client.end().catch(() => {});
         if (this.pid === undefined || !signal(this.pid, 0) || Date.now() > deadline) {
-          throw new Error(`embedded Postgres did not start (${(err as Error).message}); see ${this.options.logFile}`);
+          throw new Error(`embedded Postgres did not start (${(err as Error).message}); see ${this.options.logFile}`, { cause: err });
         }
         await sleep(200);
       }
