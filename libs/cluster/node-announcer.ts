@@ -21,6 +21,8 @@ export class NodeAnnouncer implements Component {
   private timer: NodeJS.Timeout | undefined;
   private readonly startedAt = new Date();
   private started = false;
+  /** Announcements under way; stop() waits for them, or one landing after its DELETE would revive the row. */
+  private readonly inFlight = new Set<Promise<void>>();
 
   constructor(
     private readonly pool: pg.Pool,
@@ -32,22 +34,23 @@ export class NodeAnnouncer implements Component {
   async start(): Promise<void> {
     await this.announce();
     this.started = true;
-    this.timer = setInterval(() => {
-      this.announce().catch((err: unknown) => this.log.warn({ err: (err as Error).message }, "presence announcement failed"));
-    }, this.intervalMs);
+    this.timer = setInterval(() => this.refresh(), this.intervalMs);
   }
 
   async stop(): Promise<void> {
     clearInterval(this.timer);
     if (!this.started) return;
     this.started = false;
+    await Promise.allSettled([...this.inFlight]);
     await this.pool.query("DELETE FROM cluster_nodes WHERE node_id = $1", [this.node.id]).catch(() => {});
   }
 
   /** Announces now (e.g. on gaining or losing leadership) instead of at the next interval. */
   refresh(): void {
     if (!this.started) return;
-    this.announce().catch((err: unknown) => this.log.warn({ err: (err as Error).message }, "presence announcement failed"));
+    const announcing = this.announce().catch((err: unknown) => this.log.warn({ err: (err as Error).message }, "presence announcement failed"));
+    this.inFlight.add(announcing);
+    void announcing.finally(() => this.inFlight.delete(announcing));
   }
 
   private async announce(): Promise<void> {
