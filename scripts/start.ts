@@ -50,7 +50,7 @@ if (!env.JQ_DATABASE_URL) {
   const port = Number(env.EMBEDDED_POSTGRES_PORT ?? 54329);
   embedded = new EmbeddedPostgres({ dir: join(dataDir, "postgres"), port, logFile: join(dataDir, "postgres.log"), say });
   env.JQ_DATABASE_URL = await embedded.start();
-  say(`embedded Postgres on 127.0.0.1:${port} (set JQ_DATABASE_URL to use your own)`);
+  say(`embedded Postgres on 127.0.0.1:${new URL(env.JQ_DATABASE_URL).port} (set JQ_DATABASE_URL to use your own)`);
 }
 if (!env.JQ_REDIS_URL) say("no JQ_REDIS_URL: scheduler leader election uses a Postgres advisory lock");
 if (!env.JQ_KAFKA_BROKERS) say("no JQ_KAFKA_BROKERS: job events stay in the outbox until Kafka is configured");

