@@ -3,6 +3,12 @@
 // app; the per-app env below only sets what differs between them. Knobs of this file itself are
 // not JQ_* names: every JQ_* variable reaches the apps, which refuse settings they do not know.
 const instances = process.env.PM2_API_INSTANCES ?? "2";
+// Each api replica serves /metrics, /healthz and /readyz on a port of its own, so Prometheus can
+// scrape every replica (under cluster mode a shared port would answer from whichever replica the
+// connection lands on). pm2's increment_var gives replica i the port JQ_API_HTTP_PORT + i; the
+// default base here is 8100, clear of the schedulers' 8081/8091 and health's 8082. The gRPC port
+// stays shared: that is what cluster mode is for.
+const apiHttpBase = process.env.JQ_API_HTTP_PORT ?? "8100";
 
 const ecosystem = {
   apps: [
@@ -11,8 +17,9 @@ const ecosystem = {
       script: "dist/apps/api/main.js",
       exec_mode: "cluster",
       instances: Number(instances),
+      increment_var: "JQ_API_HTTP_PORT",
       kill_timeout: 20000,
-      env: { NODE_ENV: "production" },
+      env: { NODE_ENV: "production", JQ_API_HTTP_PORT: apiHttpBase },
     },
     {
       name: "jq-scheduler-1",

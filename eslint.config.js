@@ -4,7 +4,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/**", "node_modules/**", ".tools/**", ".scratch/**", "libs/proto/gen/**", "coverage/**"] },
+  { ignores: ["dist/**", "packages/*/dist/**", "node_modules/**", ".tools/**", ".scratch/**", "libs/proto/gen/**", "coverage/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -73,8 +73,19 @@ describe("loadConfig", () => {
     ]);
   });
 
+  it("leaves the clients' JQ_API_KEY alone, so one shell can run a client and the server", () => {
+    expect(loadConfig({ JQ_API_KEY: "s3cret-raw-key", JQ_GRPC_PORT: "6000" }).grpc.port).toBe(6000);
+  });
+
+  it("refuses a JQ_API_KEYS-style list put in JQ_API_KEY instead of running open", () => {
+    const [problem] = problemsOf({ JQ_API_KEY: `ops:admin:${"a".repeat(64)}` });
+    expect(problem?.key).toBe("JQ_API_KEY");
+    expect(problem?.message).toContain("JQ_API_KEYS");
+  });
+
   it("ignores the test bed's variables and empty values", () => {
     expect(() => loadConfig({ JQ_TEST_DATABASE_URL: "x", JQ_GRPC_PORT: "" })).not.toThrow();
+    expect(() => loadConfig({ JQ_TOOLS_DIR: "/opt/jq-tools", JQ_CACHE_DIR: "/var/cache/jq" })).not.toThrow();
   });
 
   it("parses API keys as hashes with roles", () => {

@@ -1,9 +1,12 @@
 import { readFileSync } from "node:fs";
+import { CLIENT_KEYS, misplacedServerKeys } from "./client-keys.js";
 import { settingsSchema, SETTING_KEYS } from "./settings.js";
 import { toConfig, type Config } from "./config.js";
 
 /** Variables that belong to tooling, not to a jq process: the test bed's, and the file pointer. */
 const IGNORED_PREFIXES = ["JQ_TEST_"];
+/** The build scripts' own knobs (scripts/ensure-node.sh, scripts/kafka/fetch-jars.sh), docs/install.md. */
+const TOOLING_KEYS = new Set(["JQ_TOOLS_DIR", "JQ_CACHE_DIR"]);
 const FILE_KEY = "JQ_CONFIG_FILE";
 
 export interface ConfigProblem {
@@ -29,7 +32,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const fromEnv: Record<string, string> = {};
   for (const [key, value] of Object.entries(env)) {
     if (!key.startsWith("JQ_") || key === FILE_KEY || value === undefined) continue;
-    if (IGNORED_PREFIXES.some((p) => key.startsWith(p))) continue;
+    if (IGNORED_PREFIXES.some((p) => key.startsWith(p)) || TOOLING_KEYS.has(key)) continue;
     // An empty variable means "not set", as in most shells' `FOO= cmd` idiom.
     if (value.trim() === "") continue;
     fromEnv[key] = value;
@@ -37,6 +40,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const sourceOf = (key: string) => (key in fromEnv ? "environment" : fromFile ? fromFile.path : "default");
 
   const problems: ConfigProblem[] = [];
+  for (const key of CLIENT_KEYS) {
+    const misplaced = fromEnv[key] === undefined ? undefined : misplacedServerKeys(key, fromEnv[key]);
+    if (misplaced) problems.push({ key, source: "environment", message: misplaced });
+    delete fromEnv[key]; // a client's setting, exported in the same shell: not the server's business
+  }
   const known = new Set<string>(SETTING_KEYS);
   for (const key of [...Object.keys(fromFile?.values ?? {}), ...Object.keys(fromEnv)]) {
     if (!known.has(key)) problems.push({ key, source: sourceOf(key), message: unknownKeyMessage(key, known) });

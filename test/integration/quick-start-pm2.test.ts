@@ -1,13 +1,13 @@
-import { execFileSync, spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { JqClient } from "../../libs/client/index.js";
 import { Worker } from "../../libs/worker-sdk/index.js";
-import { findFreePort } from "../bed/free-port.js";
 import { jobRequest } from "../support/job-requests.js";
 import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
-
-const root = fileURLToPath(new URL("../..", import.meta.url));
+import { launchQuickStart } from "../support/quick-start.js";
 
 /** Every process below `pid`, from /proc (ps), so the test can prove none is left behind. */
 function descendants(pid: number): number[] {
@@ -34,54 +34,30 @@ const alive = (pid: number) => {
 /** `npm start`'s path: scripts/start.ts running ecosystem.config.js under pm2-runtime. */
 describe("the pm2 cluster of npm start", () => {
   let db: TestDatabase;
-  const ports: Record<string, number> = {};
+  let dataDir: string;
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    for (const k of ["grpc", "api", "scheduler", "scheduler2", "health"]) ports[k] = await findFreePort();
+    // Its own data directory, hence its own pm2 home: never a developer's `npm start` of this checkout.
+    dataDir = mkdtempSync(join(tmpdir(), "jq-quick-start-"));
   });
   afterAll(async () => {
     await db.drop();
+    rmSync(dataDir, { recursive: true, force: true });
   });
 
   it("runs api ×2, two schedulers and health; jobs complete with the SDK; SIGTERM stops everything", async () => {
-    // The compiled launcher, as `npm start` runs it after its build.
-    const launcher = spawn(process.execPath, ["dist/scripts/start.js"], {
-      cwd: root,
-      env: {
-        PATH: process.env.PATH ?? "",
-        HOME: process.env.HOME ?? "/root",
-        JQ_DATABASE_URL: db.url,
-        JQ_GRPC_PORT: String(ports.grpc),
-        JQ_API_HTTP_PORT: String(ports.api),
-        JQ_SCHEDULER_HTTP_PORT: String(ports.scheduler),
-        SCHEDULER_2_HTTP_PORT: String(ports.scheduler2),
-        JQ_HEALTH_HTTP_PORT: String(ports.health),
-        JQ_LOG_LEVEL: "warn",
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let output = "";
-    launcher.stdout!.on("data", (c: Buffer) => (output += c.toString()));
-    launcher.stderr!.on("data", (c: Buffer) => (output += c.toString()));
-    const exited = new Promise<number | null>((resolve) => launcher.once("exit", (code) => resolve(code)));
-    const client = new JqClient({ address: `127.0.0.1:${ports.grpc}`, maxAttempts: 1, deadlineMs: 2000 });
+    const qs = await launchQuickStart({ JQ_DATABASE_URL: db.url, QUICK_START_DATA_DIR: dataDir });
+    const exited = qs.exited();
+    const client = new JqClient({ address: `127.0.0.1:${qs.ports.grpc}`, maxAttempts: 1, deadlineMs: 2000 });
     let worker: Worker | undefined;
     let seen: number[];
     try {
+      await qs.ready();
       const deadline = Date.now() + 60_000;
-      for (;;) {
-        const ready = await Promise.all(
-          [ports.api, ports.scheduler, ports.scheduler2, ports.health].map((p) =>
-            fetch(`http://127.0.0.1:${p}/readyz`).then((r) => r.status === 200, () => false),
-          ),
-        );
-        if (ready.every(Boolean)) break;
-        if (Date.now() > deadline) throw new Error(`cluster not ready: ${ready}\n${output}`);
-        await new Promise((r) => setTimeout(r, 250));
-      }
-      expect(output).toContain(`gRPC API:  127.0.0.1:${ports.grpc}`);
-      seen = descendants(launcher.pid!);
+      expect(qs.output()).toContain(`gRPC API:  127.0.0.1:${qs.ports.grpc}`);
+      expect(qs.output()).toContain(`pm2 home:  ${join(dataDir, "pm2")}`);
+      seen = descendants(qs.pid);
       const apps = execFileSync("ps", ["-o", "args=", "-p", seen.join(",")], { encoding: "utf8" });
       expect(apps.match(/dist\/apps\/api\/main\.js/g)).toHaveLength(2);
       expect(apps.match(/dist\/apps\/scheduler\/main\.js/g)).toHaveLength(2);
@@ -89,14 +65,14 @@ describe("the pm2 cluster of npm start", () => {
 
       await client.call(client.admin, "createQueue", { name: "qs", paused: false });
       let done = 0;
-      worker = new Worker({ address: `127.0.0.1:${ports.grpc}`, queues: ["qs"], concurrency: 8, handler: async () => "ok" });
+      worker = new Worker({ address: `127.0.0.1:${qs.ports.grpc}`, queues: ["qs"], concurrency: 8, handler: async () => "ok" });
       worker.on?.("job:done", () => done++);
       await worker.start();
       await client.call(client.jobs, "submitJobs", { jobs: Array.from({ length: 50 }, () => jobRequest("qs")) });
       while (done < 50 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
       const { queue } = await client.call(client.admin, "getQueue", { name: "qs" });
       expect(queue!.stats!.depth!.done).toBe("50");
-      const status = (await (await fetch(`http://127.0.0.1:${ports.health}/status`)).json()) as {
+      const status = (await (await fetch(`http://127.0.0.1:${qs.ports.health}/status`)).json()) as {
         queues: { name: string; depth: Record<string, number> }[];
         leader: { nodeId: string } | null;
       };
@@ -107,11 +83,12 @@ describe("the pm2 cluster of npm start", () => {
     } finally {
       await worker?.close();
       client.close();
-      launcher.kill("SIGTERM");
+      process.kill(qs.pid, "SIGTERM");
     }
-    expect(await exited, output).toBe(0);
+    expect(await exited, qs.output()).toBe(0);
+    expect(qs.output()).toContain("jq: stopped");
     // Nothing the launcher started is left running.
     await new Promise((r) => setTimeout(r, 500));
     expect(seen.filter(alive)).toEqual([]);
-  }, 120_000);
+  }, 150_000);
 });
