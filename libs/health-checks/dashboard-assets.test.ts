@@ -11,6 +11,7 @@ describe("dashboard assets", () => {
   it("keep the page free of inline script and style, which the CSP would refuse", () => {
     expect(DASHBOARD_HTML).not.toMatch(/<script>|<style|\sstyle=|\son[a-z]+=/i);
     expect(DASHBOARD_HTML.match(/src="[^"]+"|href="[^#"][^"]*"/g)).toEqual([
+      'href="data:,"', // no icon, so the browser does not ask for /favicon.ico
       'href="assets/uplot.css"',
       'href="assets/dashboard.css"',
       'src="assets/uplot.js"',

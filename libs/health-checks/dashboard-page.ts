@@ -10,6 +10,7 @@ export const DASHBOARD_HTML = `<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>jq cluster</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="assets/uplot.css">
 <link rel="stylesheet" href="assets/dashboard.css">
 </head>

@@ -58,6 +58,7 @@ function drawChart(name, spec, series) {
     height: 220,
     scales: { x: { time: true }, y: { range: (u, min, max) => [0, Math.max(1, max * 1.1)] } },
     axes: [{}, { label: spec.unit, size: 60 }],
+    legend: { live: false },
     series: [{}].concat(spec.lines.map((l) => ({ label: l.label, stroke: l.stroke, width: 2, points: { show: series.t.length < 3 } }))),
   };
   charts[name] = { key, plot: new uPlot(opts, spec.data, el) };

@@ -120,6 +120,7 @@ function route() {
   for (const v of ["overview", "jobs", "job", "workers"]) $("view-" + v).hidden = v !== name;
   for (const v of ["overview", "jobs", "workers"]) $("nav-" + v).className = v === name || (v === "jobs" && name === "job") ? "current" : "";
   if (current && current !== views[name] && current.leave) current.leave();
+  if (current && current !== views[name]) notify("");
   current = views[name];
   current.enter(arg, params);
 }

@@ -43,7 +43,7 @@ function renderStatus(s) {
     });
     return [link(q.name, "#/jobs?queue=" + encodeURIComponent(q.name)), q.paused ? "paused" : ""].concat(counts, [q.scheduled, { text: seconds(q.oldestPendingAgeSeconds), cls: "num" }, queueActions(q)]);
   }));
-  fill("workers", ["online", "draining", "offline", ""], [[s.workers.online, s.workers.draining, s.workers.offline, link("list and drain", "#/workers")]]);
+  fill("workers", ["online", "draining", "offline", "workers"], [[s.workers.online, s.workers.draining, s.workers.offline, link("list and drain", "#/workers")]]);
   fill("outbox", ["events waiting", "oldest"], s.outbox ? [[s.outbox.events, { text: seconds(s.outbox.oldestAgeSeconds), cls: "num" }]] : []);
   fill("deadLetters", ["job", "queue", "reason", "error", "dead-lettered at", "actions"], s.recentDeadLetters.map((d) => [
     link(d.id, "#/job/" + d.id, "mono"), d.queue, d.reason, d.errorMessage, d.completedAt,
