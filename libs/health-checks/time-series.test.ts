@@ -32,6 +32,7 @@ describe("dashboard time series", () => {
     s.add(point(5_000, { succeeded: null, failed: null, pending: null, seconds: 0 }));
     const json = s.toJson();
     expect(json.succeededPerSecond).toEqual([2, null]);
+    expect(json.succeeded).toEqual([10, null]);
     expect(json.backlog).toEqual([{ queue: "a", pending: [3, null] }]);
   });
 

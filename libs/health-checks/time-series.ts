@@ -26,6 +26,9 @@ export interface SeriesJson {
   readonly t: number[];
   readonly succeededPerSecond: (number | null)[];
   readonly failedPerSecond: (number | null)[];
+  /** The counts behind the rates (jobs in each point's interval). */
+  readonly succeeded: (number | null)[];
+  readonly failed: (number | null)[];
   /** The queues with the largest backlog in the window, then "other queues" for the rest. */
   readonly backlog: { readonly queue: string; readonly pending: (number | null)[] }[];
   readonly latencyMs: { readonly p50: (number | null)[]; readonly p90: (number | null)[]; readonly p99: (number | null)[]; readonly samples: number[] };
@@ -63,6 +66,8 @@ export class TimeSeries {
       t: pts.map((p) => Math.round(p.at / 1000)),
       succeededPerSecond: pts.map((p) => rate(p.succeeded, p.seconds)),
       failedPerSecond: pts.map((p) => rate(p.failed, p.seconds)),
+      succeeded: pts.map((p) => p.succeeded),
+      failed: pts.map((p) => p.failed),
       backlog: this.backlogLines(),
       latencyMs: { p50: pct(50), p90: pct(90), p99: pct(99), samples: pts.map((p) => p.latenciesMs.length) },
     };
