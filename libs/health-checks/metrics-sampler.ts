@@ -9,7 +9,7 @@ export interface SamplerOptions {
   readonly intervalMs: number;
   /** How long points are kept (the pictures' time range). */
   readonly windowMs: number;
-  /** Most latencies read per sample, from finished and from running jobs each. */
+  /** Most latencies kept per sample, from finished and from running jobs each. */
   readonly latencyLimit: number;
 }
 
@@ -63,7 +63,7 @@ export class MetricsSampler implements Component {
   private async tick(): Promise<void> {
     try {
       if (this.from === undefined) {
-        this.from = (await readBoundary(this.pool)).upto;
+        this.from = await readBoundary(this.pool);
       } else {
         const s = await readSample(this.pool, this.from, this.options.latencyLimit);
         const seconds = (s.upto.getTime() - this.from.getTime()) / 1000;

@@ -14,3 +14,4 @@ describe("uuidV7Floor", () => {
     }
   });
 });
+

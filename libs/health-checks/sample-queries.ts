@@ -4,21 +4,21 @@ import type { Db } from "../postgres/db.js";
  * The cheap reads behind the dashboard's pictures, each bounded by an index range and a LIMIT,
  * none of them over job_events (docs/health.md, "Pictures"). No index orders jobs by completion
  * time (the write path keeps jobs' indexes few), so completions are found among the *recently
- * created* finished jobs of each queue: job ids are UUIDv7, so "created since t" is a range of
- * jobs_queue_status_id_idx (queue, status, id), read newest first and at most FINISHED_LIMIT rows
- * per queue and outcome.
+ * created* jobs: job ids are UUIDv7, so "created in the last LOOKBACK_MS" is the newest end of the
+ * primary key, read backwards and at most RECENT_LIMIT rows. A sample's cost therefore follows
+ * the submission rate, not the size of the table.
  *
- * - completions: DONE and failure-dead-lettered jobs created within LOOKBACK_MS whose completed_at
- *   falls in the interval;
+ * - completions: DONE and failure-dead-lettered jobs among those recent ones whose completed_at
+ *   falls in the interval, per queue;
  * - backlog: PENDING jobs per queue (the PENDING-only claim index; cost follows the backlog);
  * - latency: started_at − created_at of jobs first started in the interval (attempt 1), from those
  *   finished jobs and from the ones still held by workers (jobs_worker_held_idx), LIMIT-bounded.
  */
 
-/** Finished jobs created longer ago than this are not looked at (docs/health.md says what that misses). */
-export const LOOKBACK_MS = 10 * 60_000;
-/** Most finished jobs read per queue and outcome per sample. */
-export const FINISHED_LIMIT = 10_000;
+/** Jobs created longer ago than this are not looked at (docs/health.md says what that misses). */
+export const LOOKBACK_MS = 2 * 60_000;
+/** Most recent jobs read per sample: all of the lookback up to ~800 submissions a second. */
+export const RECENT_LIMIT = 100_000;
 
 /**
  * How far behind now() an interval ends. completed_at is the time its transaction began, so a
@@ -27,27 +27,19 @@ export const FINISHED_LIMIT = 10_000;
  */
 export const LAG_MS = 1_000;
 
-/** $1 lag in ms. The end of the interval to sample and every queue's name. */
-const BOUNDARY = `SELECT now() - $1::int * interval '1 millisecond' AS upto, coalesce(array_agg(name), '{}') AS queues FROM queues`;
+/** $1 lag in ms. The end of the interval to sample. */
+const BOUNDARY = `SELECT now() - $1::int * interval '1 millisecond' AS upto`;
 
-/** $1 queues, $2 from (exclusive), $3 upto (inclusive), $4 lowest id (created since), $5 rows per queue and outcome, $6 latencies wanted. */
+/** $1 from (exclusive), $2 upto (inclusive), $3 lowest id (created since), $4 most rows read. */
 const FINISHED = `
-  WITH recent AS (
-    SELECT r.* FROM unnest($1::text[]) AS q(name) CROSS JOIN LATERAL (
-      (SELECT j.status, j.status_reason, j.completed_at, j.started_at, j.created_at, j.attempt FROM jobs j
-       WHERE j.queue = q.name AND j.status = 'DONE' AND j.id >= $4::uuid ORDER BY j.id DESC LIMIT $5)
-      UNION ALL
-      (SELECT j.status, j.status_reason, j.completed_at, j.started_at, j.created_at, j.attempt FROM jobs j
-       WHERE j.queue = q.name AND j.status = 'DEAD_LETTERED' AND j.id >= $4::uuid ORDER BY j.id DESC LIMIT $5)
-    ) r
-  ), finished AS (
-    SELECT * FROM recent WHERE completed_at > $2 AND completed_at <= $3
-  )
-  SELECT (SELECT count(*) FROM finished WHERE status = 'DONE')::int AS succeeded,
-         (SELECT count(*) FROM finished WHERE status = 'DEAD_LETTERED' AND status_reason IN ('RETRIES_EXHAUSTED', 'NOT_RETRYABLE'))::int AS failed,
-         (SELECT coalesce(array_agg(x.ms), '{}') FROM (
-            SELECT (extract(epoch FROM started_at - created_at) * 1000)::float8 AS ms FROM finished
-            WHERE attempt = 1 AND started_at > $2 ORDER BY completed_at DESC LIMIT $6) x) AS latencies`;
+  SELECT r.queue,
+         count(*) FILTER (WHERE r.status = 'DONE')::int AS succeeded,
+         count(*) FILTER (WHERE r.status = 'DEAD_LETTERED' AND r.status_reason IN ('RETRIES_EXHAUSTED', 'NOT_RETRYABLE'))::int AS failed,
+         array_agg((extract(epoch FROM r.started_at - r.created_at) * 1000)::float8) FILTER (WHERE r.attempt = 1 AND r.started_at > $1) AS latencies
+  FROM (SELECT j.queue, j.status, j.status_reason, j.completed_at, j.started_at, j.created_at, j.attempt
+        FROM jobs j WHERE j.id >= $3::uuid ORDER BY j.id DESC LIMIT $4) r
+  WHERE r.status IN ('DONE', 'DEAD_LETTERED') AND r.completed_at > $1 AND r.completed_at <= $2
+  GROUP BY r.queue`;
 
 /** No parameters. */
 const PENDING = `SELECT queue, count(*)::int AS n FROM jobs WHERE status = 'PENDING' GROUP BY queue`;
@@ -67,27 +59,27 @@ export interface RawSample {
 }
 
 /** The boundary of the next interval (the first sample only establishes it). */
-export async function readBoundary(db: Db): Promise<{ upto: Date; queues: string[] }> {
-  const { rows } = await db.query<{ upto: Date; queues: string[] }>(BOUNDARY, [LAG_MS]);
-  return rows[0]!;
+export async function readBoundary(db: Db): Promise<Date> {
+  const { rows } = await db.query<{ upto: Date }>(BOUNDARY, [LAG_MS]);
+  return rows[0]!.upto;
 }
 
-/** Everything one point needs for the interval (from, upto]. */
+/** Everything one point needs for the interval (from, upto]; `latencyLimit` bounds the latencies kept from each source. */
 export async function readSample(db: Db, from: Date, latencyLimit: number): Promise<RawSample> {
-  const { upto, queues } = await readBoundary(db);
+  const upto = await readBoundary(db);
   const createdSince = uuidV7Floor(upto.getTime() - LOOKBACK_MS);
   const [finished, pending, held] = await Promise.all([
-    db.query<{ succeeded: number; failed: number; latencies: number[] }>(FINISHED, [queues, from, upto, createdSince, FINISHED_LIMIT, latencyLimit]),
+    db.query<{ queue: string; succeeded: number; failed: number; latencies: number[] | null }>(FINISHED, [from, upto, createdSince, RECENT_LIMIT]),
     db.query<{ queue: string; n: number }>(PENDING),
     db.query<{ ms: number }>(HELD_LATENCIES, [from, upto, latencyLimit]),
   ]);
-  const f = finished.rows[0]!;
+  const rows = finished.rows;
   return {
     upto,
-    succeeded: f.succeeded,
-    failed: f.failed,
+    succeeded: rows.reduce((n, r) => n + r.succeeded, 0),
+    failed: rows.reduce((n, r) => n + r.failed, 0),
     pending: new Map(pending.rows.map((r) => [r.queue, r.n])),
-    latenciesMs: [...f.latencies, ...held.rows.map((r) => r.ms)].map((ms) => Math.max(0, ms)),
+    latenciesMs: [...rows.flatMap((r) => r.latencies ?? []).slice(0, latencyLimit), ...held.rows.map((r) => r.ms)].map((ms) => Math.max(0, ms)),
   };
 }
 
