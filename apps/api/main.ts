@@ -18,7 +18,7 @@ import { clusterAdmin } from "./admin-service/cluster-admin.js";
 import { queueAdmin } from "./admin-service/queue-admin.js";
 import { scheduleAdmin } from "./admin-service/schedule-admin.js";
 import { workerAdmin } from "./admin-service/worker-admin.js";
-import { ApiKeyAuth } from "./edge/auth.js";
+import { ApiKeyAuth } from "../../libs/api-keys/index.js";
 import { acceptMalformedRequests, Edge } from "./edge/handlers.js";
 import { RpcMetrics } from "./edge/rpc-metrics.js";
 import { GrpcServer } from "./grpc-server.js";

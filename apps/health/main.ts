@@ -1,21 +1,27 @@
 /**
  * jq-health — The cluster view: dependency reachability, leader and nodes, queue depths, outbox lag, Prometheus gauges and a dashboard (SPEC §8).
  *
- * Talks to the other processes only through Postgres, Redis and Kafka, and only reads. This entry
- * point wires configuration, logging, probes and shutdown (libs/runtime); the view itself lives in
- * libs/health-checks. Routes: /status (JSON), / (dashboard), /metrics (gauges), /healthz, /readyz.
- * Readiness depends on Postgres only: Redis and Kafka are reported, not required (docs/health.md).
+ * Talks to the other processes only through Postgres, Redis and Kafka, never through apps/api. It
+ * reads, except for the dashboard's actions (pause, retry, requeue, drain, …), which an admin API
+ * key unlocks and which write through the same libs/ functions apps/api's handlers call. This
+ * entry point wires configuration, logging, probes and shutdown (libs/runtime); the view itself
+ * lives in libs/health-checks. Routes: /status (JSON), / (dashboard), /api/… (the dashboard's
+ * reads and actions), /metrics (gauges), /healthz, /readyz. Readiness depends on Postgres only:
+ * Redis and Kafka are reported, not required (docs/health.md).
  */
 import { NodeAnnouncer } from "../../libs/cluster/index.js";
 import {
+  ActionGate,
   healthRoutes,
   KafkaProbe,
+  MetricsSampler,
   readClusterSnapshot,
   RedisProbe,
   registerHealthGauges,
   SnapshotCache,
   type ClusterSnapshot,
 } from "../../libs/health-checks/index.js";
+import { QueueWaker } from "../../libs/notifications/index.js";
 import { openProcessDatabase } from "../../libs/postgres/index.js";
 import { runProcess } from "../../libs/runtime/index.js";
 
@@ -46,11 +52,17 @@ await runProcess("health", async ({ config, log, registry }) => {
   );
   const snapshot = () => cache.get();
   registerHealthGauges(registry, snapshot);
+  const gate = new ActionGate(config);
+  if (gate.mode === "open") log.warn("NO API KEYS CONFIGURED and JQ_HEALTH_ACTIONS_WITHOUT_KEYS is on: anyone who reaches the dashboard can act");
+  else log.info({ actions: gate.mode }, "dashboard actions");
+  const sampler = new MetricsSampler(db.pool, log);
+  const waker = new QueueWaker(db.pool, log);
   return {
     checks: [db.check],
-    components: [db.migrations, new NodeAnnouncer(db.pool, { id: config.nodeId, role: "health" }, config.presenceIntervalMs, log)],
-    routes: healthRoutes(snapshot),
+    components: [db.migrations, new NodeAnnouncer(db.pool, { id: config.nodeId, role: "health" }, config.presenceIntervalMs, log), sampler],
+    routes: healthRoutes({ snapshot, pool: db.pool, gate, waker, series: sampler.series, log }),
     async close() {
+      await waker.flush();
       await Promise.all([redis?.close(), kafka?.close()]);
       await db.close();
     },

@@ -32,6 +32,13 @@ export interface Config {
   };
   /** Configured API keys (hashes only); empty means the API runs open. */
   readonly apiKeys: readonly { readonly name: string; readonly roles: readonly ApiRole[]; readonly sha256: string }[];
+  readonly health: {
+    /**
+     * With no API keys configured, whether the dashboard's actions (pause, retry, requeue, …) are
+     * allowed anyway. Off by default: without keys the dashboard is read-only.
+     */
+    readonly actionsWithoutKeys: boolean;
+  };
   readonly http: {
     readonly host: string;
     readonly ports: { readonly api: number; readonly scheduler: number; readonly health: number };
@@ -104,6 +111,7 @@ export function toConfig(s: Settings, pid: number = process.pid): Config {
           : { certFile: s.JQ_TLS_CERT_FILE, keyFile: s.JQ_TLS_KEY_FILE, clientCaFile: s.JQ_TLS_CLIENT_CA_FILE },
     },
     apiKeys: s.JQ_API_KEYS,
+    health: { actionsWithoutKeys: s.JQ_HEALTH_ACTIONS_WITHOUT_KEYS },
     http: {
       host: s.JQ_HTTP_HOST,
       ports: { api: s.JQ_API_HTTP_PORT, scheduler: s.JQ_SCHEDULER_HTTP_PORT, health: s.JQ_HEALTH_HTTP_PORT },

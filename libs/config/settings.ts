@@ -106,6 +106,7 @@ export const settingsSchema = z
     JQ_TLS_CLIENT_CA_FILE: text().optional(),
 
     JQ_API_KEYS: apiKeys().default([]),
+    JQ_HEALTH_ACTIONS_WITHOUT_KEYS: bool().default(false),
 
     JQ_HTTP_HOST: text().default("0.0.0.0"),
     JQ_API_HTTP_PORT: port().default(8080),

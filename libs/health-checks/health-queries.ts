@@ -33,3 +33,24 @@ export async function listRecentDeadLetters(db: Db, limit: number): Promise<Rece
   const { rows } = await db.query<RecentDeadLetter>(RECENT_DEAD_LETTERS, [limit]);
   return rows;
 }
+
+export interface JobBytesHead {
+  readonly payloadSize: number;
+  readonly payloadHead: Buffer;
+  readonly resultSize: number | null;
+  readonly resultHead: Buffer | null;
+}
+
+/**
+ * $1 job id, $2 bytes wanted. The first bytes of a job's payload and result and their full sizes,
+ * so the job page never reads a large payload whole (Postgres slices the bytea).
+ */
+const JOB_BYTES_HEAD = `
+  SELECT octet_length(payload) AS "payloadSize", substring(payload FROM 1 FOR $2) AS "payloadHead",
+         octet_length(result) AS "resultSize", substring(result FROM 1 FOR $2) AS "resultHead"
+  FROM jobs WHERE id = $1`;
+
+export async function readJobBytesHead(db: Db, jobId: string, bytes: number): Promise<JobBytesHead | undefined> {
+  const { rows } = await db.query<JobBytesHead>(JOB_BYTES_HEAD, [jobId, bytes]);
+  return rows[0];
+}

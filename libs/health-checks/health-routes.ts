@@ -1,22 +1,34 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type pg from "pg";
+import type { Logger } from "../logging/logger.js";
+import type { QueueWaker } from "../notifications/index.js";
 import type { ProbeRoute } from "../probes/probe-server.js";
+import type { ActionGate } from "./action-gate.js";
 import type { ClusterSnapshot } from "./cluster-snapshot.js";
-import { DASHBOARD_HTML } from "./dashboard-page.js";
+import { actionRoutes } from "./dashboard-actions.js";
+import { assetRoutes } from "./dashboard-assets.js";
+import { getJson } from "./dashboard-http.js";
+import { readRoutes } from "./dashboard-reads.js";
+import type { TimeSeries } from "./time-series.js";
 
-/** apps/health's extra HTTP paths: `/status` (the snapshot as JSON) and `/` (the dashboard). */
-export function healthRoutes(snapshot: () => Promise<ClusterSnapshot>): Record<string, ProbeRoute> {
-  return {
-    "/status": async (req, res) => send(req, res, "application/json", JSON.stringify(await snapshot()) + "\n"),
-    "/": async (req, res) => send(req, res, "text/html; charset=utf-8", DASHBOARD_HTML),
-  };
+export interface HealthRouteDeps {
+  readonly snapshot: () => Promise<ClusterSnapshot>;
+  readonly pool: pg.Pool;
+  readonly gate: ActionGate;
+  readonly waker: QueueWaker;
+  readonly series: TimeSeries;
+  readonly log: Logger;
 }
 
-function send(req: IncomingMessage, res: ServerResponse, contentType: string, body: string): void {
-  res.writeHead(200, {
-    "content-type": contentType,
-    "cache-control": "no-store",
-    // The page needs nothing from elsewhere; say so, so a browser refuses anything that tries.
-    "content-security-policy": "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'",
-  });
-  res.end(req.method === "HEAD" ? undefined : body);
+/**
+ * apps/health's extra HTTP paths: `/status` (the snapshot as JSON), `/` and `/assets/…` (the
+ * dashboard), `/api/…` reads (GET) and actions (POST). docs/health.md lists them all.
+ */
+export function healthRoutes(deps: HealthRouteDeps): Record<string, ProbeRoute> {
+  const { pool, log } = deps;
+  return {
+    "/status": getJson(log, () => deps.snapshot()),
+    ...assetRoutes(),
+    ...readRoutes({ pool, log, mode: deps.gate.mode, series: deps.series }),
+    ...actionRoutes({ pool, gate: deps.gate, waker: deps.waker, log }),
+  };
 }

@@ -8,7 +8,10 @@ export interface ReadinessCheck {
   check(): Promise<void>;
 }
 
-/** An extra GET/HEAD endpoint served next to the probes (e.g. apps/health's /status and dashboard). */
+/**
+ * An extra endpoint served next to the probes (e.g. apps/health's /status and dashboard). It gets
+ * every method and answers 405 itself for the ones it does not take.
+ */
 export type ProbeRoute = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 
 export interface ProbeServerOptions {
@@ -107,6 +110,10 @@ export class ProbeServer {
 
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? "/").split("?")[0];
+    const routes = this.options.routes;
+    const extra = path !== undefined && routes !== undefined && !BUILT_IN.has(path) && Object.hasOwn(routes, path) ? routes[path] : undefined;
+    // An extra route decides for itself which methods it takes (the dashboard's actions are POST).
+    if (extra) return extra(req, res);
     if (req.method !== "GET" && req.method !== "HEAD") return send(res, 405, "text/plain", "method not allowed\n");
     switch (path) {
       case "/healthz":
@@ -117,15 +124,13 @@ export class ProbeServer {
       }
       case "/metrics":
         return send(res, 200, this.options.registry.contentType, await this.options.registry.metrics());
-      default: {
-        const routes = this.options.routes;
-        const extra = path !== undefined && routes !== undefined && Object.hasOwn(routes, path) ? routes[path] : undefined;
-        if (extra) return extra(req, res);
+      default:
         return send(res, 404, "text/plain", "not found\n");
-      }
     }
   }
 }
+
+const BUILT_IN: ReadonlySet<string> = new Set(["/healthz", "/readyz", "/metrics"]);
 
 function send(res: ServerResponse, status: number, contentType: string, body: string): void {
   res.writeHead(status, { "content-type": contentType, "cache-control": "no-store" });

@@ -137,11 +137,29 @@ describe("apps/health cluster view", () => {
     const res = await fetch(`${base}/`);
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toMatch(/^text\/html/);
+    const csp = res.headers.get("content-security-policy")!;
+    expect(csp).toMatch(/default-src 'none'/);
+    expect(csp).toMatch(/script-src 'self';/);
+    expect(csp).not.toMatch(/unsafe-inline|https?:/);
     const html = await res.text();
     expect(html).toMatch(/<table id="queues">/);
-    expect(html).toContain('fetch("status"');
-    expect(html).not.toMatch(/https?:\/\/|\/\/cdn|<script[^>]+src=|<link[^>]+href=/i);
-    expect(html).not.toMatch(/innerHTML/);
+    // Scripts and styles come from this process only (relative paths), none inline.
+    expect(html).not.toMatch(/https?:\/\/|\/\/cdn|<script>|<style/i);
+    expect([...html.matchAll(/(?:src|href)="(assets\/[^"]+)"/g)].map((m) => m[1])).toEqual([
+      "assets/uplot.css",
+      "assets/dashboard.css",
+      "assets/uplot.js",
+      "assets/dashboard.js",
+    ]);
+    for (const [path, type] of [["assets/dashboard.js", /^text\/javascript/], ["assets/uplot.js", /^text\/javascript/], ["assets/uplot.css", /^text\/css/]] as const) {
+      const asset = await fetch(`${base}/${path}`);
+      expect(asset.status, path).toBe(200);
+      expect(asset.headers.get("content-type"), path).toMatch(type);
+      expect((await asset.text()).length, path).toBeGreaterThan(1000);
+    }
+    const script = await (await fetch(`${base}/assets/dashboard.js`)).text();
+    expect(script).toContain('fetch("status"');
+    expect(script).not.toMatch(/innerHTML|https?:\/\//);
   });
 
   it("names an unreachable Kafka in /status and its gauge, and stays ready", async () => {

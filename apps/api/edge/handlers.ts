@@ -10,7 +10,7 @@ import {
 import type { ApiRole } from "../../../libs/config/index.js";
 import { InvalidArgument } from "../../../libs/errors/index.js";
 import type { Logger } from "../../../libs/logging/logger.js";
-import type { ApiKeyAuth, Principal } from "./auth.js";
+import type { ApiKeyAuth, Principal } from "../../../libs/api-keys/index.js";
 import { toRpcStatus } from "./error-status.js";
 import type { RpcMetrics } from "./rpc-metrics.js";
 
@@ -135,7 +135,7 @@ export class Edge {
 
   /** Authorizes and refuses undecodable requests; exposed for the bidirectional streams. */
   admit(metadata: Metadata, request: unknown): Principal {
-    const principal = this.deps.auth.authorize(metadata, this.roles);
+    const principal = this.deps.auth.authorize(metadata.get("authorization")[0], this.roles);
     if (isMalformed(request)) throw new InvalidArgument("request", `is not a valid ${this.service} message: ${request[MALFORMED]}`);
     return principal;
   }

@@ -1,7 +1,6 @@
 import { createHash } from "node:crypto";
-import type { Metadata } from "@grpc/grpc-js";
-import type { ApiRole, Config } from "../../../libs/config/index.js";
-import { JqError } from "../../../libs/errors/index.js";
+import type { ApiRole, Config } from "../config/index.js";
+import { JqError } from "../errors/index.js";
 
 export class Unauthenticated extends JqError {
   readonly kind = "unauthenticated";
@@ -17,9 +16,11 @@ export interface Principal {
 }
 
 /**
- * Bearer API keys (SPEC §9). Keys are configured as SHA-256 hashes; a presented key is hashed and
- * looked up, so the server never holds a usable key. With no keys configured every call is let
- * through as "anonymous" with every role, and the server says so loudly at start.
+ * Bearer API keys (SPEC §9), shared by apps/api (gRPC metadata) and apps/health (the dashboard's
+ * HTTP actions): both hand over the `authorization` value they received. Keys are configured as
+ * SHA-256 hashes; a presented key is hashed and looked up, so no process holds a usable key. With
+ * no keys configured every call is let through as "anonymous" with every role (apps/api says so
+ * loudly at start; apps/health decides for itself whether that is allowed, see docs/health.md).
  */
 export class ApiKeyAuth {
   private readonly byHash: ReadonlyMap<string, Principal>;
@@ -32,14 +33,16 @@ export class ApiKeyAuth {
     return this.byHash.size > 0;
   }
 
-  /** The caller, if it may use a method open to `allowed`; throws Unauthenticated / PermissionDenied. */
-  authorize(metadata: Metadata, allowed: readonly ApiRole[]): Principal {
+  /**
+   * The caller, if it may use a method open to `allowed`; throws Unauthenticated / PermissionDenied.
+   * `authorization` is the value of the caller's `authorization` header or metadata entry.
+   */
+  authorize(authorization: unknown, allowed: readonly ApiRole[]): Principal {
     if (!this.enabled) return { name: "anonymous", roles: ["client", "worker", "admin"] };
-    const header = metadata.get("authorization")[0];
-    if (typeof header !== "string" || header.length === 0) {
-      throw new Unauthenticated("missing API key: send metadata `authorization: Bearer <key>`");
+    if (typeof authorization !== "string" || authorization.length === 0) {
+      throw new Unauthenticated("missing API key: send `authorization: Bearer <key>`");
     }
-    const match = /^Bearer\s+(\S{1,1024})$/i.exec(header);
+    const match = /^Bearer\s+(\S{1,1024})$/i.exec(authorization);
     if (!match) throw new Unauthenticated("malformed authorization header: expected `Bearer <key>`");
     const principal = this.byHash.get(createHash("sha256").update(match[1]!).digest("hex"));
     if (!principal) throw new Unauthenticated("unknown API key");
