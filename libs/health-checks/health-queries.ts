@@ -23,11 +23,18 @@ export interface RecentDeadLetter {
   readonly completedAt: Date | null;
 }
 
-/** $1 limit. The most recently dead-lettered jobs, newest first. */
+/**
+ * $1 limit. Recent dead letters, most recently dead-lettered first, among the newest `$1` dead
+ * letters of each queue by id (the (queue, status, id) index; no index orders jobs by completion,
+ * since every status change would rewrite it): a job submitted long before many newer dead
+ * letters of its queue may be left out.
+ */
 const RECENT_DEAD_LETTERS = `
-  SELECT id, queue, status_reason AS reason, error_message AS "errorMessage", completed_at AS "completedAt"
-  FROM jobs WHERE status = 'DEAD_LETTERED'
-  ORDER BY completed_at DESC NULLS LAST, id DESC LIMIT $1`;
+  SELECT j.id, j.queue, j.status_reason AS reason, j.error_message AS "errorMessage", j.completed_at AS "completedAt"
+  FROM queues q, LATERAL (
+    SELECT x.id, x.queue, x.status_reason, x.error_message, x.completed_at FROM jobs x
+    WHERE x.queue = q.name AND x.status = 'DEAD_LETTERED' ORDER BY x.id DESC LIMIT $1) j
+  ORDER BY j.completed_at DESC NULLS LAST, j.id DESC LIMIT $1`;
 
 export async function listRecentDeadLetters(db: Db, limit: number): Promise<RecentDeadLetter[]> {
   const { rows } = await db.query<RecentDeadLetter>(RECENT_DEAD_LETTERS, [limit]);
