@@ -29,13 +29,14 @@ export function globalOptions(command: Command): GlobalOptions {
 
 /**
  * Runs `action` with a client built from the global options, and closes the client afterwards.
- * The API key comes from `--api-key` or the environment variable JQ_API_KEY.
+ * The API key comes from `--api-key` or the environment variable JQ_API_KEY (commander's
+ * `Option.env`, program.ts): a client-side setting, not one of the server's JQ_* settings.
  */
 export async function withClient<T>(command: Command, action: (ctx: CliContext) => Promise<T>): Promise<T> {
   const o = globalOptions(command);
   const deadlineMs = parseDurationMs(o.deadline, "--deadline");
   if (deadlineMs <= 0) throw new CliError("--deadline: must be more than zero");
-  const apiKey = o.apiKey ?? process.env.JQ_API_KEY;
+  const apiKey = o.apiKey;
   const files = o.caFile || o.certFile || o.keyFile;
   if ((o.certFile === undefined) !== (o.keyFile === undefined)) {
     throw new CliError("--cert-file and --key-file go together (mutual TLS)", EXIT.usage);

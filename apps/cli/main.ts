@@ -8,6 +8,9 @@ import { describeError, EXIT } from "./exit-codes.js";
  * on stderr and the exit code of its class (exit-codes.ts).
  */
 async function main(): Promise<void> {
+  // grpc-js sets the TLS server name to the address even when it is an IP, which makes Node print
+  // a deprecation warning on every TLS call; a CLI's stderr is for the user's errors only.
+  process.noDeprecation = true;
   const program = buildProgram();
   // Commander reports bad usage through exitOverride: map it to our usage code.
   for (const cmd of [program, ...allCommands(program)]) {
