@@ -1,10 +1,12 @@
+import { execFile } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { JqClient } from "../../libs/client/index.js";
 import { startApi, type RunningApi } from "../support/api.js";
-import { cli, cliJson, startCli } from "../support/cli.js";
+import { CLI_ENTRY, cli, cliJson, startCli } from "../support/cli.js";
 import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
 import { RawWorker } from "../support/raw-worker.js";
 
@@ -132,11 +134,19 @@ describe("jqctl: jobs and dead letters", () => {
     const piped = await cli(["--address", api.address, "job", "submit", "--file", "-"], { input: '{"queue":"bulk"}\n{"queue":"bulk","payload":"x"}\n' });
     expect(piped).toMatchObject({ code: 0, stderr: "", stdout: "submitted 2 of 2 jobs (0 deduplicated)\n" });
 
+    // On a terminal (util-linux `script` gives it one), a progress bar is drawn on stderr.
+    const command = [process.execPath, CLI_ENTRY, "--address", api.address, "job", "submit", "-q", "bulk", "--file", join(dir, "jobs.ndjson"), "--batch-size", "300"]
+      .map((a) => `'${a}'`).join(" ");
+    const tty = await promisify(execFile)("script", ["-qfec", command, "/dev/null"], { env: { PATH: process.env.PATH ?? "" } });
+    expect(tty.stdout).toMatch(/submitting \[.*\] 1200\/1200 100%/);
+    expect(tty.stdout).toContain("submitted 1200 of 1200 jobs (0 deduplicated)");
+    expect((await db.pool.query("SELECT count(*)::int AS n FROM jobs WHERE queue = 'bulk'")).rows[0].n).toBe(2402);
+
     await writeFile(join(dir, "bad.ndjson"), '{"queue":"bulk"}\n{"queue":"bulk","colour":"red"}\n');
     const bad = await cli(["--address", api.address, "job", "submit", "--file", join(dir, "bad.ndjson")]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/bad\.ndjson:2: /);
-    expect((await db.pool.query("SELECT count(*)::int AS n FROM jobs WHERE queue = 'bulk'")).rows[0].n).toBe(1202);
+    expect((await db.pool.query("SELECT count(*)::int AS n FROM jobs WHERE queue = 'bulk'")).rows[0].n).toBe(2402);
   });
 
   it("lists, requeues (all, with Ctrl-C stopping cleanly) and purges dead letters", async () => {

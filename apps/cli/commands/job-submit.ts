@@ -92,7 +92,7 @@ async function submitMany(client: JqClient, json: boolean, jobs: SubmitJobReques
       const batch = jobs.slice(i, i + batchSize);
       const res = await client.call(client.jobs, "submitJobs", { jobs: batch }).catch((error: unknown) => {
         bar.stop();
-        process.stderr.write(`jqctl: submitted ${ids.length} of ${jobs.length} jobs (lines before ${i + 1}) before this error:\n`);
+        process.stderr.write(`jqctl: submitted ${ids.length} of ${jobs.length} jobs (the first ${i} lines) before this error:\n`);
         throw error;
       });
       for (const r of res.results) {
