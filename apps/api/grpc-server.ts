@@ -1,12 +1,11 @@
 import { readFileSync } from "node:fs";
 import * as grpc from "@grpc/grpc-js";
-import { loadFileDescriptorSetFromBuffer } from "@grpc/proto-loader";
-import { ReflectionService } from "@grpc/reflection";
 import { HealthImplementation } from "grpc-health-check";
 import type { Config } from "../../libs/config/index.js";
 import type { Logger } from "../../libs/logging/logger.js";
-import { JQ_SERVICE_NAMES, loadDescriptorSet } from "../../libs/proto/index.js";
+import { JQ_SERVICE_NAMES } from "../../libs/proto/index.js";
 import type { Component } from "../../libs/runtime/index.js";
+import { reflectionService } from "./reflection.js";
 
 export interface ServiceBinding {
   readonly definition: grpc.ServiceDefinition;
@@ -15,9 +14,10 @@ export interface ServiceBinding {
 
 /**
  * The gRPC server of apps/api: jq's services, the standard health service
- * (`grpc.health.v1.Health`, what Kubernetes gRPC probes call) and server reflection, so grpcurl
- * works without the .proto files (SPEC §8). Stopping marks health NOT_SERVING, refuses new calls,
- * and lets in-flight calls finish until the deadline, then cancels what is left.
+ * (`grpc.health.v1.Health`, what Kubernetes gRPC probes call) and server reflection
+ * (reflection.ts), so grpcurl works without the .proto files (SPEC §8). Stopping marks health
+ * NOT_SERVING, refuses new calls, and lets in-flight calls finish until the deadline, then cancels
+ * what is left.
  */
 export class GrpcServer implements Component {
   readonly name = "grpc-server";
@@ -38,7 +38,7 @@ export class GrpcServer implements Component {
     });
     for (const s of services) this.server.addService(s.definition, s.implementation);
     this.health.addToServer(this.server);
-    new ReflectionService(loadFileDescriptorSetFromBuffer(loadDescriptorSet())).addToServer(this.server);
+    reflectionService().addToServer(this.server);
   }
 
   get port(): number {

@@ -34,10 +34,7 @@ export const DESCRIPTOR_SET_PATH: string = (() => {
   return candidates.find((path) => existsSync(path)) ?? (candidates[0] as string);
 })();
 
-/**
- * The descriptor set's bytes, e.g. for reflection:
- * `new ReflectionService(loadFileDescriptorSetFromBuffer(loadDescriptorSet()))`.
- */
+/** The descriptor set's bytes, e.g. for server reflection (apps/api/reflection.ts). */
 export function loadDescriptorSet(): Buffer {
   try {
     return readFileSync(DESCRIPTOR_SET_PATH);

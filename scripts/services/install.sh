@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Makes the local test bed's servers available on this machine (CI calls it on a fresh one):
 # Postgres and redis-server from the distribution's packages when they are missing, then the
-# Kafka broker's jars through scripts/kafka/fetch-jars.sh. Safe to run again: it installs only
-# what is missing. Installing needs root (apt-get); Kafka needs a Java 17+ runtime on PATH.
+# Kafka broker's jars through scripts/kafka/fetch-jars.sh and grpcurl through grpcurl.sh. Safe to
+# run again: it installs only what is missing. Installing needs root (apt-get); Kafka needs a Java 17+ runtime on PATH.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
@@ -46,8 +46,10 @@ fi
 
 # Still worth fetching (or finding in the cache) without java; fetching needs Maven.
 libs="$("$here/../kafka/fetch-jars.sh")"
+# The real grpcurl, for the reflection tests (built once with Go, cached like the jars).
+grpcurl="$("$here/grpcurl.sh")"
 if [ "$java_missing" -eq 1 ]; then
   echo "services: Kafka jars are in $libs, but java is missing (see above)" >&2
   exit 1
 fi
-echo "services: postgres, redis-server, java and the Kafka jars ($libs) are ready" >&2
+echo "services: postgres, redis-server, java, the Kafka jars ($libs) and grpcurl ($grpcurl) are ready" >&2
