@@ -1,0 +1,46 @@
+"""Unit tests of the pure pieces: result encoding and the reconnect backoff."""
+
+import pytest
+
+from jq_worker import NonRetryableError
+from jq_worker.backoff import ReconnectBackoff
+from jq_worker.options import check_options
+from jq_worker.results import failure, success
+
+
+@pytest.mark.parametrize("value, expected", [(b"x", b"x"), (bytearray(b"y"), b"y"), ("é", "é".encode()), (None, b"")])
+def test_success_encodes_bytes_str_and_none(value, expected):
+    result = success("j", 1, value)
+    assert result.WhichOneof("outcome") == "success" and result.success.result == expected
+
+
+def test_other_return_values_fail_with_a_type_error():
+    result = success("j", 2, {"a": 1})
+    assert result.failure.message == "handler returned dict; expected bytes, str or None"
+    assert not result.failure.HasField("retryable")
+
+
+def test_failure_message_is_cut_and_retryable_only_sent_as_false():
+    long = failure("j", 1, RuntimeError("x" * 5000))
+    assert len(long.failure.message) == 4096 and not long.failure.HasField("retryable")
+    fatal = failure("j", 1, NonRetryableError("bad"))
+    assert fatal.failure.HasField("retryable") and fatal.failure.retryable is False
+    assert failure("j", 1, KeyError()).failure.message == "KeyError"
+
+
+def test_backoff_doubles_to_the_ceiling_with_half_jitter():
+    backoff = ReconnectBackoff(0.1, 0.5, rand=lambda: 1.0)
+    assert [round(backoff.next_delay(), 3) for _ in range(5)] == [0.1, 0.2, 0.4, 0.5, 0.5]
+    low = ReconnectBackoff(0.1, 0.5, rand=lambda: 0.0)
+    assert round(low.next_delay(), 3) == 0.05
+
+
+def test_options_are_checked_like_the_server_does():
+    assert check_options("h:1", ["a", "b"], 8, 1, 1) == ["a", "b"]
+    for queues in ([], ["a", "a"], ["bad name"]):
+        with pytest.raises(ValueError):
+            check_options("h:1", queues, 1, 1, 1)
+    with pytest.raises(ValueError):
+        check_options("h:1", ["a"], 1001, 1, 1)
+    with pytest.raises(TypeError):
+        check_options("h:1", "a", 1, 1, 1)
