@@ -5,7 +5,8 @@ import signal
 
 from jq_worker import job_request
 from jq_worker._proto import admin_service_pb2 as admin
-from jq_worker._proto import job_pb2, worker_pb2
+from jq_worker._gen.jq.v1 import worker_pb2
+from jq_worker._proto import job_pb2
 
 from support.processes import WorkerProcess, wait_for
 

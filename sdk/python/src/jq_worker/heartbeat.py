@@ -7,6 +7,8 @@ import asyncio
 import logging
 from typing import Awaitable, Callable, Optional
 
+import grpc.aio
+
 RETRY_AFTER_FAILURE = 2.0
 
 
@@ -33,6 +35,9 @@ class HeartbeatLoop:
                 delay = (await self._beat()) or interval
             except asyncio.CancelledError:
                 raise
+            except grpc.aio.AioRpcError as error:
+                self._log.warning("jq worker: heartbeat failed: %s %s", error.code().name, error.details())
+                delay = min(interval, RETRY_AFTER_FAILURE)
             except Exception as error:
-                self._log.warning("jq worker: heartbeat failed: %s", error)
+                self._log.warning("jq worker: heartbeat failed: %r", error)
                 delay = min(interval, RETRY_AFTER_FAILURE)

@@ -79,6 +79,7 @@ class ResultReporter:
         self._by_sequence: dict[int, Key] = {}
         self._sequence = 0
         self._reader: Optional[asyncio.Task] = None
+        self._writer: Optional[asyncio.Task] = None
 
     def report(self, key: Key, result: ws.JobResult) -> None:
         self.unacked[key] = result
@@ -90,13 +91,16 @@ class ResultReporter:
         self._call, self._outbox, self._by_sequence = call, asyncio.Queue(), {}
         for key in list(self.unacked):
             self._send(key)
-        asyncio.create_task(self._write(call, self._outbox), name="jq-report-write")
+        self._writer = asyncio.create_task(self._write(call, self._outbox), name="jq-report-write")
         self._reader = asyncio.create_task(self._read(call), name="jq-report-read")
 
     def close(self) -> None:
         call, self._call, self._outbox = self._call, None, None
         if call is not None:
             call.cancel()
+        if self._writer is not None:
+            self._writer.cancel()
+            self._writer = None
 
     async def half_close(self, timeout: float) -> None:
         """Ends the request side and waits up to `timeout` seconds for the server to end the stream."""
