@@ -85,6 +85,6 @@ def test_retryable_failure_is_retried_and_then_succeeds(cluster, client, make_qu
     run_worker(address=cluster.b.address, queues=[queue], concurrency=2, handler=handler)
     job_id = client.submit(queue, max_retries=3).id
     events = list(client.watch(job_id, timeout=20))
-    job = events[-1].job
+    job = events[-1].job  # the final job rides on the last message
     assert job.status == job_pb2.JOB_STATUS_DONE and job.attempt == 2 and job.result == b"{'attempt': 2}"
     assert job_pb2.TRANSITION_REASON_RETRY_SCHEDULED in [e.event.reason for e in events]

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from typing import Iterable, Iterator, Mapping, Optional, Union
 
 from google.protobuf.duration_pb2 import Duration
 
-from ._proto import admin_service_pb2_grpc, job_pb2, job_service_pb2, job_service_pb2_grpc
+import grpc
+
+from ._proto import admin_service_pb2, admin_service_pb2_grpc, job_pb2, job_service_pb2, job_service_pb2_grpc
 from .connection import TlsOption, call_metadata, channel_options, sync_channel
 
 Payload = Union[bytes, str]
@@ -61,6 +64,14 @@ class Client:
         ``client.call(client.admin.CreateQueue, CreateQueueRequest(name="emails"))``."""
         return method(request, metadata=self._metadata, timeout=self._timeout)
 
+    def create_queue(self, name: str, exist_ok: bool = True) -> None:
+        """Creates a queue with the server's default settings; an existing one is fine with `exist_ok`."""
+        try:
+            self.call(self.admin.CreateQueue, admin_service_pb2.CreateQueueRequest(name=name))
+        except grpc.RpcError as error:
+            if not (exist_ok and error.code() == grpc.StatusCode.ALREADY_EXISTS):
+                raise
+
     def submit(self, queue: str, payload: Payload = b"", **options) -> job_pb2.Job:
         """Submits one job (options as in :func:`job_request`) and returns it."""
         return self.call(self.jobs.SubmitJob, job_request(queue, payload, **options)).job
@@ -78,17 +89,29 @@ class Client:
     def cancel(self, job_id: str, message: str = "") -> job_pb2.Job:
         return self.call(self.jobs.CancelJob, job_service_pb2.CancelJobRequest(job_id=job_id, message=message)).job
 
-    def watch(self, job_id: str, until_final: bool = True, timeout: Optional[float] = None) -> Iterator[job_service_pb2.WatchJobResponse]:
-        """Yields the job's events (each with the job as it was after it), history first. With
-        `until_final` it stops after DONE or DEAD_LETTERED."""
-        stream = self.jobs.WatchJob(job_service_pb2.WatchJobRequest(job_id=job_id), metadata=self._metadata, timeout=timeout)
-        try:
-            for message in stream:
-                yield message
-                if until_final and message.job.status in FINAL_STATUSES:
-                    return
-        finally:
-            stream.cancel()
+    def watch(self, job_id: str, timeout: Optional[float] = None, reconnects: int = 5) -> Iterator[job_service_pb2.WatchJobResponse]:
+        """Yields the job's events, history first, then live, and ends after the event that makes
+        it DONE or DEAD_LETTERED (that last message also carries the final job, with its result).
+        When the server goes away (UNAVAILABLE) it resumes after the last event seen, up to
+        `reconnects` times in a row. `timeout` bounds each stream."""
+        after, failures = 0, 0
+        while True:
+            request = job_service_pb2.WatchJobRequest(job_id=job_id, after_event_id=after)
+            stream = self.jobs.WatchJob(request, metadata=self._metadata, timeout=timeout)
+            try:
+                for message in stream:
+                    after, failures = message.event.event_id, 0
+                    yield message
+                    if message.event.to_status in FINAL_STATUSES:
+                        return
+                return
+            except grpc.RpcError as error:
+                if error.code() != grpc.StatusCode.UNAVAILABLE or failures >= reconnects:
+                    raise
+                failures += 1
+                time.sleep(min(5.0, 0.1 * 2**failures))
+            finally:
+                stream.cancel()
 
     def close(self) -> None:
         self._channel.close()
