@@ -44,3 +44,17 @@ def test_options_are_checked_like_the_server_does():
         check_options("h:1", ["a"], 1001, 1, 1)
     with pytest.raises(TypeError):
         check_options("h:1", "a", 1, 1, 1)
+
+
+def test_ack_outcomes():
+    from jq_worker._proto import worker_service_pb2 as ws
+    from jq_worker.outcomes import outcome_of_ack
+
+    ok, bad = success("j", 1, b""), failure("j", 1, ValueError("x"))
+    ack = lambda code: ws.ReportResultsResponse(sequence=1, code=code)  # noqa: E731
+    assert outcome_of_ack(ok, ack(ws.RESULT_ACK_CODE_ACCEPTED)) == ("succeeded", "RESULT_ACK_CODE_ACCEPTED")
+    assert outcome_of_ack(bad, ack(ws.RESULT_ACK_CODE_ACCEPTED))[0] == "failed"
+    assert outcome_of_ack(ok, ack(ws.RESULT_ACK_CODE_STALE))[0] == "stale"
+    assert outcome_of_ack(ok, ack(ws.RESULT_ACK_CODE_NOT_FOUND))[0] == "stale"
+    assert outcome_of_ack(ok, ack(ws.RESULT_ACK_CODE_INVALID))[0] == "invalid"
+    assert outcome_of_ack(ok, ack(99)) == ("invalid", "99")

@@ -27,6 +27,7 @@ from .conversions import job_of_assignment, seconds
 from .errors import CancelReason
 from .heartbeat import HeartbeatLoop
 from .options import check_options
+from .outcomes import outcome_of_ack
 from .runner import Handler, JobRunner, Key
 from .streams import JobStream, ResultReporter
 
@@ -136,6 +137,7 @@ class Worker:
         self._want_jobs = True
         self._closing_all = False
         self._need_register = False
+        self._opened_once = False
         self._broken: asyncio.Queue = asyncio.Queue()
         try:
             if self._requested_id:
@@ -222,7 +224,20 @@ class Worker:
     # ---- connection: streams, reconnects, lost sessions ----------------------------------------
 
     async def _connection_loop(self) -> None:
-        first = True
+        """Only shutdown ends this loop: an unexpected error is logged and the loop goes on."""
+        while not self._closing_all:
+            try:
+                await self._connect_until_broken()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                self._log.exception("jq worker: unexpected error in the connection loop; reconnecting")
+                self._jobs.close()
+                self._reporter.close()
+                await asyncio.sleep(self._backoff.next_delay())
+
+    async def _connect_until_broken(self) -> None:
+        first = self._counts["reconnects"] == 0 and not self._opened_once
         while not self._closing_all:
             if self._need_register:
                 try:
@@ -240,7 +255,7 @@ class Worker:
             self._backoff.connected()
             if not first:
                 self._counts["reconnects"] += 1
-            first = False
+            first, self._opened_once = False, True
             stream, error = await self._broken.get()
             self._jobs.close()
             self._reporter.close()
@@ -314,13 +329,8 @@ class Worker:
 
     def _on_ack(self, key: Key, result: ws.JobResult, ack: ws.ReportResultsResponse) -> None:
         self._runner.ended(key)
-        code = ws.ResultAckCode.Name(ack.code) if ack.code in ws.ResultAckCode.values() else str(ack.code)
-        if ack.code == ws.RESULT_ACK_CODE_ACCEPTED:
-            outcome = "succeeded" if result.WhichOneof("outcome") == "success" else "failed"
-        elif ack.code in (ws.RESULT_ACK_CODE_STALE, ws.RESULT_ACK_CODE_NOT_FOUND):
-            outcome = "stale"
-        else:
-            outcome = "invalid"
+        outcome, code = outcome_of_ack(result, ack)
+        if outcome == "invalid":
             self._log.error("jq worker: result for job %s attempt %d refused: %s %s", key[0], key[1], code, ack.message)
         self._counts[outcome] += 1
         self._emit(key, outcome, ack_code=code, job_status=ack.job_status, message=ack.message)
