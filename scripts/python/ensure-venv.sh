@@ -45,9 +45,14 @@ fi
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "python: installing the jq-worker SDK and pytest into $venv" >&2
   pip=("$venv/bin/python" -m pip --disable-pip-version-check -q)
-  "${pip[@]}" install "$root/sdk/python[test]" >&2
-  # A rebuild of the same version: pip would keep the installed one.
-  "${pip[@]}" install --force-reinstall --no-deps "$root/sdk/python" >&2
+  # Build the wheel once (the build generates the gRPC stubs), then install it with its
+  # dependencies and pytest; --force-reinstall because a rebuild keeps the same version number.
+  wheels="$(mktemp -d)"
+  trap 'rm -rf "$wheels"' EXIT
+  "${pip[@]}" wheel --no-deps --wheel-dir "$wheels" "$root/sdk/python" >&2
+  wheel="$(ls "$wheels"/jq_worker-*.whl)"
+  "${pip[@]}" install "${wheel}[test]" >&2
+  "${pip[@]}" install --force-reinstall --no-deps "$wheel" >&2
   echo "$want" > "$stamp"
 fi
 echo "$venv"
