@@ -58,3 +58,19 @@ def test_ack_outcomes():
     assert outcome_of_ack(ok, ack(ws.RESULT_ACK_CODE_NOT_FOUND))[0] == "stale"
     assert outcome_of_ack(ok, ack(ws.RESULT_ACK_CODE_INVALID))[0] == "invalid"
     assert outcome_of_ack(ok, ack(99)) == ("invalid", "99")
+
+
+def test_connection_settings(tmp_path):
+    import grpc
+
+    from jq_worker import Tls
+    from jq_worker.connection import call_metadata, channel_options, credentials
+
+    assert call_metadata(None) == () and call_metadata("k1") == (("authorization", "Bearer k1"),)
+    assert credentials(None) is None and credentials(False) is None
+    assert isinstance(credentials(True), grpc.ChannelCredentials)
+    ca = tmp_path / "ca.pem"
+    ca.write_bytes(b"-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n")
+    assert isinstance(credentials(Tls(ca=ca)), grpc.ChannelCredentials)
+    options = dict(channel_options(0.1, 5.0))
+    assert options["grpc.max_reconnect_backoff_ms"] == 5000 and options["grpc.keepalive_time_ms"] == 30_000

@@ -153,6 +153,6 @@ class JobRunner:
                 value = await asyncio.get_running_loop().run_in_executor(self._pool, self._handler, job)
         except asyncio.CancelledError:
             raise
-        except Exception as error:  # the handler failed the attempt
+        except BaseException as error:  # the handler failed the attempt (SystemExit included)
             return results.failure(job.id, job.attempt, error)
         return results.success(job.id, job.attempt, value)
