@@ -24,10 +24,9 @@ from ._proto import worker_service_pb2_grpc as ws_grpc
 from .backoff import ReconnectBackoff
 from .connection import TlsOption, aio_channel, call_metadata, channel_options
 from .conversions import job_of_assignment, seconds
-from .errors import CancelReason
 from .heartbeat import HeartbeatLoop
+from .ledger import DeliveryLedger
 from .options import check_options
-from .outcomes import outcome_of_ack
 from .runner import Handler, JobRunner, Key
 from .streams import JobStream, ResultReporter
 
@@ -67,11 +66,11 @@ class Worker:
         self._close_timeout, self._flush_timeout = close_timeout, flush_timeout
         self._backoff = ReconnectBackoff(reconnect_initial_delay, reconnect_max_delay)
         self._grace = stream_ready_grace
-        self._on_job_done = on_job_done
         self._log = logger or logging.getLogger("jq_worker")
         self.id: Optional[str] = worker_id
         self.drained = False  # True once a drain asked by the server (DrainWorker) completed
-        self._counts = dict(received=0, succeeded=0, failed=0, stale=0, invalid=0, cancelled=0, reconnects=0, registrations=0)
+        self._ledger = DeliveryLedger(on_job_done, self._log)
+        self._counts = self._ledger.counts
         self._ready = threading.Event()
         self._loop: Optional[asyncio.AbstractEventLoop] = None
         self._stop_kind: Optional[StopKind] = None
@@ -130,7 +129,7 @@ class Worker:
         self._channel = aio_channel(self._address, self._tls, channel_options(self._backoff.initial_delay, self._backoff.max_delay))
         self._metadata = call_metadata(self._api_key)
         self._stub = ws_grpc.WorkerServiceStub(self._channel)
-        self._runner = JobRunner(self._concurrency, self._handler, self._reporter_report, self._on_voided, self._log)
+        self._runner = JobRunner(self._concurrency, self._handler, self._reporter_report, self._ledger.voided, self._log)
         self._reporter = ResultReporter(self._stub, self._metadata, lambda: self.id or "", self._on_ack, self._on_stream_end, self._log)
         self._jobs = JobStream(self._stub, self._metadata, self._on_stream_message, self._on_stream_end)
         self._heartbeat = HeartbeatLoop(self._beat, self._log)
@@ -323,22 +322,6 @@ class Worker:
     def _reporter_report(self, key: Key, result: ws.JobResult) -> None:
         self._reporter.report(key, result)
 
-    def _on_voided(self, key: Key, reason: CancelReason) -> None:
-        self._counts["cancelled"] += 1
-        self._emit(key, "cancelled", message=reason)
-
     def _on_ack(self, key: Key, result: ws.JobResult, ack: ws.ReportResultsResponse) -> None:
         self._runner.ended(key)
-        outcome, code = outcome_of_ack(result, ack)
-        if outcome == "invalid":
-            self._log.error("jq worker: result for job %s attempt %d refused: %s %s", key[0], key[1], code, ack.message)
-        self._counts[outcome] += 1
-        self._emit(key, outcome, ack_code=code, job_status=ack.job_status, message=ack.message)
-
-    def _emit(self, key: Key, outcome: str, **fields: Any) -> None:
-        if self._on_job_done is None:
-            return
-        try:
-            self._on_job_done({"job_id": key[0], "attempt": key[1], "outcome": outcome, **fields})
-        except Exception:
-            self._log.exception("jq worker: on_job_done raised")
+        self._ledger.acked(key, result, ack)
