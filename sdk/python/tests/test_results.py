@@ -74,3 +74,13 @@ def test_connection_settings(tmp_path):
     assert isinstance(credentials(Tls(ca=ca)), grpc.ChannelCredentials)
     options = dict(channel_options(0.1, 5.0))
     assert options["grpc.max_reconnect_backoff_ms"] == 5000 and options["grpc.keepalive_time_ms"] == 30_000
+
+
+def test_worker_needs_a_handler_and_checks_its_options():
+    from jq_worker import Worker
+
+    with pytest.raises(TypeError):
+        Worker("127.0.0.1:1", queues=["a"])
+    with pytest.raises(ValueError):
+        Worker("127.0.0.1:1", queues=["a"], concurrency=0, handler=lambda job: None)
+    assert Worker("127.0.0.1:1", ["a"], 2, lambda job: None).stats["received"] == 0

@@ -41,8 +41,8 @@ class Worker:
         self,
         address: str,
         queues: Sequence[str],
-        handler: Handler,
         concurrency: int = 8,
+        handler: Optional[Handler] = None,
         api_key: Optional[str] = None,
         tls: TlsOption = None,
         *,
@@ -57,6 +57,10 @@ class Worker:
         on_job_done: Optional[Callable[[dict[str, Any]], None]] = None,
         logger: Optional[logging.Logger] = None,
     ) -> None:
+        """The parameters in the order the issue gave them: Worker(address, queues=[...],
+        concurrency=8, handler=fn, api_key=None, tls=None); pass them by name. See README.md."""
+        if handler is None or not callable(handler):
+            raise TypeError("handler is required: a function taking a Job (def or async def)")
         self._queues = check_options(address, queues, concurrency, close_timeout, flush_timeout)
         self._address, self._handler, self._concurrency = address, handler, concurrency
         self._api_key, self._tls = api_key, tls
