@@ -9,4 +9,7 @@ cd "$root"
 bash scripts/services/install.sh
 node scripts/proto/generate.mjs
 tsc -p tsconfig.json
+# The Python SDK's tests (test/integration/python-sdk.test.ts) need its virtualenv; make it here,
+# where a slow first install (from PyPI) is not under a test hook's timeout.
+bash scripts/python/ensure-venv.sh >/dev/null
 exec vitest run "$@"

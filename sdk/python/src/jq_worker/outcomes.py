@@ -1,0 +1,16 @@
+"""What an acknowledgement means for the delivery it ends (docs/worker-sdk.md, "Observing")."""
+
+from __future__ import annotations
+
+from ._proto import worker_service_pb2 as ws
+
+
+def outcome_of_ack(result: ws.JobResult, ack: ws.ReportResultsResponse) -> tuple[str, str]:
+    """(outcome, ack code name): ACCEPTED counts as succeeded or failed by what was reported,
+    STALE and NOT_FOUND as stale (nothing recorded), INVALID and unknown codes as invalid."""
+    code = ws.ResultAckCode.Name(ack.code) if ack.code in ws.ResultAckCode.values() else str(ack.code)
+    if ack.code == ws.RESULT_ACK_CODE_ACCEPTED:
+        return ("succeeded" if result.WhichOneof("outcome") == "success" else "failed"), code
+    if ack.code in (ws.RESULT_ACK_CODE_STALE, ws.RESULT_ACK_CODE_NOT_FOUND):
+        return "stale", code
+    return "invalid", code
