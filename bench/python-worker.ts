@@ -18,11 +18,10 @@ import pg from "pg";
 import { ensurePythonVenv, repoRoot } from "../test/support/python-sdk.js";
 import { readJsonLines } from "../test/support/json-lines.js";
 import { startWorkerProcess } from "../test/support/worker-process.js";
-import { startBenchApi } from "./support/bench-api.js";
-import { runBenchMain } from "./support/bench-main.js";
-import { BenchUsageError } from "./support/bench-options.js";
-import { startDurablePostgres } from "./support/durable-postgres.js";
-import type { Teardown } from "./support/teardown.js";
+import { startApi } from "./support/jq.js";
+import { UsageError } from "./support/options.js";
+import { DATABASES, startBenchPostgres } from "./support/postgres.js";
+import { Teardown } from "./support/teardown.js";
 
 const USAGE = "usage: tsx bench/python-worker.ts [--jobs N] [--workers N] [--concurrency N] [--rounds N]\n";
 type Sdk = "typescript" | "python";
@@ -43,7 +42,7 @@ function options() {
   });
   const int = (name: keyof typeof values) => {
     const n = Number(values[name]);
-    if (!Number.isInteger(n) || n < 1) throw new BenchUsageError(`--${name} must be a positive integer`);
+    if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${name} must be a positive integer`);
     return n;
   };
   return { jobs: int("jobs"), workers: int("workers"), concurrency: int("concurrency"), rounds: int("rounds") };
@@ -75,15 +74,15 @@ function startTsWorker(address: string, queue: string, concurrency: number): Ben
   return { ready: () => w.ready(), started: () => w.started().length, stop: () => (w.kill("SIGTERM"), w.exited()) };
 }
 
-runBenchMain(async (teardown: Teardown) => {
+async function main(teardown: Teardown): Promise<number> {
   const opts = options();
   const loadBefore = os.loadavg()[0]!;
   const venv = await ensurePythonVenv();
-  const postgres = await startDurablePostgres();
-  teardown.add("durable postgres", postgres.stop);
-  const api = await startBenchApi({ databaseUrl: postgres.databaseUrl, poolMax: 10, maxBatchSize: 1000, nodeId: "bench-api-1" });
-  teardown.add("apps/api", api.stop, api.killNow);
-  const db = new pg.Client({ connectionString: postgres.databaseUrl });
+  const postgres = await startBenchPostgres(false); // durable: fsync and synchronous_commit on
+  teardown.add("postgres", postgres.stop);
+  const databaseUrl = postgres.databaseUrl(DATABASES.jq);
+  const api = await startApi(databaseUrl, { poolMax: 10, batchSize: 1000 }, "bench-api-1", teardown);
+  const db = new pg.Client({ connectionString: databaseUrl });
   await db.connect();
   teardown.add("observer connection", () => db.end());
   const c = api.client;
@@ -139,4 +138,19 @@ runBenchMain(async (teardown: Teardown) => {
   );
   process.stdout.write(`${JSON.stringify({ bench: "python-worker", options: opts, results, typescriptJobsPerSecond: mean("typescript"), pythonJobsPerSecond: mean("python"), ratio, verified: ok })}\n`);
   return ok ? 0 : 1;
-}, USAGE);
+}
+
+const teardown = new Teardown();
+const removeSignalHandlers = teardown.runOnSignals();
+main(teardown)
+  .catch((error: unknown) => {
+    if (teardown.signal.aborted) return 130;
+    if (error instanceof UsageError) return void process.stderr.write(`bench: ${error.message}\n${USAGE}`), 2;
+    process.stderr.write(`bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    return 1;
+  })
+  .then(async (code) => {
+    await teardown.run();
+    removeSignalHandlers();
+    process.exitCode = code;
+  });

@@ -17,7 +17,7 @@ import { startWorkerFleet } from "./workers.js";
 
 const QUEUE = "bench.e2e";
 
-interface Api {
+export interface Api {
   readonly pid: number;
   readonly address: string;
   readonly client: JqClient;
@@ -25,7 +25,12 @@ interface Api {
 }
 
 /** One apps/api. At JQ_LOG_LEVEL=warn it logs no "ready" line, so it gets fixed ports and readiness is /readyz. */
-async function startApi(databaseUrl: string, options: SystemOptions, nodeId: string, teardown: Teardown): Promise<Api> {
+export async function startApi(
+  databaseUrl: string,
+  options: Pick<SystemOptions, "poolMax" | "batchSize">,
+  nodeId: string,
+  teardown: Teardown,
+): Promise<Api> {
   const [grpcPort, httpPort] = [await findFreePort(), await findFreePort()];
   const app = startApp("api", {
     JQ_DATABASE_URL: databaseUrl,
