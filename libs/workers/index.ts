@@ -1,1 +1,2 @@
 export * from "./worker-store.js";
+export * from "./worker-credentials.js";

@@ -59,7 +59,7 @@ describe("apps/api survives Postgres dropping its connections", () => {
         for (const a of worker.assignments.splice(0)) {
           reported++;
           await c
-            .call(c.workers, "reportResult", { workerId: worker.id, result: { jobId: a.jobId, attempt: a.attempt, outcome: { $case: "success", value: { result: Buffer.from("r") } } } })
+            .call(c.workers, "reportResult", { workerId: worker.id, result: { jobId: a.jobId, attempt: a.attempt, outcome: { $case: "success", value: { result: Buffer.from("r") } } } }, { headers: worker.headers() })
             .catch((e: grpc.ServiceError) => codes.add(grpc.status[e.code]!));
         }
         await new Promise((r) => setTimeout(r, 5));

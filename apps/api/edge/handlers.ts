@@ -17,6 +17,8 @@ import type { RpcMetrics } from "./rpc-metrics.js";
 /** What a handler learns about its call besides the request. */
 export interface CallContext {
   readonly principal: Principal;
+  /** The call's request metadata (e.g. a worker's `jq-worker-secret`). */
+  readonly metadata: Metadata;
   /** Aborted when the client cancels or the deadline passes. */
   readonly signal: AbortSignal;
   /** Streams only: sends the response headers now (otherwise they go with the first message). */
@@ -76,7 +78,7 @@ export class Edge {
       void (async () => {
         try {
           const principal = this.admit(call.metadata, call.request);
-          const res = await fn(call.request, { principal, signal: controller.signal, sendHeaders: () => {} });
+          const res = await fn(call.request, { principal, metadata: call.metadata, signal: controller.signal, sendHeaders: () => {} });
           done(Status.OK);
           callback(null, res);
         } catch (err) {
@@ -116,7 +118,7 @@ export class Edge {
         try {
           const principal = this.admit(call.metadata, call.request);
           const sendHeaders = () => call.sendMetadata(new Metadata());
-          await fn(call.request, { principal, signal: controller.signal, sendHeaders }, send);
+          await fn(call.request, { principal, metadata: call.metadata, signal: controller.signal, sendHeaders }, send);
           done(Status.OK);
           call.end();
         } catch (err) {

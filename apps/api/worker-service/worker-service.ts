@@ -22,6 +22,7 @@ import { statusToProto } from "../../../libs/events/index.js";
 import { workerToProto } from "./worker-messages.js";
 import type { WorkerHub } from "./worker-hub.js";
 import { WorkerSession } from "./worker-session.js";
+import { WorkerCredentials } from "./worker-credentials.js";
 import { toFinishRequest, toRegistration, validateWorkerId } from "./worker-requests.js";
 
 export interface WorkerServiceDeps {
@@ -35,6 +36,7 @@ export interface WorkerServiceDeps {
 export function workerService(edge: Edge, deps: WorkerServiceDeps): WorkerServiceServer {
   const { pool, config, hub } = deps;
   const interval = config.workers.heartbeatIntervalMs;
+  const credentials = new WorkerCredentials(pool);
 
   const verdictError = (v: FinishVerdict, jobId: string): never => {
     if (v.code === "not_found") throw new NotFound("job", jobId);
@@ -43,14 +45,16 @@ export function workerService(edge: Edge, deps: WorkerServiceDeps): WorkerServic
   };
 
   return {
-    registerWorker: edge.unary("RegisterWorker", async (req) => {
+    registerWorker: edge.unary("RegisterWorker", async (req, ctx) => {
       const registration = toRegistration(req, config.limits);
+      await credentials.checkRegistration(registration.workerId, ctx.metadata, ctx.principal);
       // A registration starts a new incarnation: whatever the id still held belongs to a process
       // that restarted (or lost its session) and will never report it, so it goes back at once,
       // and a stream of the old incarnation still open here is ended.
       hub.sessions.get(registration.workerId)?.close(new FailedPrecondition("the worker registered again; open a new stream"));
       await releaseWorkerJobs(pool, registration.workerId, "worker registered again with the job unfinished");
       const worker = await registerWorker(pool, registration);
+      const workerSecret = await credentials.issue(registration.workerId, ctx.principal);
       const { rows } = await pool.query<{ name: string }>("SELECT name FROM queues WHERE name = ANY($1::text[])", [registration.queues]);
       const known = new Set(rows.map((r) => r.name));
       return {
@@ -58,11 +62,13 @@ export function workerService(edge: Edge, deps: WorkerServiceDeps): WorkerServic
         heartbeatInterval: msToDuration(interval),
         heartbeatTimeout: msToDuration(config.workers.heartbeatTimeoutMs),
         unknownQueues: registration.queues.filter((q) => !known.has(q)),
+        workerSecret,
       };
     }),
 
-    heartbeat: edge.unary("Heartbeat", async (req) => {
+    heartbeat: edge.unary("Heartbeat", async (req, ctx) => {
       const workerId = validateWorkerId(req.workerId);
+      await credentials.verify(workerId, ctx.metadata);
       const held = req.heldJobs.map((h, i) => ({ jobId: validateUuid(h.jobId, `held_jobs[${i}].job_id`), attempt: h.attempt }));
       const answer = await hub.heartbeats.beat(workerId, held);
       if (answer.status === undefined) throw new NotFound("worker", workerId);
@@ -81,6 +87,7 @@ export function workerService(edge: Edge, deps: WorkerServiceDeps): WorkerServic
 
     streamJobs: edge.serverStream<StreamJobsRequest, StreamJobsResponse>("StreamJobs", async (req, ctx, send) => {
       const workerId = validateWorkerId(req.workerId);
+      await credentials.verify(workerId, ctx.metadata);
       if (!hub.accepting) throw new DependencyUnavailable("this API replica (shutting down); reconnect");
       const worker = await getWorker(pool, workerId);
       if (worker.status === "OFFLINE") throw new FailedPrecondition(`worker ${workerId} is OFFLINE; register again`);
@@ -103,8 +110,9 @@ export function workerService(edge: Edge, deps: WorkerServiceDeps): WorkerServic
       }
     }),
 
-    reportResult: edge.unary("ReportResult", async (req) => {
+    reportResult: edge.unary("ReportResult", async (req, ctx) => {
       const workerId = validateWorkerId(req.workerId);
+      await credentials.verify(workerId, ctx.metadata);
       const request = toFinishRequest(workerId, req.result, config.limits);
       const verdict = await hub.results.record(request);
       if (verdict.code !== "accepted") return verdictError(verdict, request.jobId);
@@ -153,18 +161,23 @@ export function workerService(edge: Edge, deps: WorkerServiceDeps): WorkerServic
       call.on("data", (msg: ReportResultsRequest) => {
         pending++;
         void (async () => {
-          const sequence = isMalformed(msg) ? "0" : msg.sequence;
+          const malformed = isMalformed(msg);
+          const sequence = malformed ? "0" : msg.sequence;
           try {
             if (isMalformed(msg)) throw new InvalidArgument("request", "is not a valid jq.v1.ReportResultsRequest message");
-            const request = toFinishRequest(validateWorkerId(msg.workerId), msg.result, config.limits);
+            const workerId = validateWorkerId(msg.workerId);
+            await credentials.verify(workerId, call.metadata);
+            const request = toFinishRequest(workerId, msg.result, config.limits);
             const v = await hub.results.record(request);
             ack(resultAck(sequence, v));
           } catch (err) {
             const s = edge.fail("ReportResults", err);
             const code = s.code === grpc.status.INVALID_ARGUMENT || s.code === grpc.status.RESOURCE_EXHAUSTED ? ResultAckCode.INVALID : undefined;
-            if (code === undefined) {
+            if (code === undefined || malformed) {
               // The result could not be recorded (database down): end the stream so the worker
-              // resends unacknowledged results on a new one.
+              // resends unacknowledged results on a new one. An undecodable message has no
+              // sequence to acknowledge: it is a protocol error that ends the stream
+              // INVALID_ARGUMENT. A wrong worker secret ends it PERMISSION_DENIED.
               if (!closed) {
                 closed = true;
                 hub.resultStreams.delete(shutdown);
@@ -187,8 +200,9 @@ export function workerService(edge: Edge, deps: WorkerServiceDeps): WorkerServic
       call.on("error", () => {});
     },
 
-    deregister: edge.unary("Deregister", async (req) => {
+    deregister: edge.unary("Deregister", async (req, ctx) => {
       const workerId = validateWorkerId(req.workerId);
+      await credentials.verify(workerId, ctx.metadata);
       const previous = await markWorkerOffline(pool, workerId);
       if (previous === undefined) throw new NotFound("worker", workerId);
       const local = hub.sessions.get(workerId);
