@@ -16,7 +16,7 @@ import {
   type WorkerServiceServer,
 } from "../../../libs/proto/index.js";
 import { getWorker, markWorkerOffline, registerWorker, setWorkerNode } from "../../../libs/workers/index.js";
-import { isMalformed, type Edge } from "../edge/handlers.js";
+import { isMalformed, malformedRefusal, type Edge } from "../edge/handlers.js";
 import { msToDuration } from "../mapping/durations.js";
 import { statusToProto } from "../../../libs/events/index.js";
 import { workerToProto } from "./worker-messages.js";
@@ -161,9 +161,14 @@ export function workerService(edge: Edge, deps: WorkerServiceDeps): WorkerServic
       call.on("data", (msg: ReportResultsRequest) => {
         pending++;
         void (async () => {
-          const malformed = isMalformed(msg);
-          const sequence = malformed ? "0" : msg.sequence;
+          // A message refused for a bad value still decodes (it has no repeated fields) and is
+          // acked INVALID by its sequence; one that does not decode at all ends the stream.
+          const refusal = isMalformed(msg) ? malformedRefusal(msg, "jq.v1.ReportResultsRequest") : undefined;
+          const decoded = (refusal ? refusal.partial : msg) as ReportResultsRequest | undefined;
+          const malformed = refusal !== undefined && decoded === undefined;
+          const sequence = decoded?.sequence ?? "0";
           try {
+            if (refusal) throw refusal.error;
             if (isMalformed(msg)) throw new InvalidArgument("request", "is not a valid jq.v1.ReportResultsRequest message");
             const workerId = validateWorkerId(msg.workerId);
             await credentials.verify(workerId, call.metadata);
