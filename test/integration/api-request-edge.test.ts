@@ -54,14 +54,15 @@ describe("the request edge of apps/api", () => {
     for (let i = 0; i < 3; i++) {
       const { error } = await rawUnary(api.address, SUBMIT_JOBS, bomb);
       expect(codeOf(error)).toBe("RESOURCE_EXHAUSTED");
-      expect(error!.details).toMatch(/^jobs: 1001 items exceeds the limit of 1000 items/);
+      expect(error!.details).toMatch(/^jobs: 1001 jobs exceeds the limit of 1000 jobs/);
     }
     polling = false;
     await poller;
     // Before the fix: ~3 GiB of RSS and /healthz blocked for seconds.
     expect(memoryKiB("VmHWM") - before).toBeLessThan(256 * 1024);
-    // Measured in this (sending) process too, which is busy writing 15 MiB meanwhile.
-    expect(slowest).toBeLessThan(250);
+    // Seen from this process, which is itself busy writing 15 MiB meanwhile (before: 7 s); the
+    // server's own event-loop delay is the precise measure.
+    expect(slowest).toBeLessThan(1000);
     const metrics = await (await fetch(`${base}/metrics`)).text();
     const lagMax = Number(/^nodejs_eventloop_lag_max_seconds\{[^}]*\} (\S+)$/m.exec(metrics)![1]);
     expect(lagMax).toBeLessThan(0.1);
@@ -113,8 +114,9 @@ describe("the request edge of apps/api", () => {
   });
 
   it("refuses a failure message with a NUL: ReportResult INVALID_ARGUMENT, ReportResults an INVALID ack, and the job is still the worker's", async () => {
-    const w = (await RawWorker.register(c, ["edge"], 2)).open();
-    const { job } = await c.call(c.jobs, "submitJob", jobRequest("edge"));
+    await c.call(c.admin, "createQueue", { name: "edge-nul", paused: false, settings: {} });
+    const w = (await RawWorker.register(c, ["edge-nul"], 2)).open();
+    const { job } = await c.call(c.jobs, "submitJob", jobRequest("edge-nul"));
     await w.until(() => w.assignments.length === 1);
     const a = w.assignments[0]!;
     await expectCode(

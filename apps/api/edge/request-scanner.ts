@@ -76,7 +76,7 @@ function scanMessage(buf: Uint8Array, start: number, end: number, type: WireMess
       const added = wireType === 2 && field.type !== "TYPE_MESSAGE" && field.type !== "TYPE_STRING" && field.type !== "TYPE_BYTES" ? packedCount(buf, valueStart, valueEnd, field.type) : 1;
       counts.set(number, before + added);
       const cap = limits.itemsByField.get(`${type.fullName}.${field.name}`) ?? limits.defaultItems;
-      if (before + added > cap) throw new LimitExceeded(name, cap, before + added, "items");
+      if (before + added > cap) throw new LimitExceeded(name, cap, before + added, field.message?.mapEntry ? "entries" : field.name === "jobs" ? "jobs" : "items");
       index = before;
     }
     if (wireType !== 2) continue;
