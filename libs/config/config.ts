@@ -26,6 +26,15 @@ export interface Config {
     readonly port: number;
     /** Largest gRPC message either way; a bigger request is RESOURCE_EXHAUSTED before it is read. */
     readonly maxMessageBytes: number;
+    /** Connection hygiene (issue 13 item 7); docs/security.md explains each. */
+    readonly keepaliveTimeMs: number;
+    readonly keepaliveTimeoutMs: number;
+    readonly minPingIntervalMs: number;
+    readonly maxConnectionIdleMs: number;
+    readonly maxConnectionAgeMs: number;
+    readonly maxConnectionAgeGraceMs: number;
+    readonly maxConnections: number;
+    readonly handshakeTimeoutMs: number;
     readonly tls: { readonly certFile: string; readonly keyFile: string; readonly clientCaFile: string | undefined } | undefined;
   };
   /** Configured API keys (hashes only); empty means the API runs open. */
@@ -93,6 +102,14 @@ export function toConfig(s: Settings, pid: number = process.pid): Config {
       host: s.JQ_GRPC_HOST,
       port: s.JQ_GRPC_PORT,
       maxMessageBytes: s.JQ_GRPC_MAX_MESSAGE_BYTES,
+      keepaliveTimeMs: s.JQ_GRPC_KEEPALIVE_TIME_MS,
+      keepaliveTimeoutMs: s.JQ_GRPC_KEEPALIVE_TIMEOUT_MS,
+      minPingIntervalMs: s.JQ_GRPC_MIN_PING_INTERVAL_MS,
+      maxConnectionIdleMs: s.JQ_GRPC_MAX_CONNECTION_IDLE_MS,
+      maxConnectionAgeMs: s.JQ_GRPC_MAX_CONNECTION_AGE_MS,
+      maxConnectionAgeGraceMs: s.JQ_GRPC_MAX_CONNECTION_AGE_GRACE_MS,
+      maxConnections: s.JQ_GRPC_MAX_CONNECTIONS,
+      handshakeTimeoutMs: s.JQ_GRPC_HANDSHAKE_TIMEOUT_MS,
       tls:
         s.JQ_TLS_CERT_FILE === undefined || s.JQ_TLS_KEY_FILE === undefined
           ? undefined
