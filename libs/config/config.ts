@@ -57,6 +57,8 @@ export interface Config {
     readonly heartbeatIntervalMs: number;
     /** Silence after which a worker is declared lost. */
     readonly heartbeatTimeoutMs: number;
+    /** How long an OFFLINE worker's row is kept after its last heartbeat (then deleted). */
+    readonly retentionMs: number;
     /** How long a claimed job may stay ASSIGNED without delivery before it is handed back. */
     readonly assignmentLeaseMs: number;
     /** Period of the dispatcher's sweep that covers lost notifications and due delayed jobs. */
@@ -132,6 +134,7 @@ export function toConfig(s: Settings, pid: number = process.pid): Config {
     workers: {
       heartbeatIntervalMs: s.JQ_HEARTBEAT_INTERVAL_MS,
       heartbeatTimeoutMs: s.JQ_HEARTBEAT_TIMEOUT_MS,
+      retentionMs: s.JQ_WORKER_RETENTION_MS,
       assignmentLeaseMs: s.JQ_ASSIGNMENT_LEASE_MS,
       dispatchSweepMs: s.JQ_DISPATCH_SWEEP_MS,
     },

@@ -130,6 +130,7 @@ export const settingsSchema = z
 
     JQ_HEARTBEAT_INTERVAL_MS: int(100, 3_600_000).default(5_000),
     JQ_HEARTBEAT_TIMEOUT_MS: int(500, 86_400_000).default(30_000),
+    JQ_WORKER_RETENTION_MS: int(1000, 31_536_000_000).default(604_800_000),
     JQ_ASSIGNMENT_LEASE_MS: int(100, 3_600_000).default(30_000),
     JQ_DISPATCH_SWEEP_MS: int(10, 600_000).default(1_000),
 

@@ -112,7 +112,7 @@ describe("no request of any RPC produces INTERNAL or UNKNOWN", () => {
   });
 
   it("covers every method of the contract", () => {
-    expect(schemas.size).toBe(30);
+    expect(schemas.size).toBe(31);
   });
 
   it.each([...schemas.keys()])("%s", async (path) => {

@@ -4,14 +4,14 @@ import { notifyWorkerControl } from "../../../libs/notifications/index.js";
 import { resolvePageSize, type PageTokenCodec } from "../../../libs/paging/index.js";
 import { WorkerStatus, type AdminServiceServer } from "../../../libs/proto/index.js";
 import { validateQueueName, validateUuid } from "../../../libs/validation/index.js";
-import { drainWorker, listWorkers, type WorkerStatus as DomainWorkerStatus } from "../../../libs/workers/index.js";
+import { drainWorker, listWorkers, removeOfflineWorker, type WorkerStatus as DomainWorkerStatus } from "../../../libs/workers/index.js";
 import type { Edge } from "../edge/handlers.js";
 import { labelFromProto } from "../mapping/job-messages.js";
 import { workerToProto } from "../worker-service/worker-messages.js";
 
 const STATUSES: readonly DomainWorkerStatus[] = ["ONLINE", "DRAINING", "OFFLINE"];
 
-/** The worker part of AdminService: ListWorkers and DrainWorker (role `admin`). */
+/** The worker part of AdminService: ListWorkers, DrainWorker and RemoveWorker (role `admin`). */
 export function workerAdmin(edge: Edge, deps: { pool: pg.Pool; config: Config; pageTokens: PageTokenCodec }): Partial<AdminServiceServer> {
   const { pool, config, pageTokens } = deps;
   return {
@@ -32,6 +32,11 @@ export function workerAdmin(edge: Edge, deps: { pool: pg.Pool; config: Config; p
       // The replica holding its stream tells it at once; its next heartbeat reply says so too.
       await notifyWorkerControl(pool, { kind: "drain", worker: id });
       return { worker: workerToProto(worker) };
+    }),
+
+    removeWorker: edge.unary("RemoveWorker", async (req) => {
+      await removeOfflineWorker(pool, validateUuid(req.workerId, "worker_id"));
+      return {};
     }),
   };
 }
