@@ -42,6 +42,9 @@ export interface Config {
   readonly http: {
     readonly host: string;
     readonly ports: { readonly api: number; readonly scheduler: number; readonly health: number };
+    /** Set: /metrics is served only on this host, at `metricsPorts`; unset: on the probe port. */
+    readonly metricsHost: string | undefined;
+    readonly metricsPorts: { readonly api: number; readonly scheduler: number; readonly health: number };
   };
   readonly limits: {
     readonly maxPayloadBytes: number;
@@ -121,6 +124,8 @@ export function toConfig(s: Settings, pid: number = process.pid): Config {
     http: {
       host: s.JQ_HTTP_HOST,
       ports: { api: s.JQ_API_HTTP_PORT, scheduler: s.JQ_SCHEDULER_HTTP_PORT, health: s.JQ_HEALTH_HTTP_PORT },
+      metricsHost: s.JQ_METRICS_HOST,
+      metricsPorts: { api: s.JQ_API_METRICS_PORT, scheduler: s.JQ_SCHEDULER_METRICS_PORT, health: s.JQ_HEALTH_METRICS_PORT },
     },
     limits: {
       maxPayloadBytes: s.JQ_MAX_PAYLOAD_BYTES,

@@ -119,6 +119,10 @@ export const settingsSchema = z
     JQ_API_HTTP_PORT: port().default(8080),
     JQ_SCHEDULER_HTTP_PORT: port().default(8081),
     JQ_HEALTH_HTTP_PORT: port().default(8082),
+    JQ_METRICS_HOST: text().optional(),
+    JQ_API_METRICS_PORT: port().default(9090),
+    JQ_SCHEDULER_METRICS_PORT: port().default(9091),
+    JQ_HEALTH_METRICS_PORT: port().default(9092),
 
     JQ_MAX_PAYLOAD_BYTES: int(1, 64 * MiB).default(1 * MiB),
     JQ_MAX_METADATA_BYTES: int(0, 1 * MiB).default(16 * 1024),
