@@ -38,7 +38,13 @@ export interface Config {
     readonly tls: { readonly certFile: string; readonly keyFile: string; readonly clientCaFile: string | undefined } | undefined;
   };
   /** Configured API keys (hashes only); empty means the API runs open. */
-  readonly apiKeys: readonly { readonly name: string; readonly roles: readonly ApiRole[]; readonly sha256: string }[];
+  readonly apiKeys: readonly {
+    readonly name: string;
+    readonly roles: readonly ApiRole[];
+    readonly sha256: string;
+    /** Queue names and `prefix*` patterns the key is limited to; absent: every queue. */
+    readonly queues?: readonly string[];
+  }[];
   readonly http: {
     readonly host: string;
     readonly ports: { readonly api: number; readonly scheduler: number; readonly health: number };

@@ -59,18 +59,22 @@ export const API_ROLES = ["client", "worker", "admin"] as const;
 export type ApiRole = (typeof API_ROLES)[number];
 
 /**
- * `name:role+role:sha256hex` entries, comma-separated. Only the SHA-256 of a key is configured,
- * never the key itself (`printf %s "$KEY" | sha256sum`).
+ * `name:role+role:sha256hex[:queues]` entries, comma-separated. Only the SHA-256 of a key is
+ * configured, never the key itself (`printf %s "$KEY" | sha256sum`). The optional fourth part
+ * scopes the key to queues: names or prefixes ending in `*`, separated by `|`
+ * (`billing|reports.*`); a scoped key sees and touches only those queues (docs/security.md).
  */
+const QUEUE_PATTERN = "[a-zA-Z0-9._-]{1,128}\\*?|\\*";
 const apiKeyEntry = z
   .string()
   .trim()
-  .regex(/^[A-Za-z0-9._-]{1,64}:(client|worker|admin)(\+(client|worker|admin))*:[0-9a-fA-F]{64}$/, {
-    error: "expected name:role[+role]:sha256hex entries (roles: client, worker, admin)",
+  .regex(new RegExp(`^[A-Za-z0-9._-]{1,64}:(client|worker|admin)(\\+(client|worker|admin))*:[0-9a-fA-F]{64}(:(${QUEUE_PATTERN})(\\|(${QUEUE_PATTERN}))*)?$`), {
+    error: "expected name:role[+role]:sha256hex[:queue|prefix*…] entries (roles: client, worker, admin)",
   })
   .transform((entry) => {
-    const [name, roles, hash] = entry.split(":") as [string, string, string];
-    return { name, roles: [...new Set(roles.split("+"))] as ApiRole[], sha256: hash.toLowerCase() };
+    const [name, roles, hash, queues] = entry.split(":") as [string, string, string, string | undefined];
+    const scope = queues === undefined ? undefined : [...new Set(queues.split("|"))];
+    return { name, roles: [...new Set(roles.split("+"))] as ApiRole[], sha256: hash.toLowerCase(), ...(scope ? { queues: scope } : {}) };
   });
 const apiKeys = () =>
   z.preprocess(

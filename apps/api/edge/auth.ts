@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import type { Metadata } from "@grpc/grpc-js";
 import type { ApiRole, Config } from "../../../libs/config/index.js";
 import { JqError } from "../../../libs/errors/index.js";
+import { QueueScope } from "./queue-scope.js";
 
 export class Unauthenticated extends JqError {
   readonly kind = "unauthenticated";
@@ -14,6 +15,8 @@ export interface Principal {
   /** The key's configured name (never the key); "anonymous" when auth is off. */
   readonly name: string;
   readonly roles: readonly ApiRole[];
+  /** The queues the key may see and touch. */
+  readonly scope: QueueScope;
 }
 
 /**
@@ -25,7 +28,7 @@ export class ApiKeyAuth {
   private readonly byHash: ReadonlyMap<string, Principal>;
 
   constructor(keys: Config["apiKeys"]) {
-    this.byHash = new Map(keys.map((k) => [k.sha256, { name: k.name, roles: k.roles }]));
+    this.byHash = new Map(keys.map((k) => [k.sha256, { name: k.name, roles: k.roles, scope: new QueueScope(k.queues) }]));
   }
 
   get enabled(): boolean {
@@ -34,7 +37,7 @@ export class ApiKeyAuth {
 
   /** The caller, if it may use a method open to `allowed`; throws Unauthenticated / PermissionDenied. */
   authorize(metadata: Metadata, allowed: readonly ApiRole[]): Principal {
-    if (!this.enabled) return { name: "anonymous", roles: ["client", "worker", "admin"] };
+    if (!this.enabled) return { name: "anonymous", roles: ["client", "worker", "admin"], scope: QueueScope.ALL };
     const header = metadata.get("authorization")[0];
     if (typeof header !== "string" || header.length === 0) {
       throw new Unauthenticated("missing API key: send metadata `authorization: Bearer <key>`");

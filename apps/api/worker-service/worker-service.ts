@@ -47,6 +47,7 @@ export function workerService(edge: Edge, deps: WorkerServiceDeps): WorkerServic
   return {
     registerWorker: edge.unary("RegisterWorker", async (req, ctx) => {
       const registration = toRegistration(req, config.limits);
+      registration.queues.forEach((q, i) => ctx.principal.scope.require(q, `queues[${i}]`));
       await credentials.checkRegistration(registration.workerId, ctx.metadata, ctx.principal);
       // A registration starts a new incarnation: whatever the id still held belongs to a process
       // that restarted (or lost its session) and will never report it, so it goes back at once,
