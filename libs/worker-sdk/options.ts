@@ -145,6 +145,9 @@ export function createWorkerClient(options: WorkerOptions, reconnect: ReconnectP
     "grpc.keepalive_time_ms": 2_000,
     "grpc.keepalive_timeout_ms": 2_000,
     "grpc.keepalive_permit_without_calls": 1,
+    // With several addresses, keep a connection to each and use the ready ones: a replica that
+    // stops answering pings is dropped and the streams reopen on another at once.
+    "grpc.service_config": JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] }),
     "grpc.initial_reconnect_backoff_ms": reconnect.initialDelayMs,
     "grpc.max_reconnect_backoff_ms": reconnect.maxDelayMs,
   };
