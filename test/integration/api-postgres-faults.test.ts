@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { JqClient } from "../../libs/client/index.js";
 import { startLocalPostgres, type LocalPostgres } from "../bed/postgres.js";
 import { startApi, type RunningApi } from "../support/api.js";
+import { startApp } from "../support/app-process.js";
 import { jobRequest } from "../support/job-requests.js";
 import { RawWorker } from "../support/raw-worker.js";
 
@@ -78,7 +79,7 @@ describe("apps/api survives Postgres dropping its connections", () => {
   it("keeps running through repeated pg_terminate_backend of its backends, answering UNAVAILABLE at worst", async () => {
     await c.call(c.admin, "createQueue", { name: "faults", paused: false, settings: {} });
     const worker = (await RawWorker.register(c, ["faults"], 50)).open();
-    admin = new pg.Client({ connectionString: postgres.endpoint });
+    admin = new pg.Client({ connectionString: postgres.endpoint, application_name: "jq-test-admin" });
     await admin.connect();
     const traffic = load("faults", worker);
     await worker.until(() => traffic.reported() >= 20, 10_000, "first results");
@@ -99,6 +100,39 @@ describe("apps/api survives Postgres dropping its connections", () => {
     await c.call(c.admin, "listQueues", { pageSize: 10, pageToken: "" });
     // Results and claims really were in flight while the backends were killed.
     expect(traffic.reported()).toBeGreaterThan(before);
+  });
+
+  it("the scheduler and health processes survive their backends being terminated, and are ready again after", async () => {
+    const common = { JQ_DATABASE_URL: postgres.endpoint, JQ_DATABASE_CONNECT_TIMEOUT_MS: "1000", JQ_SWEEP_INTERVAL_MS: "50", JQ_PRESENCE_INTERVAL_MS: "100" };
+    const scheduler = startApp("scheduler", { ...common, JQ_NODE_ID: "sched-faults" });
+    const health = startApp("health", { ...common, JQ_NODE_ID: "health-faults" });
+    try {
+      const ports = await Promise.all([scheduler.ready(), health.ready()]);
+      const killer = new pg.Client({ connectionString: postgres.endpoint, application_name: "jq-test-admin" });
+      await killer.connect();
+      const until = Date.now() + 3000;
+      let killed = 0;
+      while (Date.now() < until) {
+        const { rowCount } = await killer.query(
+          "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND backend_type = 'client backend' AND application_name NOT IN ('jq-api', 'jq-test-admin')",
+        );
+        killed += rowCount ?? 0;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      await killer.end();
+      expect(killed).toBeGreaterThan(5);
+      expect(scheduler.child.exitCode).toBeNull();
+      expect(health.child.exitCode).toBeNull();
+      for (const port of ports) {
+        const deadline = Date.now() + 20_000;
+        let status = 0;
+        while ((status = (await fetch(`http://127.0.0.1:${port}/readyz`)).status) !== 200 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+        expect(status).toBe(200);
+      }
+    } finally {
+      expect(await scheduler.stop()).toBe(0);
+      expect(await health.stop()).toBe(0);
+    }
   });
 
   it("keeps running through a Postgres restart under load, not ready while it is down, ready again after", async () => {
