@@ -20,6 +20,7 @@ import { scheduleAdmin } from "./admin-service/schedule-admin.js";
 import { workerAdmin } from "./admin-service/worker-admin.js";
 import { ApiKeyAuth } from "../../libs/api-keys/index.js";
 import { acceptMalformedRequests, Edge } from "./edge/handlers.js";
+import { createRequestGuard } from "./edge/request-guard.js";
 import { RpcMetrics } from "./edge/rpc-metrics.js";
 import { GrpcServer } from "./grpc-server.js";
 import { JobEventFeed } from "./job-service/job-event-feed.js";
@@ -43,9 +44,10 @@ await runProcess("api", async ({ config, log, registry }) => {
     async () => {
       const pageTokens = new PageTokenCodec(await loadPageTokenKey(db.pool));
       const deps = { auth, metrics, log };
+      const guard = createRequestGuard(config.limits);
       server = new GrpcServer(config, log, [
         {
-          definition: acceptMalformedRequests(JobServiceService),
+          definition: acceptMalformedRequests(JobServiceService, guard),
           implementation: jobService(new Edge(deps, "jq.v1.JobService", ["client", "admin"]), {
             jobs,
             config,
@@ -56,7 +58,7 @@ await runProcess("api", async ({ config, log, registry }) => {
           }),
         },
         {
-          definition: acceptMalformedRequests(WorkerServiceService),
+          definition: acceptMalformedRequests(WorkerServiceService, guard),
           implementation: workerService(new Edge(deps, "jq.v1.WorkerService", ["worker", "admin"]), {
             pool: db.pool,
             config,
@@ -65,7 +67,7 @@ await runProcess("api", async ({ config, log, registry }) => {
           }),
         },
         {
-          definition: acceptMalformedRequests(AdminServiceService),
+          definition: acceptMalformedRequests(AdminServiceService, guard),
           implementation: adminService(new Edge(deps, "jq.v1.AdminService", ["admin"]), { pool: db.pool, config, pageTokens, waker }),
         },
       ]);

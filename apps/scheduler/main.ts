@@ -20,6 +20,7 @@ import { openProcessDatabase } from "../../libs/postgres/index.js";
 import { component, runProcess } from "../../libs/runtime/index.js";
 import {
   sweepExecutionTimeouts,
+  sweepExpiredWorkers,
   sweepExpiredJobs,
   sweepLostWorkers,
   sweepRetention,
@@ -96,6 +97,7 @@ await runProcess("scheduler", async ({ config, log, registry }) => {
     new IntervalDuty("ttl-expiry", every, (tx) => sweepExpiredJobs(tx), deps),
     new IntervalDuty("due-jobs", every, (tx) => wakeDueQueues(tx, every * 2), deps),
     new IntervalDuty("retention", s.retentionIntervalMs, (tx) => sweepRetention(tx), deps),
+    new IntervalDuty("worker-retention", s.retentionIntervalMs, (tx) => sweepExpiredWorkers(tx, config.workers.retentionMs), deps),
   ];
 
   // The relay runs only while this node leads; a demoted relay stops, and overlap during a

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import type { ApiRole, Config } from "../config/index.js";
 import { JqError } from "../errors/index.js";
+import { QueueScope } from "./queue-scope.js";
 
 export class Unauthenticated extends JqError {
   readonly kind = "unauthenticated";
@@ -13,6 +14,8 @@ export interface Principal {
   /** The key's configured name (never the key); "anonymous" when auth is off. */
   readonly name: string;
   readonly roles: readonly ApiRole[];
+  /** The queues the key may see and touch. */
+  readonly scope: QueueScope;
 }
 
 /**
@@ -26,7 +29,7 @@ export class ApiKeyAuth {
   private readonly byHash: ReadonlyMap<string, Principal>;
 
   constructor(keys: Config["apiKeys"]) {
-    this.byHash = new Map(keys.map((k) => [k.sha256, { name: k.name, roles: k.roles }]));
+    this.byHash = new Map(keys.map((k) => [k.sha256, { name: k.name, roles: k.roles, scope: new QueueScope(k.queues) }]));
   }
 
   get enabled(): boolean {
@@ -38,7 +41,7 @@ export class ApiKeyAuth {
    * `authorization` is the value of the caller's `authorization` header or metadata entry.
    */
   authorize(authorization: unknown, allowed: readonly ApiRole[]): Principal {
-    if (!this.enabled) return { name: "anonymous", roles: ["client", "worker", "admin"] };
+    if (!this.enabled) return { name: "anonymous", roles: ["client", "worker", "admin"], scope: QueueScope.ALL };
     if (typeof authorization !== "string" || authorization.length === 0) {
       throw new Unauthenticated("missing API key: send `authorization: Bearer <key>`");
     }

@@ -4,3 +4,4 @@
  * apps/health.
  */
 export * from "./api-key-auth.js";
+export * from "./queue-scope.js";

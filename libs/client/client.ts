@@ -56,9 +56,10 @@ export class JqClient {
   }
 
   /** Metadata carrying the API key, for streaming calls made on the raw clients. */
-  metadata(): grpc.Metadata {
+  metadata(headers: Readonly<Record<string, string>> = {}): grpc.Metadata {
     const md = new grpc.Metadata();
     if (this.options.apiKey) md.set("authorization", `Bearer ${this.options.apiKey}`);
+    for (const [name, value] of Object.entries(headers)) md.set(name, value);
     return md;
   }
 
@@ -70,7 +71,7 @@ export class JqClient {
     service: C,
     method: M,
     request: C[M] extends UnaryMethod<infer Q, infer _R> ? Q & Req : never,
-    options: { deadlineMs?: number; signal?: AbortSignal } = {},
+    options: { deadlineMs?: number; signal?: AbortSignal; headers?: Readonly<Record<string, string>> } = {},
   ): Promise<C[M] extends UnaryMethod<infer _Q, infer R> ? R & Res : never> {
     const fn = (service[method] as unknown as UnaryMethod<Req, Res>).bind(service);
     for (let attempt = 1; ; attempt++) {
@@ -78,7 +79,7 @@ export class JqClient {
         return (await new Promise<Res>((resolve, reject) => {
           const call = fn(
             request as Req,
-            this.metadata(),
+            this.metadata(options.headers),
             { deadline: new Date(Date.now() + (options.deadlineMs ?? this.deadlineMs)) },
             (err, res) => (err ? reject(err) : resolve(res as Res)),
           );

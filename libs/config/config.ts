@@ -28,10 +28,25 @@ export interface Config {
     readonly port: number;
     /** Largest gRPC message either way; a bigger request is RESOURCE_EXHAUSTED before it is read. */
     readonly maxMessageBytes: number;
+    /** Connection hygiene (issue 13 item 7); docs/security.md explains each. */
+    readonly keepaliveTimeMs: number;
+    readonly keepaliveTimeoutMs: number;
+    readonly minPingIntervalMs: number;
+    readonly maxConnectionIdleMs: number;
+    readonly maxConnectionAgeMs: number;
+    readonly maxConnectionAgeGraceMs: number;
+    readonly maxConnections: number;
+    readonly handshakeTimeoutMs: number;
     readonly tls: { readonly certFile: string; readonly keyFile: string; readonly clientCaFile: string | undefined } | undefined;
   };
   /** Configured API keys (hashes only); empty means the API runs open. */
-  readonly apiKeys: readonly { readonly name: string; readonly roles: readonly ApiRole[]; readonly sha256: string }[];
+  readonly apiKeys: readonly {
+    readonly name: string;
+    readonly roles: readonly ApiRole[];
+    readonly sha256: string;
+    /** Queue names and `prefix*` patterns the key is limited to; absent: every queue. */
+    readonly queues?: readonly string[];
+  }[];
   readonly health: {
     /**
      * With no API keys configured, whether the dashboard's actions (pause, retry, requeue, …) are
@@ -42,6 +57,9 @@ export interface Config {
   readonly http: {
     readonly host: string;
     readonly ports: { readonly api: number; readonly scheduler: number; readonly health: number };
+    /** Set: /metrics is served only on this host, at `metricsPorts`; unset: on the probe port. */
+    readonly metricsHost: string | undefined;
+    readonly metricsPorts: { readonly api: number; readonly scheduler: number; readonly health: number };
   };
   readonly limits: {
     readonly maxPayloadBytes: number;
@@ -57,6 +75,8 @@ export interface Config {
     readonly heartbeatIntervalMs: number;
     /** Silence after which a worker is declared lost. */
     readonly heartbeatTimeoutMs: number;
+    /** How long an OFFLINE worker's row is kept after its last heartbeat (then deleted). */
+    readonly retentionMs: number;
     /** How long a claimed job may stay ASSIGNED without delivery before it is handed back. */
     readonly assignmentLeaseMs: number;
     /** Period of the dispatcher's sweep that covers lost notifications and due delayed jobs. */
@@ -105,6 +125,14 @@ export function toConfig(s: Settings, pid: number = process.pid): Config {
       host: s.JQ_GRPC_HOST,
       port: s.JQ_GRPC_PORT,
       maxMessageBytes: s.JQ_GRPC_MAX_MESSAGE_BYTES,
+      keepaliveTimeMs: s.JQ_GRPC_KEEPALIVE_TIME_MS,
+      keepaliveTimeoutMs: s.JQ_GRPC_KEEPALIVE_TIMEOUT_MS,
+      minPingIntervalMs: s.JQ_GRPC_MIN_PING_INTERVAL_MS,
+      maxConnectionIdleMs: s.JQ_GRPC_MAX_CONNECTION_IDLE_MS,
+      maxConnectionAgeMs: s.JQ_GRPC_MAX_CONNECTION_AGE_MS,
+      maxConnectionAgeGraceMs: s.JQ_GRPC_MAX_CONNECTION_AGE_GRACE_MS,
+      maxConnections: s.JQ_GRPC_MAX_CONNECTIONS,
+      handshakeTimeoutMs: s.JQ_GRPC_HANDSHAKE_TIMEOUT_MS,
       tls:
         s.JQ_TLS_CERT_FILE === undefined || s.JQ_TLS_KEY_FILE === undefined
           ? undefined
@@ -115,6 +143,8 @@ export function toConfig(s: Settings, pid: number = process.pid): Config {
     http: {
       host: s.JQ_HTTP_HOST,
       ports: { api: s.JQ_API_HTTP_PORT, scheduler: s.JQ_SCHEDULER_HTTP_PORT, health: s.JQ_HEALTH_HTTP_PORT },
+      metricsHost: s.JQ_METRICS_HOST,
+      metricsPorts: { api: s.JQ_API_METRICS_PORT, scheduler: s.JQ_SCHEDULER_METRICS_PORT, health: s.JQ_HEALTH_METRICS_PORT },
     },
     limits: {
       maxPayloadBytes: s.JQ_MAX_PAYLOAD_BYTES,
@@ -128,6 +158,7 @@ export function toConfig(s: Settings, pid: number = process.pid): Config {
     workers: {
       heartbeatIntervalMs: s.JQ_HEARTBEAT_INTERVAL_MS,
       heartbeatTimeoutMs: s.JQ_HEARTBEAT_TIMEOUT_MS,
+      retentionMs: s.JQ_WORKER_RETENTION_MS,
       assignmentLeaseMs: s.JQ_ASSIGNMENT_LEASE_MS,
       dispatchSweepMs: s.JQ_DISPATCH_SWEEP_MS,
       deliveryMarkDelayMs: s.JQ_DELIVERY_MARK_DELAY_MS,

@@ -100,6 +100,18 @@ describe("loadConfig", () => {
     expect(problemsOf({ JQ_API_KEYS: `a:client:${hash},a:admin:${hash}` })[0]?.message).toBe("key name a is used twice");
   });
 
+  it("parses an optional queue scope per key: names and prefixes joined by |", () => {
+    const hash = "a".repeat(64);
+    const c = loadConfig({ JQ_API_KEYS: `t:client:${hash}:billing|reports.*,u:admin:${"b".repeat(64)}` });
+    expect(c.apiKeys).toEqual([
+      { name: "t", roles: ["client"], sha256: hash, queues: ["billing", "reports.*"] },
+      { name: "u", roles: ["admin"], sha256: "b".repeat(64) },
+    ]);
+    expect(problemsOf({ JQ_API_KEYS: `t:client:${hash}:` })[0]).toMatchObject({ key: "JQ_API_KEYS" });
+    expect(problemsOf({ JQ_API_KEYS: `t:client:${hash}:bad name` })[0]).toMatchObject({ key: "JQ_API_KEYS" });
+    expect(problemsOf({ JQ_API_KEYS: `t:client:${hash}:a*b` })[0]).toMatchObject({ key: "JQ_API_KEYS" });
+  });
+
   it("checks settings that only make sense together", () => {
     expect(problemsOf({ JQ_TLS_CERT_FILE: "/c.pem" })).toEqual([
       { key: "JQ_TLS_KEY_FILE", source: "default", message: "must be set together with JQ_TLS_CERT_FILE and JQ_TLS_KEY_FILE" },

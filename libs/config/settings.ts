@@ -59,18 +59,22 @@ export const API_ROLES = ["client", "worker", "admin"] as const;
 export type ApiRole = (typeof API_ROLES)[number];
 
 /**
- * `name:role+role:sha256hex` entries, comma-separated. Only the SHA-256 of a key is configured,
- * never the key itself (`printf %s "$KEY" | sha256sum`).
+ * `name:role+role:sha256hex[:queues]` entries, comma-separated. Only the SHA-256 of a key is
+ * configured, never the key itself (`printf %s "$KEY" | sha256sum`). The optional fourth part
+ * scopes the key to queues: names or prefixes ending in `*`, separated by `|`
+ * (`billing|reports.*`); a scoped key sees and touches only those queues (docs/security.md).
  */
+const QUEUE_PATTERN = "[a-zA-Z0-9._-]{1,128}\\*?|\\*";
 const apiKeyEntry = z
   .string()
   .trim()
-  .regex(/^[A-Za-z0-9._-]{1,64}:(client|worker|admin)(\+(client|worker|admin))*:[0-9a-fA-F]{64}$/, {
-    error: "expected name:role[+role]:sha256hex entries (roles: client, worker, admin)",
+  .regex(new RegExp(`^[A-Za-z0-9._-]{1,64}:(client|worker|admin)(\\+(client|worker|admin))*:[0-9a-fA-F]{64}(:(${QUEUE_PATTERN})(\\|(${QUEUE_PATTERN}))*)?$`), {
+    error: "expected name:role[+role]:sha256hex[:queue|prefix*…] entries (roles: client, worker, admin)",
   })
   .transform((entry) => {
-    const [name, roles, hash] = entry.split(":") as [string, string, string];
-    return { name, roles: [...new Set(roles.split("+"))] as ApiRole[], sha256: hash.toLowerCase() };
+    const [name, roles, hash, queues] = entry.split(":") as [string, string, string, string | undefined];
+    const scope = queues === undefined ? undefined : [...new Set(queues.split("|"))];
+    return { name, roles: [...new Set(roles.split("+"))] as ApiRole[], sha256: hash.toLowerCase(), ...(scope ? { queues: scope } : {}) };
   });
 const apiKeys = () =>
   z.preprocess(
@@ -101,6 +105,14 @@ export const settingsSchema = z
     JQ_GRPC_HOST: text().default("0.0.0.0"),
     JQ_GRPC_PORT: port().default(50051),
     JQ_GRPC_MAX_MESSAGE_BYTES: int(64 * 1024, 512 * MiB).default(16 * MiB),
+    JQ_GRPC_KEEPALIVE_TIME_MS: int(1000, 86_400_000).default(10_000),
+    JQ_GRPC_KEEPALIVE_TIMEOUT_MS: int(500, 600_000).default(5_000),
+    JQ_GRPC_MIN_PING_INTERVAL_MS: int(100, 600_000).default(1_000),
+    JQ_GRPC_MAX_CONNECTION_IDLE_MS: int(1000, 86_400_000).default(300_000),
+    JQ_GRPC_MAX_CONNECTION_AGE_MS: int(1000, 604_800_000).default(1_800_000),
+    JQ_GRPC_MAX_CONNECTION_AGE_GRACE_MS: int(0, 86_400_000).default(60_000),
+    JQ_GRPC_MAX_CONNECTIONS: int(1, 1_000_000).default(10_000),
+    JQ_GRPC_HANDSHAKE_TIMEOUT_MS: int(100, 600_000).default(10_000),
     JQ_TLS_CERT_FILE: text().optional(),
     JQ_TLS_KEY_FILE: text().optional(),
     JQ_TLS_CLIENT_CA_FILE: text().optional(),
@@ -112,6 +124,10 @@ export const settingsSchema = z
     JQ_API_HTTP_PORT: port().default(8080),
     JQ_SCHEDULER_HTTP_PORT: port().default(8081),
     JQ_HEALTH_HTTP_PORT: port().default(8082),
+    JQ_METRICS_HOST: text().optional(),
+    JQ_API_METRICS_PORT: port().default(9090),
+    JQ_SCHEDULER_METRICS_PORT: port().default(9091),
+    JQ_HEALTH_METRICS_PORT: port().default(9092),
 
     JQ_MAX_PAYLOAD_BYTES: int(1, 64 * MiB).default(1 * MiB),
     JQ_MAX_METADATA_BYTES: int(0, 1 * MiB).default(16 * 1024),
@@ -123,6 +139,7 @@ export const settingsSchema = z
 
     JQ_HEARTBEAT_INTERVAL_MS: int(100, 3_600_000).default(5_000),
     JQ_HEARTBEAT_TIMEOUT_MS: int(500, 86_400_000).default(30_000),
+    JQ_WORKER_RETENTION_MS: int(1000, 31_536_000_000).default(604_800_000),
     JQ_ASSIGNMENT_LEASE_MS: int(100, 3_600_000).default(30_000),
     JQ_DISPATCH_SWEEP_MS: int(10, 600_000).default(1_000),
     JQ_DELIVERY_MARK_DELAY_MS: int(1, 60_000).default(200),

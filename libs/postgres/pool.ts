@@ -8,9 +8,12 @@ export interface PoolOptions {
 }
 
 /**
- * A pg Pool for one jq process. An idle client that loses its connection emits 'error' on the
- * pool; without a listener that would crash the process, so the error is handed to `onError`
- * (readiness reports the outage; the next query reconnects).
+ * A pg Pool for one jq process. A client that loses its connection (pg_terminate_backend, a
+ * Postgres restart) emits 'error'; with no listener that event kills the process. pg-pool listens
+ * on idle clients only and re-emits on the pool, so every client gets its own listener for its
+ * whole life, checked out or not: the query in flight still rejects (and its RPC answers
+ * UNAVAILABLE), the broken client is discarded on release, readiness reports the outage and the
+ * next query reconnects.
  */
 export function createPool(options: PoolOptions, onError: (err: Error) => void): pg.Pool {
   const pool = new pg.Pool({
@@ -21,6 +24,7 @@ export function createPool(options: PoolOptions, onError: (err: Error) => void):
     application_name: options.applicationName,
   });
   pool.on("error", onError);
+  pool.on("connect", (client) => client.on("error", onError));
   return pool;
 }
 

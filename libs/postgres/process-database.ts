@@ -25,7 +25,7 @@ export function openProcessDatabase(config: Config, app: string, log: Logger): P
   }
   const pool = createPool(
     { url, max: config.database.poolMax, connectTimeoutMs: config.database.connectTimeoutMs, applicationName: `jq-${app}` },
-    (err) => log.warn({ err: err.message }, "idle Postgres connection failed"),
+    (err) => log.warn({ err: err.message }, "Postgres connection failed"),
   );
   let closed = false;
   return {

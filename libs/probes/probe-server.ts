@@ -23,6 +23,11 @@ export interface ProbeServerOptions {
   readonly checkTimeoutMs?: number;
   /** Extra facts for /readyz's JSON that do not decide readiness (e.g. whether a scheduler leads). */
   readonly details?: () => Record<string, unknown>;
+  /**
+   * Where /metrics is served instead of the probe listener (JQ_METRICS_HOST): metrics list every
+   * queue's name, so an operator may bind them to a private interface. Absent: on the probe port.
+   */
+  readonly metricsListener?: { readonly host: string; readonly port: number };
   /** Extra paths (exact match, query string ignored); /healthz, /readyz and /metrics cannot be overridden. */
   readonly routes?: Readonly<Record<string, ProbeRoute>>;
 }
@@ -41,6 +46,7 @@ export interface ReadinessReport {
  */
 export class ProbeServer {
   private readonly server: Server;
+  private readonly metricsServer: Server | undefined;
   private phase: "starting" | "ready" | "shutting_down" = "starting";
   private listening = false;
 
@@ -52,6 +58,21 @@ export class ProbeServer {
       });
     });
     this.server.keepAliveTimeout = 5_000;
+    if (options.metricsListener) {
+      this.metricsServer = createServer((req, res) => {
+        const path = (req.url ?? "/").split("?")[0];
+        if (path !== "/metrics") return send(res, 404, "text/plain", "not found\n");
+        this.options.registry.metrics().then(
+          (text) => send(res, 200, this.options.registry.contentType, text),
+          (err: unknown) => send(res, 500, "text/plain", `internal error: ${(err as Error).message}\n`),
+        );
+      });
+    }
+  }
+
+  /** The port /metrics is served on (the probe port unless a metrics listener is configured). */
+  get metricsPort(): number {
+    return ((this.metricsServer ?? this.server).address() as AddressInfo).port;
   }
 
   get port(): number {
@@ -66,6 +87,17 @@ export class ProbeServer {
         resolve();
       });
     });
+    const m = this.options.metricsListener;
+    if (this.metricsServer && m) {
+      const server = this.metricsServer;
+      await new Promise<void>((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(m.port, m.host, () => {
+          server.off("error", reject);
+          resolve();
+        });
+      });
+    }
     this.listening = true;
   }
 
@@ -82,10 +114,16 @@ export class ProbeServer {
     this.beginShutdown();
     if (!this.listening) return;
     this.listening = false;
-    await new Promise<void>((resolve) => {
-      this.server.close(() => resolve());
-      this.server.closeAllConnections();
-    });
+    await Promise.all(
+      [this.server, this.metricsServer].map(
+        (server) =>
+          server &&
+          new Promise<void>((resolve) => {
+            server.close(() => resolve());
+            server.closeAllConnections();
+          }),
+      ),
+    );
   }
 
   async readiness(): Promise<ReadinessReport> {
@@ -123,6 +161,7 @@ export class ProbeServer {
         return send(res, report.ready ? 200 : 503, "application/json", JSON.stringify(report) + "\n");
       }
       case "/metrics":
+        if (this.metricsServer) return send(res, 404, "text/plain", "not found: /metrics is served on JQ_METRICS_HOST\n");
         return send(res, 200, this.options.registry.contentType, await this.options.registry.metrics());
       default:
         return send(res, 404, "text/plain", "not found\n");

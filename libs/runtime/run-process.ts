@@ -97,6 +97,7 @@ export async function runProcess(app: AppName, build: (ctx: ProcessContext) => P
   const probes = new ProbeServer({
     host: config.http.host,
     port: config.http.ports[app],
+    ...(config.http.metricsHost === undefined ? {} : { metricsListener: { host: config.http.metricsHost, port: config.http.metricsPorts[app] } }),
     registry,
     checks: parts.checks,
     ...(parts.details ? { details: parts.details } : {}),
@@ -154,5 +155,5 @@ export async function runProcess(app: AppName, build: (ctx: ProcessContext) => P
     process.exit(1);
   }
   probes.markReady();
-  log.info({ httpPort: probes.port }, "ready");
+  log.info({ httpPort: probes.port, metricsPort: probes.metricsPort }, "ready");
 }

@@ -48,7 +48,7 @@ export interface WorkerOptions {
   /** For the client the worker creates from `address`. */
   readonly apiKey?: string;
   readonly tls?: ClientOptions["tls"];
-  /** Extra channel options; keepalive (30 s, 10 s timeout) is on by default. */
+  /** Extra channel options; keepalive (2 s, 2 s timeout) is on by default. */
   readonly channelOptions?: ClientOptions["channelOptions"];
 
   /** Queues to take jobs from (1 to 100). */
@@ -133,15 +133,21 @@ function nonNegative(name: string, value: number): number {
 }
 
 /**
- * The client a worker creates from `address`. Keepalive notices a dead connection under an idle
- * stream (the API permits pings every 10 s). grpc-js retries a lost connection with its own
+ * The client a worker creates from `address`. Keepalive notices a dead or frozen replica under an
+ * idle stream within about 4 s (a ping every 2 s, 2 s to answer; the API permits pings every 1 s,
+ * JQ_GRPC_MIN_PING_INTERVAL_MS): the channel then reconnects, to another replica when `address`
+ * names several (a DNS name or `ipv4:host:port,host:port`). grpc-js retries a lost connection with its own
  * backoff, up to 120 s by default: the worker would stay away that long after an outage whatever
  * its reconnect policy, so the channel follows that policy.
  */
 export function createWorkerClient(options: WorkerOptions, reconnect: ReconnectPolicy): JqClient {
   const channelDefaults: grpc.ChannelOptions = {
-    "grpc.keepalive_time_ms": 30_000,
-    "grpc.keepalive_timeout_ms": 10_000,
+    "grpc.keepalive_time_ms": 2_000,
+    "grpc.keepalive_timeout_ms": 2_000,
+    "grpc.keepalive_permit_without_calls": 1,
+    // With several addresses, keep a connection to each and use the ready ones: a replica that
+    // stops answering pings is dropped and the streams reopen on another at once.
+    "grpc.service_config": JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] }),
     "grpc.initial_reconnect_backoff_ms": reconnect.initialDelayMs,
     "grpc.max_reconnect_backoff_ms": reconnect.maxDelayMs,
   };

@@ -37,6 +37,9 @@ type Call =
 
 export class ScriptedWorkerServer {
   readonly calls: Call[] = [];
+  /** The `jq-worker-secret` each call after a registration presented, in arrival order. */
+  readonly presentedSecrets: { rpc: string; secret: string | undefined }[] = [];
+  private registrations = 0;
   heartbeatIntervalMs = 100;
   /** Answer of RegisterWorker: an error, or the id to return (default: the requested one, else SERVER_WORKER_ID). */
   onRegister: (request: RegisterWorkerRequest) => Failure | string = (r) => r.workerId || SERVER_WORKER_ID;
@@ -100,10 +103,16 @@ export class ScriptedWorkerServer {
     this.jobStream.write(message);
   }
 
+  private present(rpc: string, metadata: grpc.Metadata): void {
+    const value = metadata.get("jq-worker-secret")[0];
+    this.presentedSecrets.push({ rpc, secret: typeof value === "string" ? value : undefined });
+  }
+
   private implementation(): WorkerServiceServer {
     return {
       registerWorker: (call, callback) => {
         this.calls.push({ rpc: "register", request: call.request });
+        this.present("register", call.metadata);
         const answer = this.onRegister(call.request);
         if (typeof answer !== "string") return callback(answer);
         callback(null, {
@@ -111,16 +120,19 @@ export class ScriptedWorkerServer {
           heartbeatInterval: duration(this.heartbeatIntervalMs),
           heartbeatTimeout: duration(this.heartbeatIntervalMs * 3),
           unknownQueues: [],
+          workerSecret: `secret-${++this.registrations}`,
         });
       },
       heartbeat: (call, callback) => {
         this.calls.push({ rpc: "heartbeat", request: call.request });
+        this.present("heartbeat", call.metadata);
         const answer = this.onHeartbeat(call.request);
         if ("code" in answer) return callback(answer as Failure);
         callback(null, { drain: false, cancellations: [], nextHeartbeatIn: duration(this.heartbeatIntervalMs), ...answer });
       },
       streamJobs: (call) => {
         this.calls.push({ rpc: "streamJobs", request: call.request });
+        this.present("streamJobs", call.metadata);
         const refusal = this.onStreamJobs(call.request);
         if (refusal) return call.emit("error", { ...refusal, metadata: new grpc.Metadata() });
         // One stream per worker: the newer replaces the older, which ends FAILED_PRECONDITION.
@@ -134,6 +146,7 @@ export class ScriptedWorkerServer {
       reportResult: (_call, callback) => callback({ code: grpc.status.UNIMPLEMENTED, details: "use ReportResults" }),
       reportResults: (call) => {
         this.calls.push({ rpc: "reportResultsOpened" });
+        this.present("reportResults", call.metadata);
         this.resultStream = call;
         if (this.sendHeadersOnOpen) call.sendMetadata(new grpc.Metadata());
         call.on("data", (request: ReportResultsRequest) => {
@@ -148,6 +161,7 @@ export class ScriptedWorkerServer {
       },
       deregister: (call, callback) => {
         this.calls.push({ rpc: "deregister", request: call.request });
+        this.present("deregister", call.metadata);
         const answer = this.onDeregister(call.request);
         if (typeof answer !== "number") return callback(answer);
         callback(null, { releasedJobs: answer });

@@ -5,6 +5,9 @@ import { DEFAULT_HEARTBEAT_INTERVAL_MS, durationMs } from "./heartbeat.js";
 import type { ResolvedWorkerOptions, WorkerLogger } from "./options.js";
 import { SDK_NAME } from "./version.js";
 
+/** The metadata header carrying a worker's per-registration secret (proto/jq/v1/worker_service.proto). */
+export const WORKER_SECRET_HEADER = "jq-worker-secret";
+
 const DEREGISTER_DEADLINE_MS = 5_000;
 
 /**
@@ -17,6 +20,8 @@ export class WorkerSession {
   epoch = 0;
   registrations = 0;
   heartbeatIntervalMs = DEFAULT_HEARTBEAT_INTERVAL_MS;
+  /** The secret the last RegisterWorker issued; sent as `jq-worker-secret` on every worker call. */
+  private secret: string | undefined;
 
   constructor(
     private readonly client: JqClient,
@@ -24,6 +29,16 @@ export class WorkerSession {
     private readonly log: WorkerLogger,
   ) {
     this.id = options.workerId;
+  }
+
+  /** Headers of every call about this worker: the API key's, plus the registration's secret. */
+  headers(): Record<string, string> {
+    return this.secret === undefined ? {} : { [WORKER_SECRET_HEADER]: this.secret };
+  }
+
+  /** Metadata for the streaming calls (StreamJobs, ReportResults). */
+  metadata(): grpc.Metadata {
+    return this.client.metadata(this.headers());
   }
 
   requireId(): string {
@@ -35,11 +50,13 @@ export class WorkerSession {
   async register(signal?: AbortSignal): Promise<RegisterWorkerResponse> {
     const o = this.options;
     const request = { workerId: this.id ?? "", hostname: o.hostname, sdkVersion: SDK_NAME, queues: [...o.queues], concurrency: o.concurrency, labels: { ...o.labels } };
-    const response = await this.client.call(this.client.workers, "registerWorker", request, { signal });
+    // Registering again under the same id proves it is this worker with the current secret.
+    const response = await this.client.call(this.client.workers, "registerWorker", request, { signal, headers: this.headers() });
     const id = response.worker?.id;
     if (!id) throw new Error("RegisterWorker answered without a worker id");
     if (this.id !== undefined && id !== this.id) this.log.warn({ requested: this.id, assigned: id }, "the server assigned another worker id");
     this.id = id;
+    this.secret = response.workerSecret || undefined;
     this.epoch++;
     this.registrations++;
     this.heartbeatIntervalMs = durationMs(response.heartbeatInterval) ?? DEFAULT_HEARTBEAT_INTERVAL_MS;
@@ -49,7 +66,7 @@ export class WorkerSession {
   }
 
   heartbeat(heldJobs: JobAttemptRef[], signal?: AbortSignal): Promise<HeartbeatResponse> {
-    return this.client.call(this.client.workers, "heartbeat", { workerId: this.requireId(), heldJobs }, { signal });
+    return this.client.call(this.client.workers, "heartbeat", { workerId: this.requireId(), heldJobs }, { signal, headers: this.headers() });
   }
 
   /**
@@ -66,14 +83,16 @@ export class WorkerSession {
       if (response.releasedJobs > 0) this.log.warn({ workerId: this.id, releasedJobs: response.releasedJobs }, "handed back the jobs a previous process left under this worker id");
     } catch (error) {
       const code = (error as Partial<grpc.ServiceError>).code;
-      if (code !== grpc.status.NOT_FOUND && code !== grpc.status.INVALID_ARGUMENT) throw error;
+      // PERMISSION_DENIED: the id is bound to a registration this process does not hold the secret
+      // of; registering hands back what it held anyway.
+      if (code !== grpc.status.NOT_FOUND && code !== grpc.status.INVALID_ARGUMENT && code !== grpc.status.PERMISSION_DENIED) throw error;
     }
   }
 
   /** Hands back whatever the server still counts as held; a no-op for an OFFLINE worker. */
   async deregister(): Promise<void> {
     if (this.registrations === 0 || this.id === undefined) return;
-    const response = await this.client.call(this.client.workers, "deregister", { workerId: this.id }, { deadlineMs: DEREGISTER_DEADLINE_MS });
+    const response = await this.client.call(this.client.workers, "deregister", { workerId: this.id }, { deadlineMs: DEREGISTER_DEADLINE_MS, headers: this.headers() });
     this.log.info({ workerId: this.id, releasedJobs: response.releasedJobs }, "deregistered");
   }
 }

@@ -53,6 +53,19 @@ describe("Worker", () => {
     expect(seen).toEqual([{ jobId: "job-1", attempt: 1, outcome: "succeeded", ackCode: ResultAckCode.ACCEPTED, jobStatus: expect.any(Number), message: undefined }]);
   });
 
+  it("sends the registration's secret on every later worker call, and the new one after registering again", async () => {
+    const w = await startWorker(async () => "ok");
+    server.assign("job-1");
+    await waitUntil(() => w.stats.succeeded === 1, "the result is acknowledged");
+    await waitUntil(() => server.presentedSecrets.some((p) => p.rpc === "heartbeat"), "a heartbeat");
+    await w.close();
+    worker = undefined;
+    const [register, ...later] = server.presentedSecrets;
+    expect(register).toEqual({ rpc: "register", secret: undefined });
+    expect(new Set(later.map((p) => p.rpc))).toEqual(new Set(["streamJobs", "reportResults", "heartbeat", "deregister"]));
+    expect(later.filter((p) => p.secret !== "secret-1")).toEqual([]);
+  });
+
   it("reports failures: message as thrown, retryable=false only for NonRetryableError", async () => {
     const w = await startWorker(async (job) => {
       if (job.id === "a") throw new Error("x".repeat(5000));

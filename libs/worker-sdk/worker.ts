@@ -64,20 +64,22 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.client = options.client ?? createWorkerClient(options, this.options.reconnect);
     this.session = new WorkerSession(this.client, this.options, this.log);
     const workerId = () => this.session.id ?? "";
+    // The streams carry the registration's secret, read afresh each time a stream opens.
+    const rpc = { workers: this.client.workers, metadata: () => this.session.metadata() };
     const grace = this.options.streamReadyGraceMs;
     this.runner = new JobRunner(
       { concurrency: this.options.concurrency, handler: this.options.handler, workerId, logger: this.log },
       { onResult: (key, result) => this.reporter.report({ key, result }), onVoided: (ref, reason) => this.onVoided(ref, reason) },
     );
     this.reporter = new ResultReporter(
-      this.client,
+      rpc,
       workerId,
       { onAck: (item, ack) => this.onAck(item, ack), onEnd: (error) => this.onStreamEnd("ReportResults", error) },
       this.log,
       grace,
     );
     this.jobStream = new JobStream(
-      this.client,
+      rpc,
       {
         onAssignment: (a) => this.onAssignment(a),
         onCancellation: (c) => this.onCancellation(c),

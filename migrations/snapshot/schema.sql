@@ -164,6 +164,8 @@ TABLE workers (
   labels jsonb NOT NULL DEFAULT '{}'::jsonb,
   registered_at timestamp with time zone NOT NULL DEFAULT now(),
   last_heartbeat timestamp with time zone NOT NULL DEFAULT now(),
+  secret_sha256 bytea,
+  registered_by text,
   CONSTRAINT workers_concurrency_check CHECK ((concurrency > 0)),
   CONSTRAINT workers_pkey PRIMARY KEY (worker_id)
 );

@@ -77,7 +77,7 @@ describe("dispatch across replicas, with the scheduler's sweeps", () => {
     const first = w.assignments[0]!;
     const started = Date.now();
     // The stream is on replica A; the result goes to replica B.
-    await cb.call(cb.workers, "reportResult", { workerId: w.id, result: { jobId: first.jobId, attempt: first.attempt, outcome: { $case: "success", value: { result: Buffer.alloc(0) } } } });
+    await cb.call(cb.workers, "reportResult", { workerId: w.id, result: { jobId: first.jobId, attempt: first.attempt, outcome: { $case: "success", value: { result: Buffer.alloc(0) } } } }, { headers: w.headers() });
     await w.until(() => w.assignments.length === 2, 5_000);
     // Well under the 500 ms sweep: the NOTIFY did it.
     expect(Date.now() - started).toBeLessThan(400);

@@ -113,7 +113,7 @@ describe("WorkerService over real streams", () => {
     // An old attempt, a result from a worker that does not hold the job, and a bad id.
     expect((await w.ackOf(w.succeed(first))).code).toBe(ResultAckCode.STALE);
     await expectCode(
-      c.call(c.workers, "reportResult", { workerId: other.id, result: { jobId: j!.id, attempt: 2, outcome: { $case: "success", value: { result: Buffer.alloc(0) } } } }),
+      c.call(c.workers, "reportResult", { workerId: other.id, result: { jobId: j!.id, attempt: 2, outcome: { $case: "success", value: { result: Buffer.alloc(0) } } } }, { headers: other.headers() }),
       grpc.status.FAILED_PRECONDITION,
       /held by another worker/,
     );
@@ -123,17 +123,17 @@ describe("WorkerService over real streams", () => {
     expect((await w.ackOf(w.succeed(second))).code).toBe(ResultAckCode.ACCEPTED);
     expect((await w.ackOf(w.succeed(second))).code).toBe(ResultAckCode.STALE);
     await expectCode(
-      c.call(c.workers, "reportResult", { workerId: w.id, result: { jobId: j!.id, attempt: 2, outcome: { $case: "success", value: { result: Buffer.alloc(0) } } } }),
+      c.call(c.workers, "reportResult", { workerId: w.id, result: { jobId: j!.id, attempt: 2, outcome: { $case: "success", value: { result: Buffer.alloc(0) } } } }, { headers: w.headers() }),
       grpc.status.FAILED_PRECONDITION,
       /stale result/,
     );
     const final = await events(j!.id);
     expect(final.filter((e) => e.reason === "SUCCEEDED")).toHaveLength(1);
     await expectCode(
-      c.call(c.workers, "reportResult", { workerId: w.id, result: { jobId: "0190f5b2-7c1a-7d3e-8f00-123456789abc", attempt: 1, outcome: { $case: "success", value: { result: Buffer.alloc(0) } } } }),
+      c.call(c.workers, "reportResult", { workerId: w.id, result: { jobId: "0190f5b2-7c1a-7d3e-8f00-123456789abc", attempt: 1, outcome: { $case: "success", value: { result: Buffer.alloc(0) } } } }, { headers: w.headers() }),
       grpc.status.NOT_FOUND,
     );
-    await expectCode(c.call(c.workers, "reportResult", { workerId: w.id, result: { jobId: j!.id, attempt: 0, outcome: undefined } }), grpc.status.INVALID_ARGUMENT, /^result.attempt/);
+    await expectCode(c.call(c.workers, "reportResult", { workerId: w.id, result: { jobId: j!.id, attempt: 0, outcome: undefined } }, { headers: w.headers() }), grpc.status.INVALID_ARGUMENT, /^result.attempt/);
   });
 
   it("retries failures with backoff and dead-letters after max retries, or at once when not retryable", async () => {
@@ -199,7 +199,7 @@ describe("WorkerService over real streams", () => {
     await w.until(() => w.cancellations.length === 1);
     expect(w.cancellations[0]).toMatchObject({ jobId: j!.id, attempt: 1, reason: TransitionReason.CANCELLED, message: "stop it" });
     expect((await w.ackOf(w.succeed(w.assignments[0]!))).code).toBe(ResultAckCode.STALE);
-    const hb = await c.call(c.workers, "heartbeat", { workerId: w.id, heldJobs: [{ jobId: j!.id, attempt: 1 }] });
+    const hb = await c.call(c.workers, "heartbeat", { workerId: w.id, heldJobs: [{ jobId: j!.id, attempt: 1 }] }, { headers: w.headers() });
     expect(hb.cancellations).toEqual([expect.objectContaining({ jobId: j!.id, attempt: 1, reason: TransitionReason.CANCELLED })]);
     // The freed slot is refilled.
     await c.call(c.jobs, "submitJob", job(q));
@@ -210,7 +210,7 @@ describe("WorkerService over real streams", () => {
     const q = await queue();
     const w = (await worker([q], 1)).open();
     await new Promise((r) => setTimeout(r, 200));
-    const again = new (RawWorker as unknown as { new (c: JqClient, id: string): RawWorker })(c, w.id).open();
+    const again = new (RawWorker as unknown as { new (c: JqClient, id: string, secret: string): RawWorker })(c, w.id, w.secret).open();
     workers.push(again);
     await w.until(() => w.streamError !== undefined);
     expect(w.streamError?.code).toBe(grpc.status.FAILED_PRECONDITION);
@@ -225,7 +225,7 @@ describe("WorkerService over real streams", () => {
     const drained = await c.call(c.admin, "drainWorker", { workerId: w.id });
     expect(drained.worker!.status).toBe(WorkerStatus.DRAINING);
     await w.until(() => w.drains.length === 1);
-    expect((await c.call(c.workers, "heartbeat", { workerId: w.id, heldJobs: [] })).drain).toBe(true);
+    expect((await c.call(c.workers, "heartbeat", { workerId: w.id, heldJobs: [] }, { headers: w.headers() })).drain).toBe(true);
     await c.call(c.jobs, "submitJob", job(q));
     await new Promise((r) => setTimeout(r, 1200));
     expect(w.assignments).toHaveLength(0);
@@ -238,15 +238,15 @@ describe("WorkerService over real streams", () => {
     const { results } = await c.call(c.jobs, "submitJobs", { jobs: [job(q), job(q)] });
     await w.until(() => w.assignments.length === 2);
     await new Promise((r) => setTimeout(r, 100));
-    const res = await c.call(c.workers, "deregister", { workerId: w.id });
+    const res = await c.call(c.workers, "deregister", { workerId: w.id }, { headers: w.headers() });
     expect(res.releasedJobs).toBe(2);
     for (const r of results) {
       const j = (await c.call(c.jobs, "getJobStatus", { jobId: r.job!.id, view: 0 })).job!;
       expect(j.status).toBe(JobStatus.PENDING);
       expect((await events(r.job!.id)).map((e) => e.reason)).toContain("WORKER_LOST");
     }
-    await expectCode(c.call(c.workers, "heartbeat", { workerId: w.id, heldJobs: [] }), grpc.status.FAILED_PRECONDITION, /OFFLINE/);
-    expect((await c.call(c.workers, "deregister", { workerId: w.id })).releasedJobs).toBe(0);
+    await expectCode(c.call(c.workers, "heartbeat", { workerId: w.id, heldJobs: [] }, { headers: w.headers() }), grpc.status.FAILED_PRECONDITION, /OFFLINE/);
+    expect((await c.call(c.workers, "deregister", { workerId: w.id }, { headers: w.headers() })).releasedJobs).toBe(0);
     // Another worker picks them up.
     const next = (await worker([q], 2)).open();
     await next.until(() => next.assignments.length === 2);
@@ -279,7 +279,7 @@ describe("WorkerService over real streams", () => {
     expect(listed).toEqual([expect.objectContaining({ id: w.id, queues: [q], concurrency: 3, activeJobs: 1, status: WorkerStatus.ONLINE })]);
     expect(listed[0]!.nodeId).not.toBe("");
 
-    const unknown = new (RawWorker as unknown as { new (c: JqClient, id: string): RawWorker })(c, randomUUID()).open();
+    const unknown = new (RawWorker as unknown as { new (c: JqClient, id: string, secret: string): RawWorker })(c, randomUUID(), "no-secret").open();
     workers.push(unknown);
     await unknown.until(() => unknown.streamError !== undefined);
     expect(unknown.streamError?.code).toBe(grpc.status.NOT_FOUND);

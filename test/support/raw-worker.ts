@@ -21,15 +21,22 @@ export class RawWorker {
   private constructor(
     readonly client: JqClient,
     readonly id: string,
+    /** The per-registration secret RegisterWorker returned, sent as `jq-worker-secret`. */
+    readonly secret: string,
   ) {}
 
   static async register(client: JqClient, queues: string[], concurrency: number, workerId = ""): Promise<RawWorker> {
     const res = await client.call(client.workers, "registerWorker", { workerId, hostname: "test", sdkVersion: "raw", queues, concurrency, labels: {} });
-    return new RawWorker(client, res.worker!.id);
+    return new RawWorker(client, res.worker!.id, res.workerSecret);
+  }
+
+  /** Headers proving this worker's registration, for `client.call(…, { headers })`. */
+  headers(): Record<string, string> {
+    return { "jq-worker-secret": this.secret };
   }
 
   open(): this {
-    const stream = this.client.workers.streamJobs({ workerId: this.id }, this.client.metadata());
+    const stream = this.client.workers.streamJobs({ workerId: this.id }, this.client.metadata(this.headers()));
     this.stream = stream;
     this.streamError = undefined;
     stream.on("data", (m: StreamJobsResponse) => {
@@ -46,7 +53,7 @@ export class RawWorker {
       this.streamError ??= null;
       this.notify();
     });
-    const results = this.client.workers.reportResults(this.client.metadata());
+    const results = this.client.workers.reportResults(this.client.metadata(this.headers()));
     results.on("data", (a: ReportResultsResponse) => {
       this.acks.push(a);
       this.notify();
@@ -94,7 +101,7 @@ export class RawWorker {
   /** Heartbeats every `everyMs` until close(), as a live worker does. */
   beat(everyMs: number): this {
     this.heartbeat = setInterval(() => {
-      void this.client.call(this.client.workers, "heartbeat", { workerId: this.id, heldJobs: [] }).catch(() => {});
+      void this.client.call(this.client.workers, "heartbeat", { workerId: this.id, heldJobs: [] }, { headers: this.headers() }).catch(() => {});
     }, everyMs);
     return this;
   }

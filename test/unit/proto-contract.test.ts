@@ -50,6 +50,7 @@ const EXPECTED_RPCS: ReadonlyArray<readonly [path: string, shape: Shape]> = [
   ["/jq.v1.AdminService/ResumeQueue", "unary"],
   ["/jq.v1.AdminService/ListWorkers", "unary"],
   ["/jq.v1.AdminService/DrainWorker", "unary"],
+  ["/jq.v1.AdminService/RemoveWorker", "unary"],
   ["/jq.v1.AdminService/ListDeadLetters", "unary"],
   ["/jq.v1.AdminService/RequeueDeadLetters", "unary"],
   ["/jq.v1.AdminService/PurgeDeadLetters", "unary"],

@@ -39,46 +39,49 @@ export function queueAdmin(edge: Edge, deps: QueueAdminDeps): Partial<AdminServi
   };
 
   return {
-    createQueue: edge.unary("CreateQueue", async (req) => {
-      const name = validateQueueName(req.name, "name");
+    createQueue: edge.unary("CreateQueue", async (req, ctx) => {
+      const name = ctx.principal.scope.require(validateQueueName(req.name, "name"), "name");
       return { queue: queueToProto(await createQueue(pool, name, settingsFromProto(req.settings), req.paused)) };
     }),
 
-    updateQueue: edge.unary("UpdateQueue", async (req) => {
-      const name = validateQueueName(req.name, "name");
+    updateQueue: edge.unary("UpdateQueue", async (req, ctx) => {
+      const name = ctx.principal.scope.require(validateQueueName(req.name, "name"), "name");
       return { queue: queueToProto(await updateQueue(pool, name, settingsChangesFromProto(req.settings, req.updateMask))) };
     }),
 
-    deleteQueue: edge.unary("DeleteQueue", async (req) => {
-      const name = validateQueueName(req.name, "name");
+    deleteQueue: edge.unary("DeleteQueue", async (req, ctx) => {
+      const name = ctx.principal.scope.require(validateQueueName(req.name, "name"), "name");
       const { deletedJobs, deletedSchedules } = await deleteQueue(pool, name, req.force);
       return { deletedJobs: String(deletedJobs), deletedSchedules };
     }),
 
-    getQueue: edge.unary("GetQueue", async (req) => ({ queue: await withStats(validateQueueName(req.name, "name")) })),
+    getQueue: edge.unary("GetQueue", async (req, ctx) => ({ queue: await withStats(ctx.principal.scope.require(validateQueueName(req.name, "name"), "name")) })),
 
-    listQueues: edge.unary("ListQueues", async (req) => {
+    listQueues: edge.unary("ListQueues", async (req, ctx) => {
       const size = resolvePageSize(req.pageSize, config.limits);
       const after = req.pageToken === "" ? null : String(pageTokens.decode("queues", req.pageToken)[0]);
-      const page = await listQueues(pool, after, size);
+      const all = await listQueues(pool, after, size);
+      // A scoped key's page holds only its queues (it may be shorter than page_size).
+      const page = { ...all, queues: all.queues.filter((q) => ctx.principal.scope.allows(q.name)) };
       const stats = await queueStats(pool, page.queues.map((q) => q.name));
-      const last = page.queues.at(-1);
+      const last = all.queues.at(-1);
       return {
         queues: page.queues.map((q) => queueToProto(q, stats.get(q.name))),
-        nextPageToken: page.more && last ? pageTokens.encode("queues", [last.name]) : "",
+        nextPageToken: all.more && last ? pageTokens.encode("queues", [last.name]) : "",
       };
     }),
 
-    pauseQueue: edge.unary("PauseQueue", async (req) => ({
-      queue: queueToProto(await setQueuePaused(pool, validateQueueName(req.name, "name"), true)),
+    pauseQueue: edge.unary("PauseQueue", async (req, ctx) => ({
+      queue: queueToProto(await setQueuePaused(pool, ctx.principal.scope.require(validateQueueName(req.name, "name"), "name"), true)),
     })),
 
-    resumeQueue: edge.unary("ResumeQueue", async (req) => ({
-      queue: queueToProto(await setQueuePaused(pool, validateQueueName(req.name, "name"), false)),
+    resumeQueue: edge.unary("ResumeQueue", async (req, ctx) => ({
+      queue: queueToProto(await setQueuePaused(pool, ctx.principal.scope.require(validateQueueName(req.name, "name"), "name"), false)),
     })),
 
-    listDeadLetters: edge.unary("ListDeadLetters", async (req) => {
+    listDeadLetters: edge.unary("ListDeadLetters", async (req, ctx) => {
       const selector = toSelector(req.selector, false);
+      ctx.principal.scope.requireNamed(selector.queue, "selector.queue");
       const size = resolvePageSize(req.pageSize, config.limits);
       const scope = `dead|${selector.queue ?? ""}|${selector.reasons.join(",")}|${selector.jobIds.join(",")}`;
       const after = req.pageToken === "" ? null : String(pageTokens.decode(scope, req.pageToken)[0]);
@@ -89,8 +92,9 @@ export function queueAdmin(edge: Edge, deps: QueueAdminDeps): Partial<AdminServi
       return { jobs: page.jobs.map(jobToProto), nextPageToken: page.more && last ? pageTokens.encode(scope, [last.id]) : "" };
     }),
 
-    requeueDeadLetters: edge.unary("RequeueDeadLetters", async (req) => {
+    requeueDeadLetters: edge.unary("RequeueDeadLetters", async (req, ctx) => {
       const selector = toSelector(req.selector, true);
+      ctx.principal.scope.requireNamed(selector.queue, "selector.queue");
       if (!Number.isInteger(req.limit) || req.limit < 0) throw new InvalidArgument("limit", "must not be negative");
       await getQueue(pool, selector.queue!);
       const requeued = await requeueDeadLetters(pool, selector, req.limit);
@@ -98,8 +102,9 @@ export function queueAdmin(edge: Edge, deps: QueueAdminDeps): Partial<AdminServi
       return { requeuedCount: String(requeued) };
     }),
 
-    purgeDeadLetters: edge.unary("PurgeDeadLetters", async (req) => {
+    purgeDeadLetters: edge.unary("PurgeDeadLetters", async (req, ctx) => {
       const selector = toSelector(req.selector, true);
+      ctx.principal.scope.requireNamed(selector.queue, "selector.queue");
       await getQueue(pool, selector.queue!);
       return { purgedCount: String(await purgeDeadLetters(pool, selector)) };
     }),

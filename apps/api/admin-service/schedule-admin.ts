@@ -2,7 +2,8 @@ import type pg from "pg";
 import type { Config } from "../../../libs/config/index.js";
 import { resolvePageSize, type PageTokenCodec } from "../../../libs/paging/index.js";
 import type { AdminServiceServer, Schedule } from "../../../libs/proto/index.js";
-import { createSchedule, deleteSchedule, listSchedules, nextCronRun, type ScheduleRecord } from "../../../libs/schedules/index.js";
+import { createSchedule, deleteSchedule, getSchedule, listSchedules, nextCronRun, type ScheduleRecord } from "../../../libs/schedules/index.js";
+import { NotFound } from "../../../libs/errors/index.js";
 import {
   validateMetadata,
   validateNonNegativeInt,
@@ -17,9 +18,9 @@ import { durationToWholeSeconds, msToDuration } from "../mapping/durations.js";
 export function scheduleAdmin(edge: Edge, deps: { pool: pg.Pool; config: Config; pageTokens: PageTokenCodec }): Partial<AdminServiceServer> {
   const { pool, config, pageTokens } = deps;
   return {
-    createSchedule: edge.unary("CreateSchedule", async (req) => {
+    createSchedule: edge.unary("CreateSchedule", async (req, ctx) => {
       const name = validateQueueName(req.name, "name");
-      const queue = validateQueueName(req.queue, "queue");
+      const queue = ctx.principal.scope.require(validateQueueName(req.queue, "queue"), "queue");
       const timeZone = req.timeZone === "" ? "UTC" : req.timeZone;
       const cron = req.cron.trim();
       nextCronRun(cron, timeZone);
@@ -38,8 +39,9 @@ export function scheduleAdmin(edge: Edge, deps: { pool: pg.Pool; config: Config;
       return { schedule: scheduleToProto(schedule) };
     }),
 
-    listSchedules: edge.unary("ListSchedules", async (req) => {
+    listSchedules: edge.unary("ListSchedules", async (req, ctx) => {
       const queue = req.queue === "" ? null : validateQueueName(req.queue);
+      ctx.principal.scope.requireNamed(queue, "queue");
       const size = resolvePageSize(req.pageSize, config.limits);
       const scope = `schedules|${queue ?? ""}`;
       const after = req.pageToken === "" ? null : String(pageTokens.decode(scope, req.pageToken)[0]);
@@ -48,8 +50,14 @@ export function scheduleAdmin(edge: Edge, deps: { pool: pg.Pool; config: Config;
       return { schedules: page.schedules.map(scheduleToProto), nextPageToken: page.more && last ? pageTokens.encode(scope, [last.name]) : "" };
     }),
 
-    deleteSchedule: edge.unary("DeleteSchedule", async (req) => {
-      await deleteSchedule(pool, validateQueueName(req.name, "name"));
+    deleteSchedule: edge.unary("DeleteSchedule", async (req, ctx) => {
+      const name = validateQueueName(req.name, "name");
+      if (ctx.principal.scope.scoped) {
+        const schedule = await getSchedule(pool, name);
+        if (!schedule) throw new NotFound("schedule", name);
+        ctx.principal.scope.hide(schedule.queue, "schedule", name);
+      }
+      await deleteSchedule(pool, name);
       return {};
     }),
   };

@@ -8,7 +8,7 @@ import {
   type ServiceDefinition,
 } from "@grpc/grpc-js";
 import type { ApiRole } from "../../../libs/config/index.js";
-import { InvalidArgument } from "../../../libs/errors/index.js";
+import { InvalidArgument, JqError } from "../../../libs/errors/index.js";
 import type { Logger } from "../../../libs/logging/logger.js";
 import type { ApiKeyAuth, Principal } from "../../../libs/api-keys/index.js";
 import { toRpcStatus } from "./error-status.js";
@@ -17,6 +17,8 @@ import type { RpcMetrics } from "./rpc-metrics.js";
 /** What a handler learns about its call besides the request. */
 export interface CallContext {
   readonly principal: Principal;
+  /** The call's request metadata (e.g. a worker's `jq-worker-secret`). */
+  readonly metadata: Metadata;
   /** Aborted when the client cancels or the deadline passes. */
   readonly signal: AbortSignal;
   /** Streams only: sends the response headers now (otherwise they go with the first message). */
@@ -30,18 +32,46 @@ export interface EdgeDeps {
 }
 
 const MALFORMED = Symbol("malformed request");
-type Malformed = { [MALFORMED]: string };
+interface Malformed {
+  /** A typed refusal naming the field, or the decoder's complaint. */
+  readonly [MALFORMED]: JqError | string;
+  /** The decoded message when it is safe to decode (no repeated fields), e.g. to ack its sequence. */
+  readonly partial?: unknown;
+}
+
+/** Checks a request's raw bytes before they are decoded (apps/api/edge/request-guard.ts). */
+export interface RequestGuard {
+  /** Throws a JqError naming the field for a refused value, another Error for a broken wire. */
+  check(path: string, bytes: Buffer): void;
+  /** Whether a refused request of this method can still be decoded safely (no repeated fields). */
+  decodableAfterRefusal(path: string): boolean;
+}
 
 /**
  * grpc-js answers INTERNAL when a request does not decode. Wrapping each method's deserializer
- * turns a malformed message into a marker the handler wrapper answers with INVALID_ARGUMENT.
+ * turns a malformed message into a marker the handler wrapper answers with INVALID_ARGUMENT; the
+ * guard refuses hostile values and item counts before decoding materialises them.
  */
-export function acceptMalformedRequests<S extends ServiceDefinition>(service: S): S {
+export function acceptMalformedRequests<S extends ServiceDefinition>(service: S, guard?: RequestGuard): S {
   const wrapped: Record<string, unknown> = {};
   for (const [name, method] of Object.entries(service)) {
     wrapped[name] = {
       ...method,
       requestDeserialize: (bytes: Buffer): unknown => {
+        try {
+          guard?.check(method.path, bytes);
+        } catch (err) {
+          if (!(err instanceof JqError)) return { [MALFORMED]: (err as Error).message } satisfies Malformed;
+          let partial: unknown;
+          if (guard?.decodableAfterRefusal(method.path)) {
+            try {
+              partial = method.requestDeserialize(bytes);
+            } catch {
+              partial = undefined;
+            }
+          }
+          return { [MALFORMED]: err, partial } satisfies Malformed;
+        }
         try {
           return method.requestDeserialize(bytes);
         } catch (err) {
@@ -55,6 +85,13 @@ export function acceptMalformedRequests<S extends ServiceDefinition>(service: S)
 
 function isMalformed(request: unknown): request is Malformed {
   return typeof request === "object" && request !== null && MALFORMED in request;
+}
+
+/** The refusal a malformed request gets, and its decoded form when one is safe to have. */
+export function malformedRefusal(request: Malformed, service: string): { error: JqError; partial: unknown } {
+  const cause = request[MALFORMED];
+  const error = cause instanceof JqError ? cause : new InvalidArgument("request", `is not a valid ${service} message: ${cause}`);
+  return { error, partial: request.partial };
 }
 
 /**
@@ -76,7 +113,7 @@ export class Edge {
       void (async () => {
         try {
           const principal = this.admit(call.metadata, call.request);
-          const res = await fn(call.request, { principal, signal: controller.signal, sendHeaders: () => {} });
+          const res = await fn(call.request, { principal, metadata: call.metadata, signal: controller.signal, sendHeaders: () => {} });
           done(Status.OK);
           callback(null, res);
         } catch (err) {
@@ -116,7 +153,7 @@ export class Edge {
         try {
           const principal = this.admit(call.metadata, call.request);
           const sendHeaders = () => call.sendMetadata(new Metadata());
-          await fn(call.request, { principal, signal: controller.signal, sendHeaders }, send);
+          await fn(call.request, { principal, metadata: call.metadata, signal: controller.signal, sendHeaders }, send);
           done(Status.OK);
           call.end();
         } catch (err) {
@@ -136,7 +173,7 @@ export class Edge {
   /** Authorizes and refuses undecodable requests; exposed for the bidirectional streams. */
   admit(metadata: Metadata, request: unknown): Principal {
     const principal = this.deps.auth.authorize(metadata.get("authorization")[0], this.roles);
-    if (isMalformed(request)) throw new InvalidArgument("request", `is not a valid ${this.service} message: ${request[MALFORMED]}`);
+    if (isMalformed(request)) throw malformedRefusal(request, this.service).error;
     return principal;
   }
 

@@ -5,6 +5,7 @@ import { isFinalStatus } from "../../../libs/lifecycle/index.js";
 import { resolvePageSize, type PageTokenCodec } from "../../../libs/paging/index.js";
 import { JobView, type JobServiceServer, type SubmitJobRequest, type WatchJobRequest, type WatchJobResponse } from "../../../libs/proto/index.js";
 import { validateQueueName, validateUuid } from "../../../libs/validation/index.js";
+import type { QueueScope } from "../../../libs/api-keys/index.js";
 import type { Edge } from "../edge/handlers.js";
 import type { RpcMetrics } from "../edge/rpc-metrics.js";
 import { eventToProto } from "../../../libs/events/index.js";
@@ -30,7 +31,16 @@ export function jobService(edge: Edge, deps: JobServiceDeps): JobServiceServer {
   const { jobs: store, config, pageTokens } = deps;
   const limits = config.limits;
 
-  const submit = async (requests: readonly SubmitJobRequest[], prefix: (i: number) => string) => {
+  // Tenancy (docs/security.md): a job in a queue outside a scoped key's queues does not exist for it.
+  const visible = async (scope: QueueScope, id: string) => {
+    if (!scope.scoped) return;
+    const job = await store.get(id, false);
+    if (!job) throw new NotFound("job", id);
+    scope.hide(job.queue, "job", id);
+  };
+
+  const submit = async (requests: readonly SubmitJobRequest[], prefix: (i: number) => string, scope: QueueScope) => {
+    requests.forEach((r, i) => scope.require(r.queue, `${prefix(i)}queue`));
     const jobs = requests.map((r, i) => toNewJob(r, limits, prefix(i)));
     const results = await store.submit(jobs);
     const created = results.filter((r) => !r.deduplicated);
@@ -40,29 +50,32 @@ export function jobService(edge: Edge, deps: JobServiceDeps): JobServiceServer {
   };
 
   return {
-    submitJob: edge.unary("SubmitJob", async (req) => (await submit([req], () => ""))[0]!),
+    submitJob: edge.unary("SubmitJob", async (req, ctx) => (await submit([req], () => "", ctx.principal.scope))[0]!),
 
-    submitJobs: edge.unary("SubmitJobs", async (req) => {
+    submitJobs: edge.unary("SubmitJobs", async (req, ctx) => {
       if (req.jobs.length === 0) throw new InvalidArgument("jobs", "must hold at least one job");
       if (req.jobs.length > limits.maxBatchSize) throw new LimitExceeded("jobs", limits.maxBatchSize, req.jobs.length, "jobs");
-      return { results: await submit(req.jobs, (i) => `jobs[${i}].`) };
+      return { results: await submit(req.jobs, (i) => `jobs[${i}].`, ctx.principal.scope) };
     }),
 
-    cancelJob: edge.unary("CancelJob", async (req) => {
+    cancelJob: edge.unary("CancelJob", async (req, ctx) => {
       const id = validateUuid(req.jobId, "job_id");
       if (req.message.length > 1024) throw new LimitExceeded("message", 1024, req.message.length, "characters");
+      await visible(ctx.principal.scope, id);
       return { job: jobToProto(await store.cancel(id, req.message || null)) };
     }),
 
-    getJobStatus: edge.unary("GetJobStatus", async (req) => {
+    getJobStatus: edge.unary("GetJobStatus", async (req, ctx) => {
       const id = validateUuid(req.jobId, "job_id");
       const job = await store.get(id, viewIsFull(req.view, true));
       if (!job) throw new NotFound("job", id);
+      ctx.principal.scope.hide(job.queue, "job", id);
       return { job: jobToProto(job) };
     }),
 
-    listJobs: edge.unary("ListJobs", async (req) => {
+    listJobs: edge.unary("ListJobs", async (req, ctx) => {
       const queue = req.queue === "" ? null : validateQueueName(req.queue);
+      ctx.principal.scope.requireNamed(queue, "queue");
       const statuses = [...new Set(req.statuses.map((s, i) => statusFromProto(s, `statuses[${i}]`)))].sort();
       const size = resolvePageSize(req.pageSize, limits);
       const scope = `jobs|${queue ?? ""}|${statuses.join(",")}`;
@@ -75,8 +88,9 @@ export function jobService(edge: Edge, deps: JobServiceDeps): JobServiceServer {
       };
     }),
 
-    getJobLogs: edge.unary("GetJobLogs", async (req) => {
+    getJobLogs: edge.unary("GetJobLogs", async (req, ctx) => {
       const id = validateUuid(req.jobId, "job_id");
+      await visible(ctx.principal.scope, id);
       const size = resolvePageSize(req.pageSize, limits);
       const scope = `events|${id}`;
       const after = req.pageToken === "" ? "0" : String(pageTokens.decode(scope, req.pageToken)[0]);
@@ -89,8 +103,9 @@ export function jobService(edge: Edge, deps: JobServiceDeps): JobServiceServer {
       };
     }),
 
-    retryJob: edge.unary("RetryJob", async (req) => {
+    retryJob: edge.unary("RetryJob", async (req, ctx) => {
       const id = validateUuid(req.jobId, "job_id");
+      await visible(ctx.principal.scope, id);
       const job = await store.retry(id);
       deps.waker.wake([job.queue]);
       return { job: jobToProto(job) };
@@ -104,6 +119,7 @@ export function jobService(edge: Edge, deps: JobServiceDeps): JobServiceServer {
           throw new InvalidArgument("after_event_id", `must be an event id between 0 and ${MAX_EVENT_ID}`);
         }
         if (!(await store.get(id, false))) throw new NotFound("job", id);
+        await visible(ctx.principal.scope, id);
         await watch(deps, id, req.afterEventId, ctx.signal, send);
       },
     ),

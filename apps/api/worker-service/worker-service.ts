@@ -17,12 +17,13 @@ import {
 } from "../../../libs/proto/index.js";
 import { getWorker, markWorkerOffline, registerWorker, setWorkerNode } from "../../../libs/workers/index.js";
 import { existingQueueNames } from "../../../libs/queues/index.js";
-import { isMalformed, type Edge } from "../edge/handlers.js";
+import { isMalformed, malformedRefusal, type Edge } from "../edge/handlers.js";
 import { msToDuration } from "../mapping/durations.js";
 import { statusToProto } from "../../../libs/events/index.js";
 import { workerToProto } from "./worker-messages.js";
 import type { WorkerHub } from "./worker-hub.js";
 import { WorkerSession } from "./worker-session.js";
+import { WorkerCredentials } from "./worker-credentials.js";
 import { toFinishRequest, toRegistration, validateWorkerId } from "./worker-requests.js";
 
 export interface WorkerServiceDeps {
@@ -36,6 +37,7 @@ export interface WorkerServiceDeps {
 export function workerService(edge: Edge, deps: WorkerServiceDeps): WorkerServiceServer {
   const { pool, config, hub } = deps;
   const interval = config.workers.heartbeatIntervalMs;
+  const credentials = new WorkerCredentials(pool);
 
   const verdictError = (v: FinishVerdict, jobId: string): never => {
     if (v.code === "not_found") throw new NotFound("job", jobId);
@@ -44,8 +46,10 @@ export function workerService(edge: Edge, deps: WorkerServiceDeps): WorkerServic
   };
 
   return {
-    registerWorker: edge.unary("RegisterWorker", async (req) => {
+    registerWorker: edge.unary("RegisterWorker", async (req, ctx) => {
       const registration = toRegistration(req, config.limits);
+      registration.queues.forEach((q, i) => ctx.principal.scope.require(q, `queues[${i}]`));
+      await credentials.checkRegistration(registration.workerId, ctx.metadata, ctx.principal);
       // A registration starts a new incarnation: whatever the id still held belongs to a process
       // that restarted (or lost its session) and will never report it, so it goes back at once,
       // and a stream of the old incarnation still open here is ended.
@@ -53,17 +57,20 @@ export function workerService(edge: Edge, deps: WorkerServiceDeps): WorkerServic
       await hub.marks.flushWorker(registration.workerId);
       await releaseWorkerJobs(pool, registration.workerId, "worker registered again with the job unfinished");
       const worker = await registerWorker(pool, registration);
+      const workerSecret = await credentials.issue(registration.workerId, ctx.principal);
       const known = await existingQueueNames(pool, registration.queues);
       return {
         worker: workerToProto(worker),
         heartbeatInterval: msToDuration(interval),
         heartbeatTimeout: msToDuration(config.workers.heartbeatTimeoutMs),
         unknownQueues: registration.queues.filter((q) => !known.has(q)),
+        workerSecret,
       };
     }),
 
-    heartbeat: edge.unary("Heartbeat", async (req) => {
+    heartbeat: edge.unary("Heartbeat", async (req, ctx) => {
       const workerId = validateWorkerId(req.workerId);
+      await credentials.verify(workerId, ctx.metadata);
       const held = req.heldJobs.map((h, i) => ({ jobId: validateUuid(h.jobId, `held_jobs[${i}].job_id`), attempt: h.attempt }));
       const answer = await hub.heartbeats.beat(workerId, held);
       if (answer.status === undefined) throw new NotFound("worker", workerId);
@@ -82,6 +89,7 @@ export function workerService(edge: Edge, deps: WorkerServiceDeps): WorkerServic
 
     streamJobs: edge.serverStream<StreamJobsRequest, StreamJobsResponse>("StreamJobs", async (req, ctx, send) => {
       const workerId = validateWorkerId(req.workerId);
+      await credentials.verify(workerId, ctx.metadata);
       if (!hub.accepting) throw new DependencyUnavailable("this API replica (shutting down); reconnect");
       const worker = await getWorker(pool, workerId);
       if (worker.status === "OFFLINE") throw new FailedPrecondition(`worker ${workerId} is OFFLINE; register again`);
@@ -105,8 +113,9 @@ export function workerService(edge: Edge, deps: WorkerServiceDeps): WorkerServic
       }
     }),
 
-    reportResult: edge.unary("ReportResult", async (req) => {
+    reportResult: edge.unary("ReportResult", async (req, ctx) => {
       const workerId = validateWorkerId(req.workerId);
+      await credentials.verify(workerId, ctx.metadata);
       const request = toFinishRequest(workerId, req.result, config.limits);
       const verdict = await hub.recordResult(request);
       if (verdict.code !== "accepted") return verdictError(verdict, request.jobId);
@@ -155,18 +164,28 @@ export function workerService(edge: Edge, deps: WorkerServiceDeps): WorkerServic
       call.on("data", (msg: ReportResultsRequest) => {
         pending++;
         void (async () => {
-          const sequence = isMalformed(msg) ? "0" : msg.sequence;
+          // A message refused for a bad value still decodes (it has no repeated fields) and is
+          // acked INVALID by its sequence; one that does not decode at all ends the stream.
+          const refusal = isMalformed(msg) ? malformedRefusal(msg, "jq.v1.ReportResultsRequest") : undefined;
+          const decoded = (refusal ? refusal.partial : msg) as ReportResultsRequest | undefined;
+          const malformed = refusal !== undefined && decoded === undefined;
+          const sequence = decoded?.sequence ?? "0";
           try {
+            if (refusal) throw refusal.error;
             if (isMalformed(msg)) throw new InvalidArgument("request", "is not a valid jq.v1.ReportResultsRequest message");
-            const request = toFinishRequest(validateWorkerId(msg.workerId), msg.result, config.limits);
+            const workerId = validateWorkerId(msg.workerId);
+            await credentials.verify(workerId, call.metadata);
+            const request = toFinishRequest(workerId, msg.result, config.limits);
             const v = await hub.recordResult(request);
             ack(resultAck(sequence, v));
           } catch (err) {
             const s = edge.fail("ReportResults", err);
             const code = s.code === grpc.status.INVALID_ARGUMENT || s.code === grpc.status.RESOURCE_EXHAUSTED ? ResultAckCode.INVALID : undefined;
-            if (code === undefined) {
+            if (code === undefined || malformed) {
               // The result could not be recorded (database down): end the stream so the worker
-              // resends unacknowledged results on a new one.
+              // resends unacknowledged results on a new one. An undecodable message has no
+              // sequence to acknowledge: it is a protocol error that ends the stream
+              // INVALID_ARGUMENT. A wrong worker secret ends it PERMISSION_DENIED.
               if (!closed) {
                 closed = true;
                 hub.resultStreams.delete(shutdown);
@@ -189,8 +208,9 @@ export function workerService(edge: Edge, deps: WorkerServiceDeps): WorkerServic
       call.on("error", () => {});
     },
 
-    deregister: edge.unary("Deregister", async (req) => {
+    deregister: edge.unary("Deregister", async (req, ctx) => {
       const workerId = validateWorkerId(req.workerId);
+      await credentials.verify(workerId, ctx.metadata);
       const previous = await markWorkerOffline(pool, workerId);
       if (previous === undefined) throw new NotFound("worker", workerId);
       const local = hub.sessions.get(workerId);

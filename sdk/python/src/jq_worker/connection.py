@@ -21,7 +21,7 @@ class Tls:
 
 
 TlsOption = Union[Tls, bool, None]
-Metadata = tuple[tuple[str, str], ...]
+Metadata = Sequence[tuple[str, str]]
 
 
 def _pem(value: Union[bytes, str, Path, None]) -> Optional[bytes]:
@@ -35,6 +35,10 @@ def credentials(tls: TlsOption) -> Optional[grpc.ChannelCredentials]:
         return None
     spec = Tls() if tls is True else tls
     return grpc.ssl_channel_credentials(_pem(spec.ca), _pem(spec.key), _pem(spec.cert))
+
+
+#: The metadata header that carries a worker's per-registration secret (RegisterWorker's worker_secret).
+WORKER_SECRET_HEADER = "jq-worker-secret"
 
 
 def call_metadata(api_key: Optional[str]) -> Metadata:

@@ -22,7 +22,7 @@ from . import __version__
 from ._proto import worker_service_pb2 as ws
 from ._proto import worker_service_pb2_grpc as ws_grpc
 from .backoff import ReconnectBackoff
-from .connection import TlsOption, aio_channel, call_metadata, channel_options
+from .connection import WORKER_SECRET_HEADER, TlsOption, aio_channel, call_metadata, channel_options
 from .conversions import job_of_assignment, seconds
 from .heartbeat import HeartbeatLoop
 from .ledger import DeliveryLedger
@@ -131,7 +131,9 @@ class Worker:
 
     async def _start(self) -> None:
         self._channel = aio_channel(self._address, self._tls, channel_options(self._backoff.initial_delay, self._backoff.max_delay))
-        self._metadata = call_metadata(self._api_key)
+        # A list, changed in place: the streams read it at each open, so a new registration's
+        # secret (jq-worker-secret, docs/worker-protocol.md) reaches every later call.
+        self._metadata = list(call_metadata(self._api_key))
         self._stub = ws_grpc.WorkerServiceStub(self._channel)
         self._runner = JobRunner(self._concurrency, self._handler, self._reporter_report, self._ledger.voided, self._log)
         self._reporter = ResultReporter(self._stub, self._metadata, lambda: self.id or "", self._on_ack, self._on_stream_end, self._log)
@@ -145,7 +147,13 @@ class Worker:
         try:
             if self._requested_id:
                 # A new process holds nothing: hand back what a crashed predecessor left under the id.
-                await self._unary("Deregister", ws.DeregisterRequest(worker_id=self._requested_id), ignore=(grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT))
+                # Without the previous registration's secret the server may refuse (PERMISSION_DENIED);
+                # registering again hands those jobs back anyway.
+                await self._unary(
+                    "Deregister",
+                    ws.DeregisterRequest(worker_id=self._requested_id),
+                    ignore=(grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.PERMISSION_DENIED),
+                )
             await self._register()
         except BaseException:
             await self._channel.close()
@@ -161,6 +169,10 @@ class Worker:
         response = await self._unary("RegisterWorker", request)
         reregistration = self._counts["registrations"] > 0
         self.id = response.worker.id
+        # The secret binding this id to this registration, required on every later worker call.
+        self._metadata[:] = [m for m in self._metadata if m[0] != WORKER_SECRET_HEADER]
+        if response.worker_secret:
+            self._metadata.append((WORKER_SECRET_HEADER, response.worker_secret))
         self._counts["registrations"] += 1
         self._need_register = False
         if response.unknown_queues:
