@@ -28,7 +28,7 @@ import { runPhase, type PhaseResult, type Plan } from "./support/phase.js";
 import { DATABASES, readTableWrites, startBenchPostgres, type BenchPostgres } from "./support/postgres.js";
 import { formatReport, isVerified, type SystemRun } from "./support/report.js";
 import type { SystemName, SystemUnderTest } from "./support/system.js";
-import { Teardown } from "./support/teardown.js";
+import { runBench, type Teardown } from "./support/teardown.js";
 
 const progress = (line: string): void => void process.stderr.write(`bench: ${line}\n`);
 
@@ -86,17 +86,4 @@ async function main(teardown: Teardown): Promise<number> {
   return runs.every(isVerified) ? 0 : 1;
 }
 
-const teardown = new Teardown();
-const removeSignalHandlers = teardown.runOnSignals();
-main(teardown)
-  .catch((error: unknown) => {
-    if (teardown.signal.aborted) return 130; // Interrupted: the signal handler has said so.
-    if (error instanceof UsageError) return void process.stderr.write(`bench: ${error.message}\n${USAGE}`), 2;
-    process.stderr.write(`bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    return 1;
-  })
-  .then(async (code) => {
-    await teardown.run();
-    removeSignalHandlers();
-    process.exitCode = code;
-  });
+runBench(main, USAGE, (error) => error instanceof UsageError);

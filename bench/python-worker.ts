@@ -21,7 +21,7 @@ import { startWorkerProcess } from "../test/support/worker-process.js";
 import { startApi } from "./support/jq.js";
 import { UsageError } from "./support/options.js";
 import { DATABASES, startBenchPostgres } from "./support/postgres.js";
-import { Teardown } from "./support/teardown.js";
+import { runBench, type Teardown } from "./support/teardown.js";
 
 const USAGE = "usage: tsx bench/python-worker.ts [--jobs N] [--workers N] [--concurrency N] [--rounds N]\n";
 type Sdk = "typescript" | "python";
@@ -140,17 +140,4 @@ async function main(teardown: Teardown): Promise<number> {
   return ok ? 0 : 1;
 }
 
-const teardown = new Teardown();
-const removeSignalHandlers = teardown.runOnSignals();
-main(teardown)
-  .catch((error: unknown) => {
-    if (teardown.signal.aborted) return 130;
-    if (error instanceof UsageError) return void process.stderr.write(`bench: ${error.message}\n${USAGE}`), 2;
-    process.stderr.write(`bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    return 1;
-  })
-  .then(async (code) => {
-    await teardown.run();
-    removeSignalHandlers();
-    process.exitCode = code;
-  });
+runBench(main, USAGE, (error) => error instanceof UsageError);

@@ -62,3 +62,24 @@ export class Teardown {
     };
   }
 }
+
+/**
+ * Runs a bench's `main` with a teardown that also runs on Ctrl-C / SIGTERM, and sets the exit code:
+ * main's own, 2 for a UsageError (with `usage`), 130 when interrupted, 1 for anything else.
+ */
+export function runBench(main: (teardown: Teardown) => Promise<number>, usage: string, isUsageError: (error: unknown) => boolean): void {
+  const teardown = new Teardown();
+  const removeSignalHandlers = teardown.runOnSignals();
+  main(teardown)
+    .catch((error: unknown) => {
+      if (teardown.signal.aborted) return 130; // Interrupted: the signal handler has said so.
+      if (isUsageError(error)) return void process.stderr.write(`bench: ${(error as Error).message}\n${usage}`), 2;
+      process.stderr.write(`bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      return 1;
+    })
+    .then(async (code) => {
+      await teardown.run();
+      removeSignalHandlers();
+      process.exitCode = code;
+    });
+}

@@ -11,7 +11,8 @@ describe("API key auth", () => {
   ]);
 
   it("lets a key with an allowed role through, by its name", () => {
-    expect(auth.authorize("Bearer secret-admin", ["admin"])).toEqual({ name: "ops", roles: ["admin"] });
+    expect(auth.authorize("Bearer secret-admin", ["admin"])).toMatchObject({ name: "ops", roles: ["admin"] });
+    expect(auth.authorize("Bearer secret-admin", ["admin"]).scope.scoped).toBe(false);
     expect(auth.authorize("bearer   secret-client", ["client", "admin"]).name).toBe("app");
   });
 

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { cancelJob, retryJob, submitJobs, type NewJob } from "../../libs/jobs/index.js";
 import { OutboxRelay } from "../../libs/outbox/index.js";
 import { createKafka, uniqueTopicName } from "../support/kafka.js";
-import { capturingLogger, createOutboxDatabase, eventually, relayCounters } from "../support/outbox-load.js";
+import { capturingLogger, createOutboxDatabase, eventually, newJob, relayCounters } from "../support/outbox-load.js";
 import { checkDelivery, readWholeTopic, storedEvents } from "../support/outbox-topic.js";
 import type { TestDatabase } from "../support/postgres.js";
 
@@ -15,17 +15,7 @@ import type { TestDatabase } from "../support/postgres.js";
 const QUEUE = "horizon";
 const CLEAN = { missing: [], duplicates: 0, unknown: [], splitJobs: [], outOfOrder: [], mismatched: [] };
 
-const job = (name: string): NewJob => ({
-  queue: QUEUE,
-  payload: Buffer.from(name),
-  metadata: {},
-  priority: 0,
-  maxRetries: null,
-  timeoutSeconds: null,
-  delayMs: null,
-  runAt: null,
-  idempotencyKey: null,
-});
+const job = (name: string): NewJob => newJob(QUEUE, name);
 
 /** A pool that counts the relay's batch reads (the statement bounded by the horizon). */
 function countingReads(pool: pg.Pool): { pool: pg.Pool; readonly reads: number } {

@@ -33,8 +33,8 @@ describe("gRPC server reflection, through grpcurl", () => {
     return stdout;
   }
   /** One unary call with a JSON request; the JSON answer, parsed. */
-  async function call(method: string, request: object = {}): Promise<Record<string, unknown>> {
-    const out = await grpcurl("-d", JSON.stringify(request), api.address, method);
+  async function call(method: string, request: object = {}, headers: readonly string[] = []): Promise<Record<string, unknown>> {
+    const out = await grpcurl(...headers.flatMap((h) => ["-H", h]), "-d", JSON.stringify(request), api.address, method);
     return JSON.parse(out) as Record<string, unknown>;
   }
   /** A failing call: grpcurl's stderr, which names the gRPC code. */
@@ -125,23 +125,25 @@ describe("gRPC server reflection, through grpcurl", () => {
     const registered = await call("jq.v1.WorkerService/RegisterWorker", { hostname: "grpcurl", queues: ["work"], concurrency: 2 });
     const workerId = (registered.worker as { id: string }).id;
     expect(workerId).toBeTruthy();
-    expect(await call("jq.v1.WorkerService/Heartbeat", { workerId })).toBeTypeOf("object");
+    // Every later call about the worker carries the secret its registration returned (docs/worker-protocol.md).
+    const secret = [`jq-worker-secret: ${registered.workerSecret as string}`];
+    expect(await call("jq.v1.WorkerService/Heartbeat", { workerId }, secret)).toBeTypeOf("object");
     expect(JSON.stringify(await call("jq.v1.AdminService/ListWorkers", { queue: "work" }))).toContain(workerId);
     const submitted = await call("jq.v1.JobService/SubmitJobs", { jobs: [{ queue: "work" }, { queue: "work" }] });
     const ids = (submitted.results as { job: { id: string } }[]).map((r) => r.job.id);
     // StreamJobs hands both jobs over; -max-time ends grpcurl's side of the open stream.
-    const streamed = await grpcurl("-max-time", "3", "-d", JSON.stringify({ workerId }), api.address, "jq.v1.WorkerService/StreamJobs")
+    const streamed = await grpcurl("-max-time", "3", "-H", secret[0]!, "-d", JSON.stringify({ workerId }), api.address, "jq.v1.WorkerService/StreamJobs")
       .catch((err: { stdout: string }) => err.stdout);
     const assignments = jsonObjects(streamed).map((m) => m.assignment as { jobId: string; attempt: number });
     expect(assignments.map((a) => a.jobId).sort()).toEqual([...ids].sort());
     const [first, second] = assignments as [{ jobId: string; attempt: number }, { jobId: string; attempt: number }];
-    expect(await call("jq.v1.WorkerService/ReportResult", { workerId, result: { jobId: first.jobId, attempt: first.attempt, success: {} } }))
+    expect(await call("jq.v1.WorkerService/ReportResult", { workerId, result: { jobId: first.jobId, attempt: first.attempt, success: {} } }, secret))
       .toEqual({ jobStatus: "JOB_STATUS_DONE" });
-    const acks = jsonObjects(await grpcurl("-d", JSON.stringify({ sequence: 1, workerId, result: { jobId: second.jobId, attempt: second.attempt, success: {} } }),
+    const acks = jsonObjects(await grpcurl("-H", secret[0]!, "-d", JSON.stringify({ sequence: 1, workerId, result: { jobId: second.jobId, attempt: second.attempt, success: {} } }),
       api.address, "jq.v1.WorkerService/ReportResults"));
     expect(acks).toEqual([expect.objectContaining({ sequence: "1", code: "RESULT_ACK_CODE_ACCEPTED" })]);
     expect(await call("jq.v1.AdminService/DrainWorker", { workerId })).toMatchObject({ worker: { id: workerId } });
-    expect(await call("jq.v1.WorkerService/Deregister", { workerId })).toBeTypeOf("object");
+    expect(await call("jq.v1.WorkerService/Deregister", { workerId }, secret)).toBeTypeOf("object");
     for (const id of ids) expect(await call("jq.v1.JobService/GetJobStatus", { jobId: id })).toMatchObject({ job: { status: "JOB_STATUS_DONE" } });
   });
 });

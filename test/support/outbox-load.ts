@@ -22,7 +22,8 @@ export async function createOutboxDatabase(queue = "relay"): Promise<TestDatabas
   return db;
 }
 
-const newJob = (queue: string, i: number): NewJob => ({
+/** A job to submit straight through `submitJobs`, with every option at its default. */
+export const newJob = (queue: string, i: number | string): NewJob => ({
   queue,
   payload: Buffer.from(`job ${i}`),
   metadata: {},
