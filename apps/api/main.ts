@@ -25,6 +25,7 @@ import { RpcMetrics } from "./edge/rpc-metrics.js";
 import { GrpcServer } from "./grpc-server.js";
 import { JobEventFeed } from "./job-service/job-event-feed.js";
 import { jobService } from "./job-service/job-service.js";
+import { apiStores, type ApiStores } from "./stores.js";
 import { WorkerHub } from "./worker-service/worker-hub.js";
 import { workerService } from "./worker-service/worker-service.js";
 
@@ -33,6 +34,7 @@ await runProcess("api", async ({ config, log, registry }) => {
   const auth = new ApiKeyAuth(config.apiKeys);
   if (!auth.enabled) log.warn("NO API KEYS CONFIGURED: the gRPC API is open to anyone who can reach it; set JQ_API_KEYS");
   const metrics = new RpcMetrics(registry);
+  const stores = apiStores(db.pool);
   const jobs = new JobStore(db.pool, { submitWindowMs: config.database.submitWindowMs });
   const feed = new JobEventFeed(jobs, log);
   const hub = new WorkerHub(db.pool, config.database.url!, config, log, (n) => metrics.jobsDispatched.inc(n));
@@ -60,7 +62,7 @@ await runProcess("api", async ({ config, log, registry }) => {
         {
           definition: acceptMalformedRequests(WorkerServiceService, guard),
           implementation: workerService(new Edge(deps, "jq.v1.WorkerService", ["worker", "admin"]), {
-            pool: db.pool,
+            stores,
             config,
             hub,
             nodeId: config.nodeId,
@@ -68,7 +70,7 @@ await runProcess("api", async ({ config, log, registry }) => {
         },
         {
           definition: acceptMalformedRequests(AdminServiceService, guard),
-          implementation: adminService(new Edge(deps, "jq.v1.AdminService", ["admin"]), { pool: db.pool, config, pageTokens, waker }),
+          implementation: adminService(new Edge(deps, "jq.v1.AdminService", ["admin"]), { stores, config, pageTokens, waker }),
         },
       ]);
       await server.start();
@@ -91,7 +93,7 @@ await runProcess("api", async ({ config, log, registry }) => {
   };
 });
 
-function adminService(edge: Edge, deps: Parameters<typeof queueAdmin>[1]): UntypedServiceImplementation {
+function adminService(edge: Edge, deps: Parameters<typeof queueAdmin>[1] & { stores: ApiStores }): UntypedServiceImplementation {
   return {
     ...queueAdmin(edge, deps),
     ...workerAdmin(edge, deps),

@@ -1,16 +1,15 @@
-import type pg from "pg";
-import { readClusterStatus } from "../../../libs/cluster/index.js";
 import type { Config } from "../../../libs/config/index.js";
 import { NodeRole, type AdminServiceServer } from "../../../libs/proto/index.js";
 import type { Edge } from "../edge/handlers.js";
+import type { ApiStores } from "../stores.js";
 
 const ROLES = { api: NodeRole.API, scheduler: NodeRole.SCHEDULER, health: NodeRole.HEALTH } as const;
 
 /** AdminService GetClusterStatus: the leader and its term, and every node recently seen. */
-export function clusterAdmin(edge: Edge, deps: { pool: pg.Pool; config: Config }): Partial<AdminServiceServer> {
+export function clusterAdmin(edge: Edge, deps: { stores: Pick<ApiStores, "cluster">; config: Config }): Partial<AdminServiceServer> {
   return {
     getClusterStatus: edge.unary("GetClusterStatus", async () => {
-      const status = await readClusterStatus(deps.pool, deps.config.presenceIntervalMs * 3);
+      const status = await deps.stores.cluster.readClusterStatus(deps.config.presenceIntervalMs * 3);
       return {
         leaderNodeId: status.leader?.nodeId ?? "",
         leaderTerm: status.leader?.term ?? "0",

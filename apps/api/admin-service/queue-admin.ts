@@ -1,29 +1,20 @@
-import type pg from "pg";
 import type { Config } from "../../../libs/config/index.js";
 import { InvalidArgument, LimitExceeded } from "../../../libs/errors/index.js";
-import { listDeadLetters, purgeDeadLetters, requeueDeadLetters, type DeadLetterSelector } from "../../../libs/jobs/index.js";
+import { type DeadLetterSelector } from "../../../libs/jobs/index.js";
 import { resolvePageSize, type PageTokenCodec } from "../../../libs/paging/index.js";
 import { JobView, type AdminServiceServer, type DeadLetterSelector as ProtoSelector } from "../../../libs/proto/index.js";
-import {
-  createQueue,
-  deleteQueue,
-  getQueue,
-  listQueues,
-  queueStats,
-  setQueuePaused,
-  updateQueue,
-} from "../../../libs/queues/index.js";
 import { validateQueueName, validateUuid } from "../../../libs/validation/index.js";
 import type { QueueWaker } from "../../../libs/notifications/index.js";
 import type { Edge } from "../edge/handlers.js";
 import { jobToProto, reasonFromProto } from "../mapping/job-messages.js";
 import { queueToProto, settingsChangesFromProto, settingsFromProto } from "./queue-messages.js";
+import type { ApiStores } from "../stores.js";
 
 /** Most job ids one dead-letter selector may name. */
 const MAX_SELECTOR_IDS = 1000;
 
 export interface QueueAdminDeps {
-  readonly pool: pg.Pool;
+  readonly stores: Pick<ApiStores, "queues" | "deadLetters">;
   readonly config: Config;
   readonly pageTokens: PageTokenCodec;
   readonly waker: QueueWaker;
@@ -31,27 +22,27 @@ export interface QueueAdminDeps {
 
 /** The queue and dead-letter part of AdminService (SPEC §4); role `admin`. */
 export function queueAdmin(edge: Edge, deps: QueueAdminDeps): Partial<AdminServiceServer> {
-  const { pool, config, pageTokens } = deps;
+  const { stores, config, pageTokens } = deps;
 
   const withStats = async (name: string) => {
-    const q = await getQueue(pool, name);
-    return queueToProto(q, (await queueStats(pool, [name])).get(name));
+    const q = await stores.queues.getQueue(name);
+    return queueToProto(q, (await stores.queues.queueStats([name])).get(name));
   };
 
   return {
     createQueue: edge.unary("CreateQueue", async (req, ctx) => {
       const name = ctx.principal.scope.require(validateQueueName(req.name, "name"), "name");
-      return { queue: queueToProto(await createQueue(pool, name, settingsFromProto(req.settings), req.paused)) };
+      return { queue: queueToProto(await stores.queues.createQueue(name, settingsFromProto(req.settings), req.paused)) };
     }),
 
     updateQueue: edge.unary("UpdateQueue", async (req, ctx) => {
       const name = ctx.principal.scope.require(validateQueueName(req.name, "name"), "name");
-      return { queue: queueToProto(await updateQueue(pool, name, settingsChangesFromProto(req.settings, req.updateMask))) };
+      return { queue: queueToProto(await stores.queues.updateQueue(name, settingsChangesFromProto(req.settings, req.updateMask))) };
     }),
 
     deleteQueue: edge.unary("DeleteQueue", async (req, ctx) => {
       const name = ctx.principal.scope.require(validateQueueName(req.name, "name"), "name");
-      const { deletedJobs, deletedSchedules } = await deleteQueue(pool, name, req.force);
+      const { deletedJobs, deletedSchedules } = await stores.queues.deleteQueue(name, req.force);
       return { deletedJobs: String(deletedJobs), deletedSchedules };
     }),
 
@@ -60,10 +51,10 @@ export function queueAdmin(edge: Edge, deps: QueueAdminDeps): Partial<AdminServi
     listQueues: edge.unary("ListQueues", async (req, ctx) => {
       const size = resolvePageSize(req.pageSize, config.limits);
       const after = req.pageToken === "" ? null : String(pageTokens.decode("queues", req.pageToken)[0]);
-      const all = await listQueues(pool, after, size);
+      const all = await stores.queues.listQueues(after, size);
       // A scoped key's page holds only its queues (it may be shorter than page_size).
       const page = { ...all, queues: all.queues.filter((q) => ctx.principal.scope.allows(q.name)) };
-      const stats = await queueStats(pool, page.queues.map((q) => q.name));
+      const stats = await stores.queues.queueStats(page.queues.map((q) => q.name));
       const last = all.queues.at(-1);
       return {
         queues: page.queues.map((q) => queueToProto(q, stats.get(q.name))),
@@ -72,11 +63,11 @@ export function queueAdmin(edge: Edge, deps: QueueAdminDeps): Partial<AdminServi
     }),
 
     pauseQueue: edge.unary("PauseQueue", async (req, ctx) => ({
-      queue: queueToProto(await setQueuePaused(pool, ctx.principal.scope.require(validateQueueName(req.name, "name"), "name"), true)),
+      queue: queueToProto(await stores.queues.setQueuePaused(ctx.principal.scope.require(validateQueueName(req.name, "name"), "name"), true)),
     })),
 
     resumeQueue: edge.unary("ResumeQueue", async (req, ctx) => ({
-      queue: queueToProto(await setQueuePaused(pool, ctx.principal.scope.require(validateQueueName(req.name, "name"), "name"), false)),
+      queue: queueToProto(await stores.queues.setQueuePaused(ctx.principal.scope.require(validateQueueName(req.name, "name"), "name"), false)),
     })),
 
     listDeadLetters: edge.unary("ListDeadLetters", async (req, ctx) => {
@@ -87,7 +78,7 @@ export function queueAdmin(edge: Edge, deps: QueueAdminDeps): Partial<AdminServi
       const after = req.pageToken === "" ? null : String(pageTokens.decode(scope, req.pageToken)[0]);
       const full = req.view === JobView.FULL;
       if (req.view !== JobView.UNSPECIFIED && req.view !== JobView.BASIC && !full) throw new InvalidArgument("view", `is not a job view (got ${req.view})`);
-      const page = await listDeadLetters(pool, selector, after, size, full);
+      const page = await stores.deadLetters.listDeadLetters(selector, after, size, full);
       const last = page.jobs.at(-1);
       return { jobs: page.jobs.map(jobToProto), nextPageToken: page.more && last ? pageTokens.encode(scope, [last.id]) : "" };
     }),
@@ -96,8 +87,8 @@ export function queueAdmin(edge: Edge, deps: QueueAdminDeps): Partial<AdminServi
       const selector = toSelector(req.selector, true);
       ctx.principal.scope.requireNamed(selector.queue, "selector.queue");
       if (!Number.isInteger(req.limit) || req.limit < 0) throw new InvalidArgument("limit", "must not be negative");
-      await getQueue(pool, selector.queue!);
-      const requeued = await requeueDeadLetters(pool, selector, req.limit);
+      await stores.queues.getQueue(selector.queue!);
+      const requeued = await stores.deadLetters.requeueDeadLetters(selector, req.limit);
       if (requeued > 0) deps.waker.wake([selector.queue!]);
       return { requeuedCount: String(requeued) };
     }),
@@ -105,8 +96,8 @@ export function queueAdmin(edge: Edge, deps: QueueAdminDeps): Partial<AdminServi
     purgeDeadLetters: edge.unary("PurgeDeadLetters", async (req, ctx) => {
       const selector = toSelector(req.selector, true);
       ctx.principal.scope.requireNamed(selector.queue, "selector.queue");
-      await getQueue(pool, selector.queue!);
-      return { purgedCount: String(await purgeDeadLetters(pool, selector)) };
+      await stores.queues.getQueue(selector.queue!);
+      return { purgedCount: String(await stores.deadLetters.purgeDeadLetters(selector)) };
     }),
   };
 }

@@ -1,8 +1,7 @@
-import type pg from "pg";
 import type { Config } from "../../../libs/config/index.js";
 import { resolvePageSize, type PageTokenCodec } from "../../../libs/paging/index.js";
 import type { AdminServiceServer, Schedule } from "../../../libs/proto/index.js";
-import { createSchedule, deleteSchedule, getSchedule, listSchedules, nextCronRun, type ScheduleRecord } from "../../../libs/schedules/index.js";
+import { nextCronRun, type ScheduleRecord } from "../../../libs/schedules/index.js";
 import { NotFound } from "../../../libs/errors/index.js";
 import {
   validateMetadata,
@@ -13,10 +12,11 @@ import {
 } from "../../../libs/validation/index.js";
 import type { Edge } from "../edge/handlers.js";
 import { durationToWholeSeconds, msToDuration } from "../mapping/durations.js";
+import type { ApiStores } from "../stores.js";
 
 /** The recurring-schedule part of AdminService (SPEC §4, §7); role `admin`. */
-export function scheduleAdmin(edge: Edge, deps: { pool: pg.Pool; config: Config; pageTokens: PageTokenCodec }): Partial<AdminServiceServer> {
-  const { pool, config, pageTokens } = deps;
+export function scheduleAdmin(edge: Edge, deps: { stores: Pick<ApiStores, "schedules">; config: Config; pageTokens: PageTokenCodec }): Partial<AdminServiceServer> {
+  const { stores, config, pageTokens } = deps;
   return {
     createSchedule: edge.unary("CreateSchedule", async (req, ctx) => {
       const name = validateQueueName(req.name, "name");
@@ -24,7 +24,7 @@ export function scheduleAdmin(edge: Edge, deps: { pool: pg.Pool; config: Config;
       const timeZone = req.timeZone === "" ? "UTC" : req.timeZone;
       const cron = req.cron.trim();
       nextCronRun(cron, timeZone);
-      const schedule = await createSchedule(pool, {
+      const schedule = await stores.schedules.createSchedule({
         name,
         queue,
         cron,
@@ -45,7 +45,7 @@ export function scheduleAdmin(edge: Edge, deps: { pool: pg.Pool; config: Config;
       const size = resolvePageSize(req.pageSize, config.limits);
       const scope = `schedules|${queue ?? ""}`;
       const after = req.pageToken === "" ? null : String(pageTokens.decode(scope, req.pageToken)[0]);
-      const page = await listSchedules(pool, queue, after, size);
+      const page = await stores.schedules.listSchedules(queue, after, size);
       const last = page.schedules.at(-1);
       return { schedules: page.schedules.map(scheduleToProto), nextPageToken: page.more && last ? pageTokens.encode(scope, [last.name]) : "" };
     }),
@@ -53,11 +53,11 @@ export function scheduleAdmin(edge: Edge, deps: { pool: pg.Pool; config: Config;
     deleteSchedule: edge.unary("DeleteSchedule", async (req, ctx) => {
       const name = validateQueueName(req.name, "name");
       if (ctx.principal.scope.scoped) {
-        const schedule = await getSchedule(pool, name);
+        const schedule = await stores.schedules.getSchedule(name);
         if (!schedule) throw new NotFound("schedule", name);
         ctx.principal.scope.hide(schedule.queue, "schedule", name);
       }
-      await deleteSchedule(pool, name);
+      await stores.schedules.deleteSchedule(name);
       return {};
     }),
   };

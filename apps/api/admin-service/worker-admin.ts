@@ -1,21 +1,20 @@
-import type pg from "pg";
 import { NotFound } from "../../../libs/errors/index.js";
 import type { Config } from "../../../libs/config/index.js";
-import { notifyWorkerControl } from "../../../libs/notifications/index.js";
 import { resolvePageSize, type PageTokenCodec } from "../../../libs/paging/index.js";
 import { WorkerStatus, type AdminServiceServer } from "../../../libs/proto/index.js";
 import { validateQueueName, validateUuid } from "../../../libs/validation/index.js";
-import { drainWorker, getWorker, listWorkers, removeOfflineWorker, type WorkerStatus as DomainWorkerStatus } from "../../../libs/workers/index.js";
+import { type WorkerStatus as DomainWorkerStatus } from "../../../libs/workers/index.js";
 import type { Edge } from "../edge/handlers.js";
 import type { QueueScope } from "../../../libs/api-keys/index.js";
 import { labelFromProto } from "../mapping/job-messages.js";
 import { workerToProto } from "../worker-service/worker-messages.js";
+import type { ApiStores } from "../stores.js";
 
 const STATUSES: readonly DomainWorkerStatus[] = ["ONLINE", "DRAINING", "OFFLINE"];
 
 /** The worker part of AdminService: ListWorkers, DrainWorker and RemoveWorker (role `admin`). */
-export function workerAdmin(edge: Edge, deps: { pool: pg.Pool; config: Config; pageTokens: PageTokenCodec }): Partial<AdminServiceServer> {
-  const { pool, config, pageTokens } = deps;
+export function workerAdmin(edge: Edge, deps: { stores: Pick<ApiStores, "workers">; config: Config; pageTokens: PageTokenCodec }): Partial<AdminServiceServer> {
+  const { stores, config, pageTokens } = deps;
   return {
     listWorkers: edge.unary("ListWorkers", async (req, ctx) => {
       const queue = req.queue === "" ? null : validateQueueName(req.queue);
@@ -24,7 +23,7 @@ export function workerAdmin(edge: Edge, deps: { pool: pg.Pool; config: Config; p
       const size = resolvePageSize(req.pageSize, config.limits);
       const scope = `workers|${queue ?? ""}|${statuses.join(",")}`;
       const after = req.pageToken === "" ? null : String(pageTokens.decode(scope, req.pageToken)[0]);
-      const page = await listWorkers(pool, { queue, statuses }, after, size);
+      const page = await stores.workers.listWorkers({ queue, statuses }, after, size);
       const last = page.workers.at(-1);
       // A scoped key sees only workers whose every queue it may see (their queue list is shown).
       const seen = page.workers.filter((w) => w.queues.every((q) => ctx.principal.scope.allows(q)));
@@ -33,25 +32,25 @@ export function workerAdmin(edge: Edge, deps: { pool: pg.Pool; config: Config; p
 
     drainWorker: edge.unary("DrainWorker", async (req, ctx) => {
       const id = validateUuid(req.workerId, "worker_id");
-      await visibleWorker(pool, ctx.principal.scope, id);
-      const worker = await drainWorker(pool, id);
+      await visibleWorker(stores.workers, ctx.principal.scope, id);
+      const worker = await stores.workers.drainWorker(id);
       // The replica holding its stream tells it at once; its next heartbeat reply says so too.
-      await notifyWorkerControl(pool, { kind: "drain", worker: id });
+      await stores.workers.notifyWorkerControl({ kind: "drain", worker: id });
       return { worker: workerToProto(worker) };
     }),
 
     removeWorker: edge.unary("RemoveWorker", async (req, ctx) => {
       const id = validateUuid(req.workerId, "worker_id");
-      await visibleWorker(pool, ctx.principal.scope, id);
-      await removeOfflineWorker(pool, id);
+      await visibleWorker(stores.workers, ctx.principal.scope, id);
+      await stores.workers.removeOfflineWorker(id);
       return {};
     }),
   };
 }
 
 /** A worker serving a queue outside a scoped key's queues does not exist for it. */
-async function visibleWorker(pool: pg.Pool, scope: QueueScope, id: string): Promise<void> {
+async function visibleWorker(workers: ApiStores["workers"], scope: QueueScope, id: string): Promise<void> {
   if (!scope.scoped) return;
-  const worker = await getWorker(pool, id);
+  const worker = await workers.getWorker(id);
   if (!worker.queues.every((q) => scope.allows(q))) throw new NotFound("worker", id);
 }

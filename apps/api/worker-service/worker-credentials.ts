@@ -1,7 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { Metadata } from "@grpc/grpc-js";
-import type pg from "pg";
-import { getWorkerCredential, setWorkerCredential } from "../../../libs/workers/index.js";
+import type { ApiStores } from "../stores.js";
 import { PermissionDenied, type Principal } from "../../../libs/api-keys/index.js";
 
 /** The metadata header that carries a worker's per-registration secret (docs/security.md). */
@@ -22,14 +21,14 @@ const sha256 = (s: string) => createHash("sha256").update(s).digest();
 export class WorkerCredentials {
   private readonly cache = new Map<string, Buffer>();
 
-  constructor(private readonly pool: pg.Pool) {}
+  constructor(private readonly workers: Pick<ApiStores["workers"], "getWorkerCredential" | "setWorkerCredential">) {}
 
   /**
    * Whether `principal` may register `workerId` (again): a new or OFFLINE id, the current secret,
    * or the API key that registered it.
    */
   async checkRegistration(workerId: string, metadata: Metadata, principal: Principal): Promise<void> {
-    const row = await getWorkerCredential(this.pool, workerId);
+    const row = await this.workers.getWorkerCredential(workerId);
     if (row === undefined || row.status === "OFFLINE" || row.secretSha256 === null) return;
     if (row.registeredBy === principal.name) return;
     if (matches(row.secretSha256, presented(metadata))) return;
@@ -40,7 +39,7 @@ export class WorkerCredentials {
   async issue(workerId: string, principal: Principal): Promise<string> {
     const secret = randomBytes(32).toString("base64url");
     const hash = sha256(secret);
-    await setWorkerCredential(this.pool, workerId, hash, principal.name);
+    await this.workers.setWorkerCredential(workerId, hash, principal.name);
     this.remember(workerId, hash);
     return secret;
   }
@@ -50,7 +49,7 @@ export class WorkerCredentials {
     const secret = presented(metadata);
     const cached = this.cache.get(workerId);
     if (cached !== undefined && matches(cached, secret)) return;
-    const row = await getWorkerCredential(this.pool, workerId);
+    const row = await this.workers.getWorkerCredential(workerId);
     // An unknown worker is the handler's NOT_FOUND; a row without a secret predates 0006.
     if (row === undefined) return;
     if (secret === undefined) throw new PermissionDenied(`worker calls need the ${WORKER_SECRET_HEADER} metadata RegisterWorker returned`);

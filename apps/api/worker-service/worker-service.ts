@@ -1,10 +1,8 @@
 import * as grpc from "@grpc/grpc-js";
-import type pg from "pg";
-import { releaseWorkerJobs, type FinishVerdict } from "../../../libs/attempts/index.js";
+import { type FinishVerdict } from "../../../libs/attempts/index.js";
 import type { Config } from "../../../libs/config/index.js";
 import { DependencyUnavailable, FailedPrecondition, InvalidArgument, NotFound } from "../../../libs/errors/index.js";
 import { validateUuid } from "../../../libs/validation/index.js";
-import { notifyWorkerControl } from "../../../libs/notifications/index.js";
 import {
   JobStatus,
   ResultAckCode,
@@ -15,8 +13,6 @@ import {
   type StreamJobsResponse,
   type WorkerServiceServer,
 } from "../../../libs/proto/index.js";
-import { getWorker, markWorkerOffline, registerWorker, setWorkerNode } from "../../../libs/workers/index.js";
-import { existingQueueNames } from "../../../libs/queues/index.js";
 import { isMalformed, malformedRefusal, type Edge } from "../edge/handlers.js";
 import { msToDuration } from "../mapping/durations.js";
 import { statusToProto } from "../../../libs/events/index.js";
@@ -25,9 +21,10 @@ import type { WorkerHub } from "./worker-hub.js";
 import { WorkerSession } from "./worker-session.js";
 import { WorkerCredentials } from "./worker-credentials.js";
 import { toFinishRequest, toRegistration, validateWorkerId } from "./worker-requests.js";
+import type { ApiStores } from "../stores.js";
 
 export interface WorkerServiceDeps {
-  readonly pool: pg.Pool;
+  readonly stores: Pick<ApiStores, "workers" | "queues">;
   readonly config: Config;
   readonly hub: WorkerHub;
   readonly nodeId: string;
@@ -35,9 +32,9 @@ export interface WorkerServiceDeps {
 
 /** WorkerService (SPEC §4, §5): registration, heartbeats, the job stream and results. */
 export function workerService(edge: Edge, deps: WorkerServiceDeps): WorkerServiceServer {
-  const { pool, config, hub } = deps;
+  const { stores, config, hub } = deps;
   const interval = config.workers.heartbeatIntervalMs;
-  const credentials = new WorkerCredentials(pool);
+  const credentials = new WorkerCredentials(stores.workers);
 
   const verdictError = (v: FinishVerdict, jobId: string): never => {
     if (v.code === "not_found") throw new NotFound("job", jobId);
@@ -55,10 +52,10 @@ export function workerService(edge: Edge, deps: WorkerServiceDeps): WorkerServic
       // and a stream of the old incarnation still open here is ended.
       hub.sessions.get(registration.workerId)?.close(new FailedPrecondition("the worker registered again; open a new stream"));
       await hub.marks.flushWorker(registration.workerId);
-      await releaseWorkerJobs(pool, registration.workerId, "worker registered again with the job unfinished");
-      const worker = await registerWorker(pool, registration);
+      await stores.workers.releaseWorkerJobs(registration.workerId, "worker registered again with the job unfinished");
+      const worker = await stores.workers.registerWorker(registration);
       const workerSecret = await credentials.issue(registration.workerId, ctx.principal);
-      const known = await existingQueueNames(pool, registration.queues);
+      const known = await stores.queues.existingQueueNames(registration.queues);
       return {
         worker: workerToProto(worker),
         heartbeatInterval: msToDuration(interval),
@@ -91,7 +88,7 @@ export function workerService(edge: Edge, deps: WorkerServiceDeps): WorkerServic
       const workerId = validateWorkerId(req.workerId);
       await credentials.verify(workerId, ctx.metadata);
       if (!hub.accepting) throw new DependencyUnavailable("this API replica (shutting down); reconnect");
-      const worker = await getWorker(pool, workerId);
+      const worker = await stores.workers.getWorker(workerId);
       if (worker.status === "OFFLINE") throw new FailedPrecondition(`worker ${workerId} is OFFLINE; register again`);
       const session = new WorkerSession(workerId, worker.queues, worker.concurrency, worker.status === "DRAINING", send);
       // Headers at once tell the client the stream is accepted, before any job exists for it.
@@ -100,7 +97,7 @@ export function workerService(edge: Edge, deps: WorkerServiceDeps): WorkerServic
       ctx.signal.addEventListener("abort", () => session.close(), { once: true });
       try {
         await hub.resync(session);
-        await setWorkerNode(pool, workerId, deps.nodeId);
+        await stores.workers.setWorkerNode(workerId, deps.nodeId);
         if (session.draining) await session.write({ kind: { $case: "drain", value: { message: "the worker is draining" } } });
         hub.dispatcher.wakeSession(session);
         const ending = await session.whenClosed();
@@ -109,7 +106,7 @@ export function workerService(edge: Edge, deps: WorkerServiceDeps): WorkerServic
         session.close();
         hub.sessions.remove(session);
         await hub.marks.flushWorker(workerId);
-        if (!hub.sessions.get(workerId)) await setWorkerNode(pool, workerId, null).catch(() => {});
+        if (!hub.sessions.get(workerId)) await stores.workers.setWorkerNode(workerId, null).catch(() => {});
       }
     }),
 
@@ -211,14 +208,14 @@ export function workerService(edge: Edge, deps: WorkerServiceDeps): WorkerServic
     deregister: edge.unary("Deregister", async (req, ctx) => {
       const workerId = validateWorkerId(req.workerId);
       await credentials.verify(workerId, ctx.metadata);
-      const previous = await markWorkerOffline(pool, workerId);
+      const previous = await stores.workers.markWorkerOffline(workerId);
       if (previous === undefined) throw new NotFound("worker", workerId);
       const local = hub.sessions.get(workerId);
       if (local) local.close();
-      else await notifyWorkerControl(pool, { kind: "offline", worker: workerId });
+      else await stores.workers.notifyWorkerControl({ kind: "offline", worker: workerId });
       if (previous === "OFFLINE") return { releasedJobs: 0 };
       await hub.marks.flushWorker(workerId);
-      return { releasedJobs: await releaseWorkerJobs(pool, workerId, "worker deregistered with the job unfinished") };
+      return { releasedJobs: await stores.workers.releaseWorkerJobs(workerId, "worker deregistered with the job unfinished") };
     }),
   };
 }
