@@ -1,5 +1,5 @@
 import type { Db } from "../postgres/db.js";
-import { appendEventSeries, move, NEXT_EVENT_XID } from "../jobs/transition-sql.js";
+import { appendEventSeries, move, NEXT_EVENT_XID, setStatus } from "../jobs/transition-sql.js";
 import type { FinishRequest } from "./finish-attempts.js";
 
 const DELIVERED = move("ASSIGNED", "RUNNING", "DELIVERED");
@@ -36,7 +36,7 @@ const SUCCESSES = `
     FROM jobs j JOIN input i ON i.id = j.id
     WHERE j.status IN ('ASSIGNED', 'RUNNING') AND j.attempt = i.attempt AND j.worker_id = i.worker_id
   ), done AS (
-    UPDATE jobs j SET status = 'DONE', status_reason = 'SUCCEEDED', result = s.result, error_message = NULL,
+    UPDATE jobs j SET ${setStatus(SUCCEEDED)}, result = s.result, error_message = NULL,
            not_before = NULL, lease_expires_at = NULL, updated_at = now(), completed_at = now(),
            event_xid = ${NEXT_EVENT_XID},
            started_at = CASE WHEN s.from_status = 'ASSIGNED' THEN coalesce(s.delivered_at, now()) ELSE coalesce(j.started_at, now()) END

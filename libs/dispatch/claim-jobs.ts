@@ -1,6 +1,6 @@
 import type pg from "pg";
 import { JOBS_AVAILABLE_CHANNEL } from "../notifications/channels.js";
-import { appendEvents, move, NEXT_EVENT_XID } from "../jobs/transition-sql.js";
+import { appendEvents, move, NEXT_EVENT_XID, setStatus } from "../jobs/transition-sql.js";
 import { withTransaction, type Db } from "../postgres/db.js";
 
 /** A job claimed for a worker: what goes on its stream. */
@@ -72,7 +72,7 @@ const CLAIM = `
     ORDER BY c.priority DESC, c.id
     LIMIT $2::int
   ), claimed AS (
-    UPDATE jobs j SET status = 'ASSIGNED', status_reason = 'CLAIMED', attempt = j.attempt + 1, worker_id = $3::uuid,
+    UPDATE jobs j SET ${setStatus(CLAIMED)}, attempt = j.attempt + 1, worker_id = $3::uuid,
            assigned_at = now(), started_at = NULL, not_before = NULL, event_xid = ${NEXT_EVENT_XID},
            lease_expires_at = now() + $4::int * interval '1 millisecond', updated_at = now()
     FROM candidates c WHERE j.id = c.id
@@ -116,7 +116,7 @@ export async function markDelivered(db: Db, marks: readonly DeliveryMark[]): Pro
        WHERE j.status = 'ASSIGNED'
        ORDER BY j.id FOR UPDATE OF j
      ), changed AS (
-       UPDATE jobs j SET status = 'RUNNING', status_reason = 'DELIVERED', started_at = t.at, updated_at = now(),
+       UPDATE jobs j SET ${setStatus(DELIVERED)}, started_at = t.at, updated_at = now(),
               event_xid = ${NEXT_EVENT_XID},
               lease_expires_at = CASE WHEN t.timeout_seconds IS NULL THEN NULL ELSE t.at + t.timeout_seconds * interval '1 second' END
        FROM target t WHERE j.id = t.id
@@ -153,7 +153,7 @@ export async function handBackUndelivered(db: Db, workerId: string, deliveries: 
        SELECT j.id FROM jobs j JOIN d ON d.id = j.id AND d.attempt = j.attempt
        WHERE j.status = 'ASSIGNED' AND j.worker_id = $3::uuid ORDER BY j.id FOR UPDATE OF j
      ), changed AS (
-       UPDATE jobs j SET status = '${m.to}', status_reason = '${m.reason}', worker_id = NULL,
+       UPDATE jobs j SET ${setStatus(m)}, worker_id = NULL,
               lease_expires_at = NULL, assigned_at = NULL, updated_at = now(), event_xid = ${NEXT_EVENT_XID}
        FROM target t WHERE j.id = t.id
        RETURNING j.id, j.queue, j.attempt, j.event_xid

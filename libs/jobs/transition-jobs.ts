@@ -1,7 +1,7 @@
 import type { JobStatus, TransitionReason } from "../lifecycle/index.js";
 import type { Db } from "../postgres/db.js";
 import { JOB_COLUMNS_BASIC, JOB_RECORD_FIELDS, type JobRecord } from "./job-record.js";
-import { appendEvents, moveFromEverySource, NEXT_EVENT_XID } from "./transition-sql.js";
+import { appendEvents, moveFromEverySource, NEXT_EVENT_XID, setStatus } from "./transition-sql.js";
 
 export interface TransitionRequest {
   readonly jobIds: readonly string[];
@@ -38,7 +38,7 @@ export async function transitionJobs(db: Db, t: TransitionRequest): Promise<Tran
       WHERE id = ANY($1::uuid[]) AND status = ANY($2::job_status[])
       ORDER BY id FOR UPDATE
     ), changed AS (
-      UPDATE jobs j SET status = '${m.to}', status_reason = '${m.reason}', updated_at = now(),
+      UPDATE jobs j SET ${setStatus(m)}, updated_at = now(),
              event_xid = ${NEXT_EVENT_XID} ${t.set ?? ""}
       FROM target WHERE j.id = target.id
       RETURNING ${JOB_COLUMNS_BASIC}, target.from_status AS "fromStatus", j.event_xid

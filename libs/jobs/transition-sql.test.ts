@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
 import { InvalidTransition, TRANSITIONS } from "../lifecycle/index.js";
-import { appendEvents, appendEventSeries, EventRows, move, moveFromEverySource } from "./transition-sql.js";
+import { appendEvents, appendEventSeries, EventRows, move, moveFromEverySource, setStatus } from "./transition-sql.js";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 
@@ -26,7 +26,7 @@ describe("the one home of job state changes", () => {
   });
 
   it("is used by every statement that changes a job's status, and nothing else sets one", () => {
-    const setters = PRODUCTION.filter((f) => /UPDATE\s+jobs\b[\s\S]*?\bSET\b[\s\S]*?\bstatus\s*=/i.test(f.text));
+    const setters = PRODUCTION.filter((f) => /UPDATE\s+jobs\b[\s\S]*?\bSET\b[\s\S]*?(\bstatus\s*=|setStatus\()/i.test(f.text));
     expect(setters.map((f) => f.file).sort()).toEqual([
       "libs/attempts/finish-attempts.ts",
       "libs/attempts/report-successes.ts",
@@ -67,5 +67,6 @@ describe("the one home of job state changes", () => {
       { move: move("RUNNING", "DONE", "SUCCEEDED"), source: "done" },
     ]);
     expect(series).toMatch(/ORDER BY id, step$/);
+    expect(setStatus(move("PENDING", "ASSIGNED", "CLAIMED"))).toBe("status = 'ASSIGNED'::job_status, status_reason = 'CLAIMED'");
   });
 });

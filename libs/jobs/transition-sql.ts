@@ -40,6 +40,11 @@ export function moveFromEverySource(to: JobStatus, reason: TransitionReason): Mo
   return move(sourcesOf(to, reason), to, reason);
 }
 
+/** The assignments that put a job row in the move's state, for its UPDATE's SET list. */
+export function setStatus(m: Move): string {
+  return `status = ${literal(m.to)}::job_status, status_reason = ${literal(m.reason)}`;
+}
+
 /** The value a changed job row's `event_xid` takes (table alias `j`). */
 export const NEXT_EVENT_XID = "greatest(j.event_xid, pg_current_xact_id())";
 /** The same for a new job row. */
