@@ -11,6 +11,11 @@ import { JOBS_AVAILABLE_CHANNEL } from "./channels.js";
  * in a single small statement, with at most one such statement in flight: idle, a wake-up goes
  * out at once; under load, all queues named while a statement ran share the next one. A lost
  * wake-up (process killed between commit and notify) is covered by the dispatchers' sweep.
+ *
+ * The statement is its own transaction, and a NOTIFY gives it a transaction id, so with durable
+ * settings its commit would wait for a WAL flush before the listeners hear it: one more disk flush
+ * between a submit and its claim. Nothing in it needs to survive a crash (a lost wake-up is what the
+ * sweep is for), so it commits asynchronously (`synchronous_commit = off` for this transaction only).
  */
 export class QueueWaker {
   private pending = new Set<string>();
@@ -47,7 +52,7 @@ export class QueueWaker {
     const queues = [...this.pending];
     this.pending = new Set();
     this.sending = this.pool
-      .query("SELECT pg_notify($1, q) FROM unnest($2::text[]) AS q", [JOBS_AVAILABLE_CHANNEL, queues])
+      .query(WAKE, [JOBS_AVAILABLE_CHANNEL, queues])
       .then(
         () => undefined,
         (err: unknown) => this.log.warn({ err: (err as Error).message, queues }, "could not send wake-ups; the dispatch sweep covers them"),
@@ -58,3 +63,8 @@ export class QueueWaker {
       });
   }
 }
+
+/** $1 channel, $2 queues. One NOTIFY per queue, committed without waiting for the WAL flush. */
+const WAKE = `
+  WITH async AS (SELECT set_config('synchronous_commit', 'off', true))
+  SELECT pg_notify($1, q) FROM async, unnest($2::text[]) AS q`;
