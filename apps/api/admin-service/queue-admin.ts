@@ -87,21 +87,21 @@ export function queueAdmin(edge: Edge, deps: QueueAdminDeps): Partial<AdminServi
       const selector = toSelector(req.selector, true);
       ctx.principal.scope.requireNamed(selector.queue, "selector.queue");
       if (!Number.isInteger(req.limit) || req.limit < 0) throw new InvalidArgument("limit", "must not be negative");
-      await stores.queues.getQueue(selector.queue!);
-      const requeued = await stores.deadLetters.requeueDeadLetters(selector, req.limit);
-      if (requeued > 0) deps.waker.wake([selector.queue!]);
+      const requeued = await stores.deadLetters.actOnDeadLetters(selector, { kind: "requeue", limit: req.limit });
+      if (requeued > 0) deps.waker.wake([selector.queue]);
       return { requeuedCount: String(requeued) };
     }),
 
     purgeDeadLetters: edge.unary("PurgeDeadLetters", async (req, ctx) => {
       const selector = toSelector(req.selector, true);
       ctx.principal.scope.requireNamed(selector.queue, "selector.queue");
-      await stores.queues.getQueue(selector.queue!);
-      return { purgedCount: String(await stores.deadLetters.purgeDeadLetters(selector)) };
+      return { purgedCount: String(await stores.deadLetters.actOnDeadLetters(selector, { kind: "purge" })) };
     }),
   };
 }
 
+function toSelector(s: ProtoSelector | undefined, queueRequired: true): DeadLetterSelector & { readonly queue: string };
+function toSelector(s: ProtoSelector | undefined, queueRequired: false): DeadLetterSelector;
 function toSelector(s: ProtoSelector | undefined, queueRequired: boolean): DeadLetterSelector {
   const queue = s?.queue ? validateQueueName(s.queue, "selector.queue") : null;
   if (queueRequired && queue === null) throw new InvalidArgument("selector.queue", "is required, so a bulk action never spans queues by accident");
