@@ -1,9 +1,9 @@
 import { Gauge, type Registry } from "prom-client";
 import { JOB_STATUSES } from "../lifecycle/index.js";
+import { WORKER_STATUSES } from "../workers/worker-status.js";
 import type { ClusterSnapshot } from "./cluster-snapshot.js";
 
 const NODE_ROLES = ["api", "scheduler", "health"] as const;
-const WORKER_STATUSES = ["ONLINE", "DRAINING", "OFFLINE"] as const;
 
 /**
  * The cluster view as Prometheus gauges, each filled at scrape time from the same cached snapshot

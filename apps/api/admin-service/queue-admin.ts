@@ -6,8 +6,8 @@ import { JobView, type AdminServiceServer, type DeadLetterSelector as ProtoSelec
 import { validateQueueName, validateUuid } from "../../../libs/validation/index.js";
 import type { QueueWaker } from "../../../libs/notifications/index.js";
 import type { Edge } from "../edge/handlers.js";
-import { jobToProto, reasonFromProto } from "../mapping/job-messages.js";
-import { queueToProto, settingsChangesFromProto, settingsFromProto } from "./queue-messages.js";
+import { jobToProto, queueToProto, reasonFromProto } from "../../../libs/wire/index.js";
+import { settingsChangesFromProto, settingsFromProto } from "./queue-messages.js";
 import type { ApiStores } from "../stores.js";
 
 /** Most job ids one dead-letter selector may name. */

@@ -8,8 +8,7 @@ import { validateQueueName, validateUuid } from "../../../libs/validation/index.
 import type { QueueScope } from "../../../libs/api-keys/index.js";
 import type { Edge } from "../edge/handlers.js";
 import type { RpcMetrics } from "../edge/rpc-metrics.js";
-import { eventToProto } from "../../../libs/events/index.js";
-import { jobToProto, statusFromProto } from "../mapping/job-messages.js";
+import { eventToProto, jobToProto, statusFromProto } from "../../../libs/wire/index.js";
 import type { QueueWaker } from "../../../libs/notifications/index.js";
 import type { JobEventFeed } from "./job-event-feed.js";
 import { toNewJob } from "./submit-request.js";
