@@ -1,6 +1,6 @@
 import type pg from "pg";
 import { releaseWorkerJobs } from "../../libs/attempts/index.js";
-import { readClusterStatus } from "../../libs/cluster/index.js";
+import { readClusterStatus } from "../../libs/presence/index.js";
 import { actOnDeadLetters, listDeadLetters } from "../../libs/jobs/index.js";
 import { notifyWorkerControl } from "../../libs/notifications/index.js";
 import { bindStore } from "../../libs/postgres/index.js";

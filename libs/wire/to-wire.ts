@@ -1,4 +1,4 @@
-import type { ClusterNodeRecord, NodeRole as DomainRole } from "../cluster/index.js";
+import type { ClusterNodeRecord, NodeRole as DomainRole } from "../presence/index.js";
 import type { JobEventRecord, JobRecord } from "../jobs/index.js";
 import type { JobStatus as DomainStatus, TransitionReason as DomainReason } from "../lifecycle/index.js";
 import {

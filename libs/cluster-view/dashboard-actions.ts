@@ -3,7 +3,7 @@ import type { Principal } from "../api-keys/index.js";
 import { actOnDeadLetters, cancelJob, retryJob } from "../jobs/index.js";
 import type { Logger } from "../logging/logger.js";
 import { notifyWorkerControl, type QueueWaker } from "../notifications/index.js";
-import type { ProbeRoute } from "../probes/probe-server.js";
+import type { HttpRoute } from "../probes/probe-server.js";
 import { setQueuePaused } from "../queues/index.js";
 import { drainWorker } from "../workers/index.js";
 import type { ActionGate } from "./action-gate.js";
@@ -67,11 +67,11 @@ const ACTIONS: Readonly<Record<string, Action>> = {
 
 export const ACTION_PATHS: readonly string[] = Object.keys(ACTIONS);
 
-export function actionRoutes(deps: ActionDeps): Record<string, ProbeRoute> {
+export function actionRoutes(deps: ActionDeps): Record<string, HttpRoute> {
   return Object.fromEntries(Object.entries(ACTIONS).map(([path, action]) => [path, actionRoute(path, action, deps)]));
 }
 
-function actionRoute(path: string, action: Action, deps: ActionDeps): ProbeRoute {
+function actionRoute(path: string, action: Action, deps: ActionDeps): HttpRoute {
   return async (req, res) => {
     let principal: Principal | undefined;
     try {

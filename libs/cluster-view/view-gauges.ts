@@ -1,7 +1,7 @@
 import { Gauge, type Registry } from "prom-client";
 import { JOB_STATUSES } from "../lifecycle/index.js";
 import { WORKER_STATUSES } from "../workers/worker-status.js";
-import type { ClusterSnapshot } from "./cluster-snapshot.js";
+import type { ClusterView } from "./cluster-view.js";
 
 const NODE_ROLES = ["api", "scheduler", "health"] as const;
 
@@ -10,10 +10,10 @@ const NODE_ROLES = ["api", "scheduler", "health"] as const;
  * `/status` serves. Cluster gauges are left empty (no samples) while Postgres cannot be read, so a
  * scrape never reports stale or made-up numbers; jq_dependency_up says why.
  */
-export function registerHealthGauges(registry: Registry, snapshot: () => Promise<ClusterSnapshot>): void {
+export function registerClusterViewGauges(registry: Registry, snapshot: () => Promise<ClusterView>): void {
   const registers = [registry];
   const load = snapshot;
-  const readable = (s: ClusterSnapshot) => s.dependencies.postgres === "ok";
+  const readable = (s: ClusterView) => s.dependencies.postgres === "ok";
 
   new Gauge({
     name: "jq_queue_jobs",

@@ -4,12 +4,12 @@ import { getJob, listJobEvents, listJobs, type JobEventRecord } from "../jobs/in
 import { JOB_STATUSES } from "../lifecycle/index.js";
 import type { Logger } from "../logging/logger.js";
 import { loadPageTokenKey, PageTokenCodec, resolvePageSize, type PageLimits } from "../paging/index.js";
-import type { ProbeRoute } from "../probes/probe-server.js";
+import type { HttpRoute } from "../probes/probe-server.js";
 import { validateQueueName, validateUuid } from "../validation/index.js";
 import { listWorkers, WORKER_STATUSES } from "../workers/index.js";
 import type { ActionMode } from "./action-gate.js";
 import { getJson } from "./dashboard-http.js";
-import { readJobBytesHead } from "./health-queries.js";
+import { readJobBytesHead } from "./view-queries.js";
 import { attemptsFromEvents, eventView, jobDetail, jobSummary, workerView } from "./job-views.js";
 import { previewBytes, PREVIEW_BYTES } from "./payload-preview.js";
 import type { TimeSeries } from "./time-series.js";
@@ -31,7 +31,7 @@ const EVENT_PAGE = 500;
  * The dashboard's JSON reads (GET). Lists page by keyset, like ListJobs: `after` is an opaque,
  * signed token (libs/paging, the same cluster key as the API) bound to the list's filters.
  */
-export function readRoutes(deps: ReadDeps): Record<string, ProbeRoute> {
+export function readRoutes(deps: ReadDeps): Record<string, HttpRoute> {
   const { pool, log } = deps;
   let codec: Promise<PageTokenCodec> | undefined;
   const tokens = () => (codec ??= loadPageTokenKey(pool).then((key) => new PageTokenCodec(key)).catch((err: unknown) => {
