@@ -22,7 +22,7 @@ export interface ClientOptions {
   readonly channelOptions?: grpc.ChannelOptions;
 }
 
-/** Between attempts of a unary call: 200 ms after the first (attempt counts from 1), doubling to 2 s, equal jitter. */
+/** Between attempts of a unary call (attempt counts from 1): 100–200 ms after the first, the ceiling doubling to 2 s, equal jitter. */
 const RETRY_BACKOFF: BackoffPolicy = { baseMs: 100, maxMs: 2_000, jitter: "equal" };
 
 /** Codes that mean "try again": the server did not act on the request or says it is safe to repeat. */
