@@ -7,7 +7,7 @@
  * NOT_SERVING, in-flight calls drain, WatchJob feeds stop, the pool closes (libs/runtime).
  */
 import type { UntypedServiceImplementation } from "@grpc/grpc-js";
-import { NodeAnnouncer } from "../../libs/cluster/index.js";
+import { NodeAnnouncer } from "../../libs/presence/index.js";
 import { JobStore } from "../../libs/jobs/index.js";
 import { QueueWaker } from "../../libs/notifications/index.js";
 import { loadPageTokenKey, PageTokenCodec } from "../../libs/paging/index.js";

@@ -1,7 +1,7 @@
 import type pg from "pg";
 import { releaseWorkerJobs } from "../../libs/attempts/index.js";
-import { readClusterStatus } from "../../libs/cluster/index.js";
-import { listDeadLetters, purgeDeadLetters, requeueDeadLetters } from "../../libs/jobs/index.js";
+import { readClusterStatus } from "../../libs/presence/index.js";
+import { actOnDeadLetters, listDeadLetters } from "../../libs/jobs/index.js";
 import { notifyWorkerControl } from "../../libs/notifications/index.js";
 import { bindStore } from "../../libs/postgres/index.js";
 import { createQueue, deleteQueue, existingQueueNames, getQueue, listQueues, queueStats, setQueuePaused, updateQueue } from "../../libs/queues/index.js";
@@ -26,7 +26,7 @@ import {
 export function apiStores(pool: pg.Pool) {
   return {
     queues: bindStore(pool, { createQueue, updateQueue, deleteQueue, getQueue, listQueues, queueStats, setQueuePaused, existingQueueNames }),
-    deadLetters: bindStore(pool, { listDeadLetters, requeueDeadLetters, purgeDeadLetters }),
+    deadLetters: bindStore(pool, { listDeadLetters, actOnDeadLetters }),
     schedules: bindStore(pool, { createSchedule, deleteSchedule, getSchedule, listSchedules }),
     workers: bindStore(pool, {
       registerWorker,

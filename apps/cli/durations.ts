@@ -1,10 +1,5 @@
 import { CliError } from "./exit-codes.js";
 
-export interface ProtoDuration {
-  seconds: string;
-  nanos: number;
-}
-
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 /** Milliseconds of a flag value such as `500ms`, `30s`, `5m`, `2h`, `7d`; a bare number is seconds. */
@@ -12,10 +7,6 @@ export function parseDurationMs(text: string, flag: string): number {
   const match = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(text.trim());
   if (!match) throw new CliError(`${flag}: "${text}" is not a duration (e.g. 500ms, 30s, 5m, 2h, 7d)`);
   return Math.round(Number(match[1]) * UNIT_MS[match[2] ?? "s"]!);
-}
-
-export function toProtoDuration(ms: number): ProtoDuration {
-  return { seconds: String(Math.floor(ms / 1000)), nanos: (ms % 1000) * 1_000_000 };
 }
 
 /** A duration for people: `1m30s`, `250ms`, `2h`. */

@@ -1,10 +1,12 @@
+import { FINAL_STATUSES as DOMAIN_FINAL_STATUSES } from "../../libs/lifecycle/index.js";
 import { Job, JobEvent, JobEventType, JobStatus, TransitionReason } from "../../libs/proto/index.js";
+import { statusToProto } from "../../libs/wire/to-wire.js";
 import { enumLabel } from "./enums.js";
 import { formatDuration } from "./durations.js";
 import { formatTime, printFields, previewBytes } from "./output.js";
 
 /** Statuses after which a job changes no more (a retry makes it PENDING again). */
-export const FINAL_STATUSES: ReadonlySet<JobStatus> = new Set([JobStatus.DONE, JobStatus.DEAD_LETTERED]);
+export const FINAL_STATUSES: ReadonlySet<JobStatus> = new Set([...DOMAIN_FINAL_STATUSES].map(statusToProto));
 
 /** One job, field by field, for people. */
 export function printJob(job: Job): void {

@@ -1,7 +1,8 @@
 import { readFile } from "node:fs/promises";
 import { z } from "zod";
 import type { SubmitJobRequest } from "../../libs/proto/index.js";
-import { parseDurationMs, toProtoDuration } from "./durations.js";
+import { msToDuration } from "../../libs/wire/to-wire.js";
+import { parseDurationMs } from "./durations.js";
 import { CliError } from "./exit-codes.js";
 import { readStdin } from "./payload.js";
 
@@ -59,9 +60,9 @@ export async function readJobLines(file: string, defaultQueue: string | undefine
       payload,
       metadata: j.metadata ?? {},
       priority: j.priority ?? 0,
-      start: j.delay !== undefined ? { $case: "delay", value: toProtoDuration(parseDurationMs(j.delay, `${where}: delay`)) } : undefined,
+      start: j.delay !== undefined ? { $case: "delay", value: msToDuration(parseDurationMs(j.delay, `${where}: delay`)) } : undefined,
       maxRetries: j.maxRetries,
-      timeout: j.timeout !== undefined ? toProtoDuration(parseDurationMs(j.timeout, `${where}: timeout`)) : undefined,
+      timeout: j.timeout !== undefined ? msToDuration(parseDurationMs(j.timeout, `${where}: timeout`)) : undefined,
       idempotencyKey: j.idempotencyKey ?? "",
     });
   });

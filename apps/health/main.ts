@@ -5,22 +5,22 @@
  * reads, except for the dashboard's actions (pause, retry, requeue, drain, …), which an admin API
  * key unlocks and which write through the same libs/ functions apps/api's handlers call. This
  * entry point wires configuration, logging, probes and shutdown (libs/runtime); the view itself
- * lives in libs/health-checks. Routes: /status (JSON), / (dashboard), /api/… (the dashboard's
+ * lives in libs/cluster-view. Routes: /status (JSON), / (dashboard), /api/… (the dashboard's
  * reads and actions), /metrics (gauges), /healthz, /readyz. Readiness depends on Postgres only:
  * Redis and Kafka are reported, not required (docs/health.md).
  */
-import { NodeAnnouncer } from "../../libs/cluster/index.js";
+import { aliveWindowMs, NodeAnnouncer } from "../../libs/presence/index.js";
 import {
   ActionGate,
-  healthRoutes,
-  KafkaProbe,
+  clusterViewRoutes,
+  KafkaReachability,
   MetricsSampler,
-  readClusterSnapshot,
-  RedisProbe,
-  registerHealthGauges,
+  readClusterView,
+  RedisReachability,
+  registerClusterViewGauges,
   SnapshotCache,
-  type ClusterSnapshot,
-} from "../../libs/health-checks/index.js";
+  type ClusterView,
+} from "../../libs/cluster-view/index.js";
 import { QueueWaker } from "../../libs/notifications/index.js";
 import { openProcessDatabase } from "../../libs/postgres/index.js";
 import { runProcess } from "../../libs/runtime/index.js";
@@ -33,17 +33,17 @@ const RECENT_DEAD_LETTERS = 20;
 
 await runProcess("health", async ({ config, log, registry }) => {
   const db = openProcessDatabase(config, "health", log);
-  const redis = config.redis ? new RedisProbe(config.redis.url, DEPENDENCY_TIMEOUT_MS, log) : undefined;
-  const kafka = config.kafka ? new KafkaProbe(config.kafka, DEPENDENCY_TIMEOUT_MS) : undefined;
-  const cache = new SnapshotCache<ClusterSnapshot>(
+  const redis = config.redis ? new RedisReachability(config.redis.url, DEPENDENCY_TIMEOUT_MS, log) : undefined;
+  const kafka = config.kafka ? new KafkaReachability(config.kafka, DEPENDENCY_TIMEOUT_MS) : undefined;
+  const cache = new SnapshotCache<ClusterView>(
     () =>
-      readClusterSnapshot(
+      readClusterView(
         {
           pool: db.pool,
           redis,
           kafka,
-          // The same window the API's GetClusterStatus uses: alive for three announcement intervals.
-          presenceTimeoutMs: config.presenceIntervalMs * 3,
+          // The same window the API's GetClusterStatus uses.
+          aliveWindowMs: aliveWindowMs(config.presenceIntervalMs),
           deadLetterLimit: RECENT_DEAD_LETTERS,
         },
         new Date(),
@@ -51,7 +51,7 @@ await runProcess("health", async ({ config, log, registry }) => {
     SNAPSHOT_MAX_AGE_MS,
   );
   const snapshot = () => cache.get();
-  registerHealthGauges(registry, snapshot);
+  registerClusterViewGauges(registry, snapshot);
   const gate = new ActionGate(config);
   if (gate.mode === "open") log.warn("NO API KEYS CONFIGURED and JQ_HEALTH_ACTIONS_WITHOUT_KEYS is on: anyone who reaches the dashboard can act");
   else log.info({ actions: gate.mode }, "dashboard actions");
@@ -60,7 +60,7 @@ await runProcess("health", async ({ config, log, registry }) => {
   return {
     checks: [db.check],
     components: [db.migrations, new NodeAnnouncer(db.pool, { id: config.nodeId, role: "health" }, config.presenceIntervalMs, log), sampler],
-    routes: healthRoutes({ snapshot, pool: db.pool, gate, waker, series: sampler.series, log }),
+    routes: clusterViewRoutes({ snapshot, pool: db.pool, gate, waker, series: sampler.series, log }),
     async close() {
       await waker.flush();
       await Promise.all([redis?.close(), kafka?.close()]);

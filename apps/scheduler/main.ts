@@ -13,7 +13,7 @@
  */
 import { Counter, Gauge } from "prom-client";
 import { createLeaderElector } from "../../libs/leader/index.js";
-import { NodeAnnouncer } from "../../libs/cluster/index.js";
+import { NodeAnnouncer } from "../../libs/presence/index.js";
 import { QueueWaker } from "../../libs/notifications/index.js";
 import { createOutboxRelay, measureOutboxLag } from "../../libs/outbox/index.js";
 import { openProcessDatabase } from "../../libs/postgres/index.js";

@@ -1,6 +1,7 @@
 import type pg from "pg";
 import { inTransaction, type Db } from "../postgres/db.js";
-import { afterFailure, retryDelayMs, type BackoffPolicy, type JobStatus, type TransitionReason } from "../lifecycle/index.js";
+import { backoffDelayMs, type BackoffPolicy } from "../backoff/index.js";
+import { afterFailure, type JobStatus, type TransitionReason } from "../lifecycle/index.js";
 import { EventRows, NEXT_EVENT_XID } from "../jobs/transition-sql.js";
 import { recordSuccesses } from "./report-successes.js";
 /** How one delivery ended, as a worker (or the scheduler, for lost workers and timeouts) says. */
@@ -91,7 +92,7 @@ async function finishUnderLocks(
   requests: readonly FinishRequest[],
   options: { random?: () => number; delayMs?: (retryCount: number, policy: BackoffPolicy) => number },
 ): Promise<FinishVerdict[]> {
-  const delayMs = options.delayMs ?? ((n: number, policy: BackoffPolicy) => retryDelayMs(n, policy, options.random));
+  const delayMs = options.delayMs ?? ((n: number, policy: BackoffPolicy) => backoffDelayMs(n, policy, options.random));
   return inTransaction(db, async (client) => {
     const { rows } = await client.query<LockedJob>(
       `SELECT j.id, j.queue, j.status, j.attempt, j.worker_id, j.retry_count,
@@ -163,7 +164,7 @@ class Writes {
     this.event(job, "RUNNING", "FAILED", o.reason, o.message);
     const next = afterFailure({ retryCount: job.retry_count, maxRetries: job.max_retries, retryable: o.retryable });
     if (next.to === "PENDING") {
-      const delay = this.delayMs(job.retry_count, { baseMs: job.backoff_base_ms, maxMs: job.backoff_max_ms });
+      const delay = this.delayMs(job.retry_count, { baseMs: job.backoff_base_ms, maxMs: job.backoff_max_ms, jitter: "up-to-base" });
       this.row(job, "PENDING", next.reason, null, o.message, job.retry_count + 1, delay, false, deliveredEarly, deliveredAt);
       this.event(job, "FAILED", "PENDING", next.reason, `retry ${job.retry_count + 1} of ${job.max_retries} in ${delay} ms`);
     } else {

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import * as grpc from "@grpc/grpc-js";
+import { backoffDelayMs, type BackoffPolicy } from "../backoff/index.js";
 import {
   AdminServiceClient,
   JobServiceClient,
@@ -20,6 +21,9 @@ export interface ClientOptions {
   /** Extra channel options, e.g. keepalive. */
   readonly channelOptions?: grpc.ChannelOptions;
 }
+
+/** Between attempts of a unary call (attempt counts from 1): 100–200 ms after the first, the ceiling doubling to 2 s, equal jitter. */
+const RETRY_BACKOFF: BackoffPolicy = { baseMs: 100, maxMs: 2_000, jitter: "equal" };
 
 /** Codes that mean "try again": the server did not act on the request or says it is safe to repeat. */
 export const RETRYABLE_CODES: ReadonlySet<grpc.status> = new Set([grpc.status.UNAVAILABLE]);
@@ -88,7 +92,7 @@ export class JqClient {
       } catch (err) {
         const code = (err as grpc.ServiceError).code;
         if (attempt >= this.maxAttempts || !RETRYABLE_CODES.has(code) || options.signal?.aborted) throw err;
-        await new Promise((r) => setTimeout(r, Math.min(100 * 2 ** attempt, 2000) * (0.5 + Math.random() / 2)));
+        await new Promise((r) => setTimeout(r, backoffDelayMs(attempt, RETRY_BACKOFF)));
       }
     }
   }

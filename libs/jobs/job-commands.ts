@@ -2,8 +2,9 @@ import { FailedPrecondition, NotFound } from "../errors/index.js";
 import { sourcesOf } from "../lifecycle/index.js";
 import type { Db } from "../postgres/db.js";
 import { notifyWorkerControl } from "../notifications/channels.js";
+import { deadLetterJobs, retryJobsManually } from "./dead-letters.js";
 import { getJob } from "./read-jobs.js";
-import { transitionJobs, type TransitionedJob } from "./transition-jobs.js";
+import type { TransitionedJob } from "./transition-jobs.js";
 
 /**
  * CancelJob (SPEC §3): PENDING, ASSIGNED or RUNNING → DEAD_LETTERED, reason CANCELLED, recorded
@@ -11,13 +12,7 @@ import { transitionJobs, type TransitionedJob } from "./transition-jobs.js";
  * abort; its later report is refused because the job is no longer RUNNING.
  */
 export async function cancelJob(db: Db, jobId: string, message: string | null): Promise<TransitionedJob> {
-  const [job] = await transitionJobs(db, {
-    jobIds: [jobId],
-    to: "DEAD_LETTERED",
-    reason: "CANCELLED",
-    message: message ?? "cancelled",
-    set: ", completed_at = now(), lease_expires_at = NULL, not_before = NULL, error_message = $3",
-  });
+  const [job] = await deadLetterJobs(db, [jobId], "CANCELLED", message ?? "cancelled");
   if (!job) return refuse(db, jobId, "cancelled", sourcesOf("DEAD_LETTERED", "CANCELLED"));
   if ((job.fromStatus === "RUNNING" || job.fromStatus === "ASSIGNED") && job.workerId !== null) {
     // The holder learns at once through its stream; if this NOTIFY is lost, its next heartbeat
@@ -36,14 +31,10 @@ export async function cancelJob(db: Db, jobId: string, message: string | null): 
 
 /** RetryJob: FAILED or DEAD_LETTERED → PENDING, retry count reset, due at once. */
 export async function retryJob(db: Db, jobId: string): Promise<TransitionedJob> {
-  const [job] = await transitionJobs(db, { jobIds: [jobId], to: "PENDING", reason: "RETRIED_MANUALLY", set: RETRY_RESET });
+  const [job] = await retryJobsManually(db, [jobId]);
   if (job) return job;
   return refuse(db, jobId, "retried", sourcesOf("PENDING", "RETRIED_MANUALLY"));
 }
-
-/** What a manual retry clears: the job starts over as if just submitted, keeping its attempt count. */
-export const RETRY_RESET =
-  ", retry_count = 0, not_before = NULL, worker_id = NULL, lease_expires_at = NULL, result = NULL, error_message = NULL, completed_at = NULL";
 
 async function refuse(db: Db, jobId: string, verb: string, allowed: readonly string[]): Promise<never> {
   const current = await getJob(db, jobId, false);

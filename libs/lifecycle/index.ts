@@ -1,3 +1,2 @@
 export * from "./job-status.js";
 export * from "./transitions.js";
-export * from "./backoff.js";

@@ -1,5 +1,9 @@
 import pg from "pg";
+import { backoffDelayMs, type BackoffPolicy } from "../backoff/index.js";
 import type { Logger } from "../logging/logger.js";
+
+/** 100 ms doubling to 5 s between reconnects; one connection per process, so no jitter. */
+const LISTEN_BACKOFF: BackoffPolicy = { baseMs: 100, maxMs: 5_000, jitter: "none" };
 
 /**
  * One LISTEN connection per process (SPEC §5): delivers NOTIFY payloads of the given channels to
@@ -58,7 +62,7 @@ export class NotificationListener {
 
   private scheduleReconnect(): void {
     if (this.stopped) return;
-    const delay = Math.min(100 * 2 ** this.attempt++, 5_000);
+    const delay = backoffDelayMs(this.attempt++, LISTEN_BACKOFF);
     this.retryTimer = setTimeout(() => {
       this.connect().then(
         () => {

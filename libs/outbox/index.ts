@@ -12,4 +12,4 @@ export { OutboxRelay, type OutboxRelayHooks, type OutboxRelayOptions } from "./o
 export type { OutboxKafkaSettings } from "./kafka-link.js";
 export { EVENT_TYPE_HEADER } from "./kafka-records.js";
 export { measureOutboxLag, type OutboxLag } from "./outbox-store.js";
-export type { BackoffPolicy, RelayStep } from "./relay-failures.js";
+export type { RelayStep } from "./relay-failures.js";

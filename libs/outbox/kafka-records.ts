@@ -1,5 +1,5 @@
 import type { Message } from "kafkajs";
-import { eventToProto } from "../events/index.js";
+import { eventToProto } from "../wire/to-wire.js";
 import { JobEvent } from "../proto/index.js";
 import type { LogPosition, OutboxRow } from "./outbox-store.js";
 

@@ -6,7 +6,8 @@ import type { Component } from "../runtime/index.js";
 import { KafkaLink, type OutboxKafkaSettings } from "./kafka-link.js";
 import { chunkBySize, toOutboxMessage, type OutboxMessage } from "./kafka-records.js";
 import { advanceRelayCursor, measureOutboxLag, readEventsAfter, readRelayCursor, type LogPosition, type OutboxLag } from "./outbox-store.js";
-import { backoffDelayMs, FailureStreak, type BackoffPolicy, type RelayStep } from "./relay-failures.js";
+import { backoffDelayMs, type BackoffPolicy } from "../backoff/index.js";
+import { FailureStreak, RELAY_BACKOFF, type RelayStep } from "./relay-failures.js";
 
 /** Callbacks for the owner's metrics; the relay registers nothing itself. */
 export interface OutboxRelayHooks {
@@ -81,8 +82,8 @@ export class OutboxRelay implements Component {
     this.batchSize = positive("batchSize", options.batchSize ?? 500);
     this.pollMs = positive("pollMs", options.pollMs ?? 200);
     this.maxSendBytes = positive("maxSendBytes", options.maxSendBytes ?? 512 * 1024);
-    this.backoff = options.backoff ?? { initialMs: 100, maxMs: 5_000 };
-    positive("backoff.initialMs", this.backoff.initialMs);
+    this.backoff = options.backoff ?? RELAY_BACKOFF;
+    positive("backoff.baseMs", this.backoff.baseMs);
     positive("backoff.maxMs", this.backoff.maxMs);
     this.recreateProducerAfter = positive("recreateProducerAfter", options.recreateProducerAfter ?? 5);
     this.stopTimeoutMs = positive("stopTimeoutMs", options.stopTimeoutMs ?? 5_000);
@@ -198,7 +199,7 @@ export class OutboxRelay implements Component {
         if (!batchWasFull) await sleep(this.pollMs, signal);
       } catch (err) {
         const error = err instanceof Error ? err : new Error(String(err));
-        const retryInMs = backoffDelayMs(streak.consecutive + 1, this.backoff);
+        const retryInMs = backoffDelayMs(streak.consecutive, this.backoff);
         streak.failed(step, error, retryInMs);
         callHook(() => hooks?.onFailure?.(step, error));
         if (step === "send" && ++failedSends % this.recreateProducerAfter === 0) {

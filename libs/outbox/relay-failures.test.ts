@@ -1,12 +1,13 @@
 import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { createLogger } from "../logging/logger.js";
-import { backoffDelayMs, FailureStreak } from "./relay-failures.js";
+import { backoffDelayMs } from "../backoff/index.js";
+import { FailureStreak, RELAY_BACKOFF } from "./relay-failures.js";
 
 describe("relay backoff", () => {
-  it("doubles from initialMs and stops at maxMs", () => {
-    const policy = { initialMs: 100, maxMs: 5_000 };
-    expect([1, 2, 3, 4, 5, 6, 7, 1_000].map((n) => backoffDelayMs(n, policy))).toEqual([100, 200, 400, 800, 1600, 3200, 5000, 5000]);
+  it("doubles from 100 ms after the first failed round and stops at 5 s", () => {
+    // The relay asks with the failed rounds before this one (0 after the first).
+    expect([1, 2, 3, 4, 5, 6, 7, 1_000].map((n) => backoffDelayMs(n - 1, RELAY_BACKOFF))).toEqual([100, 200, 400, 800, 1600, 3200, 5000, 5000]);
   });
 });
 

@@ -1,19 +1,11 @@
+import type { BackoffPolicy } from "../backoff/index.js";
 import type { Logger } from "../logging/logger.js";
 
-/** Capped exponential backoff between failed relay rounds. */
-export interface BackoffPolicy {
-  readonly initialMs: number;
-  readonly maxMs: number;
-}
-
 /**
- * Delay before the next round after `consecutiveFailures` failed ones (1 → initialMs, doubling,
- * capped at maxMs). No jitter: only the leader relays, so there is no herd to spread out.
+ * Wait between failed relay rounds: 100 ms after the first, doubling to 5 s. No jitter: only the
+ * leader relays, so there is no herd to spread out.
  */
-export function backoffDelayMs(consecutiveFailures: number, policy: BackoffPolicy): number {
-  const exponent = Math.min(Math.max(consecutiveFailures - 1, 0), 30);
-  return Math.min(policy.maxMs, policy.initialMs * 2 ** exponent);
-}
+export const RELAY_BACKOFF: BackoffPolicy = { baseMs: 100, maxMs: 5_000, jitter: "none" };
 
 /** Which part of a relay round failed. */
 export type RelayStep = "read" | "send" | "advance";

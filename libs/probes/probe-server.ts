@@ -12,7 +12,7 @@ export interface ReadinessCheck {
  * An extra endpoint served next to the probes (e.g. apps/health's /status and dashboard). It gets
  * every method and answers 405 itself for the ones it does not take.
  */
-export type ProbeRoute = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+export type HttpRoute = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 
 export interface ProbeServerOptions {
   readonly host: string;
@@ -29,7 +29,7 @@ export interface ProbeServerOptions {
    */
   readonly metricsListener?: { readonly host: string; readonly port: number };
   /** Extra paths (exact match, query string ignored); /healthz, /readyz and /metrics cannot be overridden. */
-  readonly routes?: Readonly<Record<string, ProbeRoute>>;
+  readonly routes?: Readonly<Record<string, HttpRoute>>;
 }
 
 export interface ReadinessReport {

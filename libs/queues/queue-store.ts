@@ -1,6 +1,6 @@
 import { AlreadyExists, FailedPrecondition, InvalidArgument, NotFound } from "../errors/index.js";
 import { JOBS_AVAILABLE_CHANNEL } from "../notifications/channels.js";
-import { transitionJobs } from "../jobs/transition-jobs.js";
+import { deadLetterJobs } from "../jobs/dead-letters.js";
 import { eventRelayed } from "../jobs/job-record.js";
 import { JOB_STATUSES, type JobStatus } from "../lifecycle/index.js";
 import { sqlState, withTransaction, type Db } from "../postgres/db.js";
@@ -65,13 +65,7 @@ export async function deleteQueue(db: pg.Pool, name: string, force: boolean): Pr
         "SELECT id FROM jobs WHERE queue = $1 AND status IN ('PENDING', 'ASSIGNED', 'RUNNING')",
         [name],
       );
-      await transitionJobs(tx, {
-        jobIds: unfinished.map((r) => r.id),
-        to: "DEAD_LETTERED",
-        reason: "CANCELLED",
-        message: `queue ${name} deleted`,
-        set: ", completed_at = now(), lease_expires_at = NULL, error_message = $3",
-      });
+      await deadLetterJobs(tx, unfinished.map((r) => r.id), "CANCELLED", `queue ${name} deleted`);
     }
     await tx.query(
       `DELETE FROM job_events e WHERE e.queue = $1 AND ${eventRelayed("e")}`,

@@ -2,7 +2,7 @@ import { parseArgs } from "node:util";
 import { collectDefaultMetrics, Registry } from "prom-client";
 import { ConfigError, loadConfig, type Config } from "../config/index.js";
 import { createLogger, type Logger } from "../logging/logger.js";
-import { ProbeServer, type ProbeRoute, type ReadinessCheck } from "../probes/probe-server.js";
+import { ProbeServer, type HttpRoute, type ReadinessCheck } from "../probes/probe-server.js";
 import type { Component } from "./component.js";
 
 export type AppName = "api" | "scheduler" | "health";
@@ -25,7 +25,7 @@ export interface ProcessParts {
   /** Extra facts for /readyz (not deciding readiness). */
   readonly details?: () => Record<string, unknown>;
   /** Extra HTTP paths on the probe port (apps/health's /status and dashboard). */
-  readonly routes?: Readonly<Record<string, ProbeRoute>>;
+  readonly routes?: Readonly<Record<string, HttpRoute>>;
 }
 
 /** Exit code for invalid configuration (sysexits.h EX_CONFIG). */

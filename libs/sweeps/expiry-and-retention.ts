@@ -1,5 +1,6 @@
+import { deadLetterJobs } from "../jobs/dead-letters.js";
+import { deleteJobsWithSentEvents } from "../jobs/delete-jobs.js";
 import { eventRelayed, uuidV7Floor } from "../jobs/job-record.js";
-import { transitionJobs } from "../jobs/transition-jobs.js";
 import { JOBS_AVAILABLE_CHANNEL } from "../notifications/channels.js";
 import type { Db } from "../postgres/db.js";
 
@@ -20,13 +21,7 @@ export async function sweepExpiredJobs(db: Db, batch = 500): Promise<number> {
      ORDER BY x.id LIMIT $1`,
     [batch],
   );
-  const expired = await transitionJobs(db, {
-    jobIds: rows.map((r) => r.id),
-    to: "DEAD_LETTERED",
-    reason: "EXPIRED",
-    message: "the queue's TTL passed while the job was PENDING",
-    set: ", completed_at = now(), not_before = NULL, error_message = $3",
-  });
+  const expired = await deadLetterJobs(db, rows.map((r) => r.id), "EXPIRED", "the queue's TTL passed while the job was PENDING");
   return expired.length;
 }
 
@@ -36,24 +31,19 @@ export async function sweepExpiredJobs(db: Db, batch = 500): Promise<number> {
  * no event is lost and none is left behind without its job. Small batches, oldest first, skipping
  * rows someone else holds.
  */
-export async function sweepRetention(db: Db, batch = 1000): Promise<number> {
-  const { rowCount } = await db.query(
-    `WITH doomed AS (
-       SELECT j.id FROM queues q, unnest(ARRAY['DONE', 'DEAD_LETTERED']::job_status[]) AS s(status), LATERAL (
-         SELECT j.id, j.completed_at FROM jobs j
-         WHERE j.queue = q.name AND j.status = s.status AND j.id < ${uuidV7Floor("now() - q.retention_seconds * interval '1 second'")}
-           AND j.completed_at < now() - q.retention_seconds * interval '1 second'
-         ORDER BY j.id LIMIT $1) x
-       JOIN jobs j ON j.id = x.id
-       WHERE NOT EXISTS (SELECT 1 FROM job_events pending WHERE pending.job_id = j.id AND NOT ${eventRelayed("pending")})
-       ORDER BY j.completed_at LIMIT $1 FOR UPDATE OF j SKIP LOCKED
-     ), events AS (
-       DELETE FROM job_events e USING doomed WHERE e.job_id = doomed.id
-     )
-     DELETE FROM jobs USING doomed WHERE jobs.id = doomed.id`,
+export function sweepRetention(db: Db, batch = 1000): Promise<number> {
+  return deleteJobsWithSentEvents(
+    db,
+    `SELECT j.id FROM queues q, unnest(ARRAY['DONE', 'DEAD_LETTERED']::job_status[]) AS s(status), LATERAL (
+       SELECT j.id, j.completed_at FROM jobs j
+       WHERE j.queue = q.name AND j.status = s.status AND j.id < ${uuidV7Floor("now() - q.retention_seconds * interval '1 second'")}
+         AND j.completed_at < now() - q.retention_seconds * interval '1 second'
+       ORDER BY j.id LIMIT $1) x
+     JOIN jobs j ON j.id = x.id
+     WHERE NOT EXISTS (SELECT 1 FROM job_events pending WHERE pending.job_id = j.id AND NOT ${eventRelayed("pending")})
+     ORDER BY j.completed_at LIMIT $1 FOR UPDATE OF j SKIP LOCKED`,
     [batch],
   );
-  return rowCount ?? 0;
 }
 
 /**

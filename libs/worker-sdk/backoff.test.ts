@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_RECONNECT_POLICY, ReconnectBackoff, reconnectDelayMs } from "./backoff.js";
+import { backoffDelayMs } from "../backoff/index.js";
+import { DEFAULT_RECONNECT_POLICY, ReconnectBackoff, reconnectBackoff, type ReconnectPolicy } from "./backoff.js";
 
 const policy = { initialDelayMs: 100, maxDelayMs: 5_000 };
+const reconnectDelayMs = (failures: number, p: ReconnectPolicy, random?: () => number) => backoffDelayMs(failures, reconnectBackoff(p), random);
 
 describe("reconnectDelayMs", () => {
   it("doubles from the initial delay up to the cap, with half of it jittered", () => {

@@ -1,7 +1,12 @@
+import { backoffDelayMs, type BackoffPolicy } from "../backoff/index.js";
+
 /**
- * Reconnect backoff: capped exponential with "equal jitter" (half the delay fixed, half random),
- * so a fleet of workers that lost the same replica does not come back in lockstep and no delay is
- * zero. Time and randomness are injected so tests can pin them.
+ * Reconnect backoff: the shared formula (libs/backoff) with "equal jitter" (half the delay fixed,
+ * half random), so a fleet of workers that lost the same replica does not come back in lockstep
+ * and no delay is zero. Time and randomness are injected so tests can pin them.
+ *
+ * `ReconnectPolicy` is the SDK's public option (`Worker({ reconnect })`); its names are kept for
+ * the SDK's users and mapped onto a BackoffPolicy here.
  */
 export interface ReconnectPolicy {
   /** Ceiling of the first delay; each failure in a row doubles it. */
@@ -12,12 +17,9 @@ export interface ReconnectPolicy {
 
 export const DEFAULT_RECONNECT_POLICY: ReconnectPolicy = { initialDelayMs: 100, maxDelayMs: 5_000 };
 
-/** Delay before the reconnect that follows `failures` failed ones in a row (0 for the first). */
-export function reconnectDelayMs(failures: number, policy: ReconnectPolicy, random: () => number = Math.random): number {
-  if (!Number.isInteger(failures) || failures < 0) throw new RangeError(`failures must be a non-negative integer, got ${failures}`);
-  // 2^failures overflows to Infinity for long outages; Math.min caps it first.
-  const ceiling = Math.min(policy.initialDelayMs * 2 ** failures, policy.maxDelayMs);
-  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
+/** The BackoffPolicy of a reconnect option. */
+export function reconnectBackoff(policy: ReconnectPolicy): BackoffPolicy {
+  return { baseMs: policy.initialDelayMs, maxMs: policy.maxDelayMs, jitter: "equal" };
 }
 
 /**
@@ -28,12 +30,15 @@ export function reconnectDelayMs(failures: number, policy: ReconnectPolicy, rand
 export class ReconnectBackoff {
   private failures = 0;
   private upSince: number | undefined;
+  private readonly backoff: BackoffPolicy;
 
   constructor(
     private readonly policy: ReconnectPolicy = DEFAULT_RECONNECT_POLICY,
     private readonly now: () => number = Date.now,
     private readonly random: () => number = Math.random,
-  ) {}
+  ) {
+    this.backoff = reconnectBackoff(policy);
+  }
 
   /** The streams are open again. */
   connected(): void {
@@ -44,6 +49,6 @@ export class ReconnectBackoff {
   nextDelayMs(): number {
     if (this.upSince !== undefined && this.now() - this.upSince >= this.policy.maxDelayMs) this.failures = 0;
     this.upSince = undefined;
-    return reconnectDelayMs(this.failures++, this.policy, this.random);
+    return backoffDelayMs(this.failures++, this.backoff, this.random);
   }
 }

@@ -1,15 +1,6 @@
-import type { Duration } from "../proto/index.js";
-
 /** Used when the server gives no interval; also the floor, so a bad reply cannot make a hot loop. */
 export const DEFAULT_HEARTBEAT_INTERVAL_MS = 10_000;
 const MIN_HEARTBEAT_INTERVAL_MS = 50;
-
-/** A proto Duration in milliseconds; undefined when absent, zero, negative or malformed. */
-export function durationMs(duration: Duration | undefined): number | undefined {
-  if (!duration) return undefined;
-  const ms = Number(duration.seconds) * 1000 + duration.nanos / 1e6;
-  return Number.isFinite(ms) && ms > 0 ? ms : undefined;
-}
 
 /**
  * Calls `beat` again and again; each call returns how long to wait before the next one (the

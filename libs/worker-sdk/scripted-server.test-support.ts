@@ -22,6 +22,7 @@ import {
   type StreamJobsResponse,
   type WorkerServiceServer,
 } from "../proto/index.js";
+import { msToDuration } from "../wire/to-wire.js";
 import type { JobHandler } from "./options.js";
 
 export const SERVER_WORKER_ID = "0190a5a0-1111-7000-8000-000000000001";
@@ -117,8 +118,8 @@ export class ScriptedWorkerServer {
         if (typeof answer !== "string") return callback(answer);
         callback(null, {
           worker: { id: answer, hostname: call.request.hostname, status: 1, queues: call.request.queues, concurrency: call.request.concurrency, labels: {}, sdkVersion: call.request.sdkVersion, nodeId: "", activeJobs: 0 },
-          heartbeatInterval: duration(this.heartbeatIntervalMs),
-          heartbeatTimeout: duration(this.heartbeatIntervalMs * 3),
+          heartbeatInterval: msToDuration(this.heartbeatIntervalMs),
+          heartbeatTimeout: msToDuration(this.heartbeatIntervalMs * 3),
           unknownQueues: [],
           workerSecret: `secret-${++this.registrations}`,
         });
@@ -128,7 +129,7 @@ export class ScriptedWorkerServer {
         this.present("heartbeat", call.metadata);
         const answer = this.onHeartbeat(call.request);
         if ("code" in answer) return callback(answer as Failure);
-        callback(null, { drain: false, cancellations: [], nextHeartbeatIn: duration(this.heartbeatIntervalMs), ...answer });
+        callback(null, { drain: false, cancellations: [], nextHeartbeatIn: msToDuration(this.heartbeatIntervalMs), ...answer });
       },
       streamJobs: (call) => {
         this.calls.push({ rpc: "streamJobs", request: call.request });
@@ -176,10 +177,6 @@ export function assignment(jobId: string, extra: Partial<JobAssignment> = {}): J
 
 function cancellation(jobId: string, attempt: number): JobCancellation {
   return { jobId, attempt, reason: 13, message: "cancelled by test" };
-}
-
-function duration(ms: number) {
-  return { seconds: String(Math.floor(ms / 1000)), nanos: (ms % 1000) * 1e6 };
 }
 
 /** Polls `predicate` until it holds; fails after `timeoutMs`. */

@@ -1,7 +1,8 @@
 import * as grpc from "@grpc/grpc-js";
 import type { JqClient } from "../client/index.js";
 import type { HeartbeatResponse, JobAttemptRef, RegisterWorkerResponse } from "../proto/index.js";
-import { DEFAULT_HEARTBEAT_INTERVAL_MS, durationMs } from "./heartbeat.js";
+import { positiveDurationMs } from "../wire/from-wire.js";
+import { DEFAULT_HEARTBEAT_INTERVAL_MS } from "./heartbeat.js";
 import type { ResolvedWorkerOptions, WorkerLogger } from "./options.js";
 import { SDK_NAME } from "./version.js";
 
@@ -59,7 +60,7 @@ export class WorkerSession {
     this.secret = response.workerSecret || undefined;
     this.epoch++;
     this.registrations++;
-    this.heartbeatIntervalMs = durationMs(response.heartbeatInterval) ?? DEFAULT_HEARTBEAT_INTERVAL_MS;
+    this.heartbeatIntervalMs = positiveDurationMs(response.heartbeatInterval) ?? DEFAULT_HEARTBEAT_INTERVAL_MS;
     if (response.unknownQueues.length > 0) this.log.warn({ queues: response.unknownQueues }, "queues do not exist yet; their jobs arrive once they are created");
     this.log.info({ workerId: id, heartbeatIntervalMs: this.heartbeatIntervalMs }, "registered");
     return response;

@@ -5,7 +5,8 @@ import { ResultAckCode, TransitionReason, type JobAssignment, type JobAttemptRef
 import { ReconnectBackoff } from "./backoff.js";
 import { JobAbortedError } from "./errors.js";
 import { outcomeOfAck, type WorkerEvents, type WorkerStats } from "./events.js";
-import { durationMs, HeartbeatLoop } from "./heartbeat.js";
+import { positiveDurationMs } from "../wire/from-wire.js";
+import { HeartbeatLoop } from "./heartbeat.js";
 import { deliveryKey, JobRunner } from "./job-runner.js";
 import { JobStream } from "./job-stream.js";
 import { createWorkerClient, resolveWorkerOptions, type ResolvedWorkerOptions, type WorkerLogger, type WorkerOptions } from "./options.js";
@@ -260,7 +261,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     const reply = await this.session.heartbeat([...this.runner.heldRefs(), ...this.reporter.refs()], signal);
     for (const cancellation of reply.cancellations) this.onCancellation(cancellation);
     if (reply.drain) this.onDrainRequested("heartbeat reply");
-    return durationMs(reply.nextHeartbeatIn) ?? this.session.heartbeatIntervalMs;
+    return positiveDurationMs(reply.nextHeartbeatIn) ?? this.session.heartbeatIntervalMs;
   }
 
   private async beat(signal: AbortSignal): Promise<number> {

@@ -1,7 +1,8 @@
 import { FailedPrecondition, NotFound } from "../errors/index.js";
 import type { Db } from "../postgres/db.js";
+import type { WorkerStatus } from "./worker-status.js";
 
-export type WorkerStatus = "ONLINE" | "DRAINING" | "OFFLINE";
+export type { WorkerStatus };
 
 export interface WorkerRecord {
   readonly workerId: string;

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AGE_OUT_INTERVALS } from "../../libs/cluster/index.js";
+import { AGE_OUT_INTERVALS } from "../../libs/presence/index.js";
 import { startApp, type AppProcess } from "../support/app-process.js";
 import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
 
 /**
- * Presence rows (libs/cluster): a node that stops cleanly removes its own row; a node that could
+ * Presence rows (libs/presence): a node that stops cleanly removes its own row; a node that could
  * not (killed, or its database went first) is shown as not alive, then aged out by whoever
  * announces next, so a restarted cluster does not keep listing its previous run.
  */

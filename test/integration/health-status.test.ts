@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { JqClient } from "../../libs/client/index.js";
-import type { ClusterSnapshot } from "../../libs/health-checks/index.js";
+import type { ClusterView } from "../../libs/cluster-view/index.js";
 import { startApi, type RunningApi } from "../support/api.js";
 import { startApp, type AppProcess } from "../support/app-process.js";
 import { jobRequest } from "../support/job-requests.js";
@@ -39,14 +39,14 @@ describe("apps/health cluster view", () => {
     expect(codes).toEqual([0, 0, 0, 0]);
   });
 
-  const status = async (from = base): Promise<ClusterSnapshot> => {
+  const status = async (from = base): Promise<ClusterView> => {
     const res = await fetch(`${from}/status`);
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toMatch(/^application\/json/);
-    return (await res.json()) as ClusterSnapshot;
+    return (await res.json()) as ClusterView;
   };
   /** Polls /status until `done` holds (the snapshot is cached for up to a second). */
-  const statusWhen = async (done: (s: ClusterSnapshot) => boolean, from = base): Promise<ClusterSnapshot> => {
+  const statusWhen = async (done: (s: ClusterView) => boolean, from = base): Promise<ClusterView> => {
     const deadline = Date.now() + 15_000;
     let s = await status(from);
     while (!done(s) && Date.now() < deadline) {

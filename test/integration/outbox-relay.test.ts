@@ -173,7 +173,7 @@ describe("outbox relay", () => {
       pool: db.pool,
       kafka: { brokers: [`127.0.0.1:${await findFreePort()}`], clientId: "jq-outbox-test", topic: uniqueTopicName("nowhere"), topicPartitions: 1 },
       log,
-      backoff: { initialMs: 50, maxMs: 200 },
+      backoff: { baseMs: 50, maxMs: 200, jitter: "none" },
       kafkaClient: { retry: { retries: 1, initialRetryTime: 50, maxRetryTime: 100 } },
       hooks: counters.hooks,
       now: () => new Date(Date.now() + 3_600_000),

@@ -6,8 +6,8 @@ import { JobView, type AdminServiceServer, type DeadLetterSelector as ProtoSelec
 import { validateQueueName, validateUuid } from "../../../libs/validation/index.js";
 import type { QueueWaker } from "../../../libs/notifications/index.js";
 import type { Edge } from "../edge/handlers.js";
-import { jobToProto, reasonFromProto } from "../mapping/job-messages.js";
-import { queueToProto, settingsChangesFromProto, settingsFromProto } from "./queue-messages.js";
+import { jobToProto, queueToProto, reasonFromProto } from "../../../libs/wire/index.js";
+import { settingsChangesFromProto, settingsFromProto } from "./queue-messages.js";
 import type { ApiStores } from "../stores.js";
 
 /** Most job ids one dead-letter selector may name. */
@@ -87,21 +87,21 @@ export function queueAdmin(edge: Edge, deps: QueueAdminDeps): Partial<AdminServi
       const selector = toSelector(req.selector, true);
       ctx.principal.scope.requireNamed(selector.queue, "selector.queue");
       if (!Number.isInteger(req.limit) || req.limit < 0) throw new InvalidArgument("limit", "must not be negative");
-      await stores.queues.getQueue(selector.queue!);
-      const requeued = await stores.deadLetters.requeueDeadLetters(selector, req.limit);
-      if (requeued > 0) deps.waker.wake([selector.queue!]);
+      const requeued = await stores.deadLetters.actOnDeadLetters(selector, { kind: "requeue", limit: req.limit });
+      if (requeued > 0) deps.waker.wake([selector.queue]);
       return { requeuedCount: String(requeued) };
     }),
 
     purgeDeadLetters: edge.unary("PurgeDeadLetters", async (req, ctx) => {
       const selector = toSelector(req.selector, true);
       ctx.principal.scope.requireNamed(selector.queue, "selector.queue");
-      await stores.queues.getQueue(selector.queue!);
-      return { purgedCount: String(await stores.deadLetters.purgeDeadLetters(selector)) };
+      return { purgedCount: String(await stores.deadLetters.actOnDeadLetters(selector, { kind: "purge" })) };
     }),
   };
 }
 
+function toSelector(s: ProtoSelector | undefined, queueRequired: true): DeadLetterSelector & { readonly queue: string };
+function toSelector(s: ProtoSelector | undefined, queueRequired: false): DeadLetterSelector;
 function toSelector(s: ProtoSelector | undefined, queueRequired: boolean): DeadLetterSelector {
   const queue = s?.queue ? validateQueueName(s.queue, "selector.queue") : null;
   if (queueRequired && queue === null) throw new InvalidArgument("selector.queue", "is required, so a bulk action never spans queues by accident");

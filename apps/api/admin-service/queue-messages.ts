@@ -1,7 +1,7 @@
 import { InvalidArgument } from "../../../libs/errors/index.js";
-import type { Queue, QueueSettings as ProtoSettings } from "../../../libs/proto/index.js";
-import { QUEUE_DEFAULTS, type QueueRecord, type QueueSettings, type QueueStats } from "../../../libs/queues/index.js";
-import { durationToWholeMs, durationToWholeSeconds, msToDuration } from "../mapping/durations.js";
+import type { QueueSettings as ProtoSettings } from "../../../libs/proto/index.js";
+import { QUEUE_DEFAULTS, type QueueSettings } from "../../../libs/queues/index.js";
+import { durationToWholeMs, durationToWholeSeconds } from "../../../libs/wire/index.js";
 import { validateNonNegativeInt } from "../../../libs/validation/index.js";
 
 const MAX_INT4 = 2_147_483_647;
@@ -57,34 +57,3 @@ export function settingsChangesFromProto(p: ProtoSettings | undefined, mask: rea
   }
   return changes as Partial<QueueSettings>;
 }
-
-export function queueToProto(q: QueueRecord, stats?: QueueStats): Queue {
-  return {
-    name: q.name,
-    paused: q.paused,
-    settings: {
-      maxRetries: q.maxRetries,
-      ttl: q.ttlSeconds === null ? undefined : msToDuration(q.ttlSeconds * 1000),
-      backoffBase: msToDuration(q.backoffBaseMs),
-      backoffMax: msToDuration(q.backoffMaxMs),
-      timeout: q.timeoutSeconds === null ? undefined : msToDuration(q.timeoutSeconds * 1000),
-      maxConcurrency: q.maxConcurrency ?? undefined,
-      retention: msToDuration(q.retentionSeconds * 1000),
-    },
-    stats: stats && {
-      depth: {
-        pending: String(stats.depth.PENDING),
-        assigned: String(stats.depth.ASSIGNED),
-        running: String(stats.depth.RUNNING),
-        done: String(stats.depth.DONE),
-        failed: String(stats.depth.FAILED),
-        deadLettered: String(stats.depth.DEAD_LETTERED),
-      },
-      oldestPendingAge: stats.oldestPendingAgeMs === null ? undefined : msToDuration(stats.oldestPendingAgeMs),
-      scheduled: String(stats.scheduled),
-    },
-    createdAt: q.createdAt,
-    updatedAt: q.updatedAt,
-  };
-}
-

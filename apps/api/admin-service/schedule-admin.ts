@@ -1,7 +1,7 @@
 import type { Config } from "../../../libs/config/index.js";
 import { resolvePageSize, type PageTokenCodec } from "../../../libs/paging/index.js";
-import type { AdminServiceServer, Schedule } from "../../../libs/proto/index.js";
-import { nextCronRun, type ScheduleRecord } from "../../../libs/schedules/index.js";
+import type { AdminServiceServer } from "../../../libs/proto/index.js";
+import { nextCronRun } from "../../../libs/schedules/index.js";
 import { NotFound } from "../../../libs/errors/index.js";
 import {
   validateMetadata,
@@ -11,7 +11,7 @@ import {
   validateQueueName,
 } from "../../../libs/validation/index.js";
 import type { Edge } from "../edge/handlers.js";
-import { durationToWholeSeconds, msToDuration } from "../mapping/durations.js";
+import { durationToWholeSeconds, scheduleToProto } from "../../../libs/wire/index.js";
 import type { ApiStores } from "../stores.js";
 
 /** The recurring-schedule part of AdminService (SPEC §4, §7); role `admin`. */
@@ -60,22 +60,5 @@ export function scheduleAdmin(edge: Edge, deps: { stores: Pick<ApiStores, "sched
       await stores.schedules.deleteSchedule(name);
       return {};
     }),
-  };
-}
-
-function scheduleToProto(s: ScheduleRecord): Schedule {
-  return {
-    name: s.name,
-    queue: s.queue,
-    cron: s.cron,
-    timeZone: s.timeZone,
-    enabled: s.enabled,
-    payload: s.payload,
-    priority: s.priority,
-    metadata: s.metadata,
-    maxRetries: s.maxRetries ?? undefined,
-    timeout: s.timeoutSeconds === null ? undefined : msToDuration(s.timeoutSeconds * 1000),
-    createdAt: s.createdAt,
-    nextRunAt: s.enabled ? nextCronRun(s.cron, s.timeZone) : undefined,
   };
 }

@@ -1,16 +1,12 @@
 import { NotFound } from "../../../libs/errors/index.js";
 import type { Config } from "../../../libs/config/index.js";
 import { resolvePageSize, type PageTokenCodec } from "../../../libs/paging/index.js";
-import { WorkerStatus, type AdminServiceServer } from "../../../libs/proto/index.js";
+import type { AdminServiceServer } from "../../../libs/proto/index.js";
 import { validateQueueName, validateUuid } from "../../../libs/validation/index.js";
-import { type WorkerStatus as DomainWorkerStatus } from "../../../libs/workers/index.js";
 import type { Edge } from "../edge/handlers.js";
 import type { QueueScope } from "../../../libs/api-keys/index.js";
-import { labelFromProto } from "../mapping/job-messages.js";
-import { workerToProto } from "../worker-service/worker-messages.js";
+import { workerStatusFromProto, workerToProto } from "../../../libs/wire/index.js";
 import type { ApiStores } from "../stores.js";
-
-const STATUSES: readonly DomainWorkerStatus[] = ["ONLINE", "DRAINING", "OFFLINE"];
 
 /** The worker part of AdminService: ListWorkers, DrainWorker and RemoveWorker (role `admin`). */
 export function workerAdmin(edge: Edge, deps: { stores: Pick<ApiStores, "workers">; config: Config; pageTokens: PageTokenCodec }): Partial<AdminServiceServer> {
@@ -19,7 +15,7 @@ export function workerAdmin(edge: Edge, deps: { stores: Pick<ApiStores, "workers
     listWorkers: edge.unary("ListWorkers", async (req, ctx) => {
       const queue = req.queue === "" ? null : validateQueueName(req.queue);
       ctx.principal.scope.requireNamed(queue, "queue");
-      const statuses = [...new Set(req.statuses.map((s, i) => labelFromProto(WorkerStatus, STATUSES, s, `statuses[${i}]`, "worker status")))].sort();
+      const statuses = [...new Set(req.statuses.map((s, i) => workerStatusFromProto(s, `statuses[${i}]`)))].sort();
       const size = resolvePageSize(req.pageSize, config.limits);
       const scope = `workers|${queue ?? ""}|${statuses.join(",")}`;
       const after = req.pageToken === "" ? null : String(pageTokens.decode(scope, req.pageToken)[0]);

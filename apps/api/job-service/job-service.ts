@@ -1,18 +1,17 @@
 import type { Config } from "../../../libs/config/index.js";
-import { DependencyUnavailable, InvalidArgument, LimitExceeded, NotFound } from "../../../libs/errors/index.js";
-import type { JobEventRecord, JobStore } from "../../../libs/jobs/index.js";
-import { isFinalStatus } from "../../../libs/lifecycle/index.js";
+import { InvalidArgument, LimitExceeded, NotFound } from "../../../libs/errors/index.js";
+import type { JobStore } from "../../../libs/jobs/index.js";
 import { resolvePageSize, type PageTokenCodec } from "../../../libs/paging/index.js";
 import { JobView, type JobServiceServer, type SubmitJobRequest, type WatchJobRequest, type WatchJobResponse } from "../../../libs/proto/index.js";
 import { validateQueueName, validateUuid } from "../../../libs/validation/index.js";
 import type { QueueScope } from "../../../libs/api-keys/index.js";
 import type { Edge } from "../edge/handlers.js";
 import type { RpcMetrics } from "../edge/rpc-metrics.js";
-import { eventToProto } from "../../../libs/events/index.js";
-import { jobToProto, statusFromProto } from "../mapping/job-messages.js";
+import { eventToProto, jobToProto, statusFromProto } from "../../../libs/wire/index.js";
 import type { QueueWaker } from "../../../libs/notifications/index.js";
 import type { JobEventFeed } from "./job-event-feed.js";
 import { toNewJob } from "./submit-request.js";
+import { watchJobEvents } from "./watch-job.js";
 
 /** job_events.id is a Postgres bigint. */
 const MAX_EVENT_ID = 9_223_372_036_854_775_807n;
@@ -120,7 +119,7 @@ export function jobService(edge: Edge, deps: JobServiceDeps): JobServiceServer {
         }
         if (!(await store.get(id, false))) throw new NotFound("job", id);
         await visible(ctx.principal.scope, id);
-        await watch(deps, id, req.afterEventId, ctx.signal, send);
+        await watchJobEvents(deps, id, req.afterEventId, ctx.signal, send);
       },
     ),
   };
@@ -131,61 +130,4 @@ function viewIsFull(view: JobView, byDefault: boolean): boolean {
   if (view === JobView.FULL) return true;
   if (view === JobView.BASIC) return false;
   throw new InvalidArgument("view", `is not a job view (got ${view})`);
-}
-
-/**
- * Streams a job's events after `afterId` until an event leaves it in a final state (DONE or
- * DEAD_LETTERED) with nothing after it; that last message also carries the final Job. A job that
- * is already final with nothing new after the cursor gets one message with the Job alone.
- */
-async function watch(
-  deps: JobServiceDeps,
-  jobId: string,
-  afterId: string,
-  signal: AbortSignal,
-  send: (res: WatchJobResponse) => Promise<void>,
-): Promise<void> {
-  const finalJobIfSettled = async (lastEventId: string) => {
-    const job = await deps.jobs.get(jobId, true);
-    if (!job || !isFinalStatus(job.status)) return undefined;
-    const newer = await deps.jobs.events(jobId, lastEventId, 1);
-    return newer.length === 0 ? job : undefined;
-  };
-  const settled = await finalJobIfSettled(afterId);
-  if (settled) return send({ event: undefined, job: jobToProto(settled) });
-
-  const queue: JobEventRecord[] = [];
-  let wake: (() => void) | undefined;
-  let closed = false;
-  const unsubscribe = deps.feed.subscribe(
-    jobId,
-    afterId,
-    (events) => {
-      queue.push(...events);
-      wake?.();
-    },
-    () => {
-      closed = true;
-      wake?.();
-    },
-  );
-  const aborted = new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
-  try {
-    for (;;) {
-      if (signal.aborted) return;
-      const event = queue.shift();
-      // The replica is shutting down: UNAVAILABLE tells the client to watch again elsewhere.
-      if (!event && closed) throw new DependencyUnavailable("this API replica (shutting down)");
-      if (!event) {
-        await Promise.race([new Promise<void>((resolve) => (wake = resolve)), aborted]);
-        wake = undefined;
-        continue;
-      }
-      const job = isFinalStatus(event.toStatus) && queue.length === 0 ? await finalJobIfSettled(event.id) : undefined;
-      await send({ event: eventToProto(event), job: job ? jobToProto(job) : undefined });
-      if (job) return;
-    }
-  } finally {
-    unsubscribe();
-  }
 }

@@ -10,7 +10,7 @@ import {
   validatePriority,
   validateQueueName,
 } from "../../../libs/validation/index.js";
-import { durationToMs, durationToWholeSeconds } from "../mapping/durations.js";
+import { durationToMs, durationToWholeSeconds } from "../../../libs/wire/index.js";
 
 /** Largest max_retries a job may ask for; far above any sane policy, and well inside int4. */
 const MAX_RETRIES_LIMIT = 1_000_000;

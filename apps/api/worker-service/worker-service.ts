@@ -14,9 +14,7 @@ import {
   type WorkerServiceServer,
 } from "../../../libs/proto/index.js";
 import { isMalformed, malformedRefusal, type Edge } from "../edge/handlers.js";
-import { msToDuration } from "../mapping/durations.js";
-import { statusToProto } from "../../../libs/events/index.js";
-import { workerToProto } from "./worker-messages.js";
+import { msToDuration, statusToProto, workerToProto } from "../../../libs/wire/index.js";
 import type { WorkerHub } from "./worker-hub.js";
 import { WorkerSession } from "./worker-session.js";
 import { WorkerCredentials } from "./worker-credentials.js";

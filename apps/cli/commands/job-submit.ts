@@ -2,7 +2,8 @@ import { Command } from "commander";
 import { SubmitJobResponse, type SubmitJobRequest } from "../../../libs/proto/index.js";
 import type { JqClient } from "../../../libs/client/index.js";
 import { withClient } from "../context.js";
-import { parseDurationMs, toProtoDuration } from "../durations.js";
+import { msToDuration } from "../../../libs/wire/to-wire.js";
+import { parseDurationMs } from "../durations.js";
 import { CliError, EXIT } from "../exit-codes.js";
 import { interruptible } from "../interrupt.js";
 import { enumLabel } from "../enums.js";
@@ -60,7 +61,7 @@ export function submitCommand(): Command {
 async function singleRequest(queue: string, payload: string | undefined, flags: SubmitFlags): Promise<SubmitJobRequest> {
   if (flags.delay !== undefined && flags.runAt !== undefined) throw new CliError("--delay or --run-at, not both");
   let start: SubmitJobRequest["start"];
-  if (flags.delay !== undefined) start = { $case: "delay", value: toProtoDuration(parseDurationMs(flags.delay, "--delay")) };
+  if (flags.delay !== undefined) start = { $case: "delay", value: msToDuration(parseDurationMs(flags.delay, "--delay")) };
   if (flags.runAt !== undefined) {
     const at = new Date(flags.runAt);
     if (Number.isNaN(at.getTime())) throw new CliError(`--run-at: "${flags.runAt}" is not an ISO-8601 time`);
@@ -73,7 +74,7 @@ async function singleRequest(queue: string, payload: string | undefined, flags: 
     priority: flags.priority ?? 0,
     start,
     maxRetries: flags.maxRetries,
-    timeout: flags.timeout !== undefined ? toProtoDuration(parseDurationMs(flags.timeout, "--timeout")) : undefined,
+    timeout: flags.timeout !== undefined ? msToDuration(parseDurationMs(flags.timeout, "--timeout")) : undefined,
     idempotencyKey: flags.idempotencyKey ?? "",
   };
 }

@@ -1,5 +1,6 @@
 import * as grpc from "@grpc/grpc-js";
 import { Command } from "commander";
+import { backoffDelayMs, type BackoffPolicy } from "../../../libs/backoff/index.js";
 import type { JqClient } from "../../../libs/client/index.js";
 import { JobStatus, type Job, type JobEvent, type WatchJobResponse } from "../../../libs/proto/index.js";
 import { withClient } from "../context.js";
@@ -10,6 +11,8 @@ import { printJson } from "../output.js";
 
 /** Reconnects allowed in a row after UNAVAILABLE before giving up. */
 const MAX_RECONNECTS = 5;
+/** 400 ms before the first reconnect (reconnects counts from 1), doubling; MAX_RECONNECTS bounds it. */
+const WATCH_BACKOFF: BackoffPolicy = { baseMs: 200, maxMs: 200 * 2 ** MAX_RECONNECTS, jitter: "none" };
 
 export function watchCommand(): Command {
   return new Command("watch")
@@ -55,7 +58,7 @@ async function follow(client: JqClient, jobId: string, onEvent: (e: JobEvent) =>
       return job;
     } catch (error) {
       if ((error as grpc.ServiceError).code !== grpc.status.UNAVAILABLE || ++reconnects > MAX_RECONNECTS) throw error;
-      await new Promise((r) => setTimeout(r, 200 * 2 ** reconnects));
+      await new Promise((r) => setTimeout(r, backoffDelayMs(reconnects, WATCH_BACKOFF)));
     }
   }
 }

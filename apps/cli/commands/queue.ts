@@ -6,7 +6,8 @@ import {
   type QueueSettings,
 } from "../../../libs/proto/index.js";
 import { withClient } from "../context.js";
-import { formatDuration, parseDurationMs, toProtoDuration } from "../durations.js";
+import { msToDuration } from "../../../libs/wire/to-wire.js";
+import { formatDuration, parseDurationMs } from "../durations.js";
 import { CliError } from "../exit-codes.js";
 import { printFields, printJson, printTable } from "../output.js";
 import { collectPages } from "../paging.js";
@@ -43,7 +44,7 @@ function settingsFrom(flags: SettingsFlags): { settings: QueueSettings; mask: st
     if (text === undefined) continue;
     mask.push(s.mask);
     if (text === "none") continue;
-    settings[s.key] = s.kind === "duration" ? toProtoDuration(parseDurationMs(text, `--${s.flag}`)) : parseInteger(`--${s.flag}`)(text);
+    settings[s.key] = s.kind === "duration" ? msToDuration(parseDurationMs(text, `--${s.flag}`)) : parseInteger(`--${s.flag}`)(text);
   }
   return { settings: settings as QueueSettings, mask };
 }

@@ -1,7 +1,8 @@
 import { Command } from "commander";
 import { ListSchedulesResponse, Schedule } from "../../../libs/proto/index.js";
 import { withClient } from "../context.js";
-import { parseDurationMs, toProtoDuration } from "../durations.js";
+import { msToDuration } from "../../../libs/wire/to-wire.js";
+import { parseDurationMs } from "../durations.js";
 import { formatTime, printFields, printJson, printTable, previewBytes } from "../output.js";
 import { collectPages } from "../paging.js";
 import { collect, parseInteger, parseMetadata, readPayload } from "../payload.js";
@@ -45,7 +46,7 @@ export function scheduleCommands(): Command {
           priority: flags.priority ?? 0,
           metadata: parseMetadata(flags.metadata),
           maxRetries: flags.maxRetries,
-          timeout: flags.timeout !== undefined ? toProtoDuration(parseDurationMs(flags.timeout, "--timeout")) : undefined,
+          timeout: flags.timeout !== undefined ? msToDuration(parseDurationMs(flags.timeout, "--timeout")) : undefined,
         });
         const s = res.schedule!;
         if (json) return printJson(Schedule.toJSON(s));

@@ -1,10 +1,10 @@
 import type pg from "pg";
 import type { Principal } from "../api-keys/index.js";
-import { cancelJob, purgeDeadLetters, requeueDeadLetters, retryJob } from "../jobs/index.js";
+import { actOnDeadLetters, cancelJob, retryJob } from "../jobs/index.js";
 import type { Logger } from "../logging/logger.js";
 import { notifyWorkerControl, type QueueWaker } from "../notifications/index.js";
-import type { ProbeRoute } from "../probes/probe-server.js";
-import { getQueue, setQueuePaused } from "../queues/index.js";
+import type { HttpRoute } from "../probes/probe-server.js";
+import { setQueuePaused } from "../queues/index.js";
 import { drainWorker } from "../workers/index.js";
 import type { ActionGate } from "./action-gate.js";
 import { cancelRequest, deadLetterRequest, jobRequest, queueRequest, workerRequest } from "./action-requests.js";
@@ -48,15 +48,13 @@ const ACTIONS: Readonly<Record<string, Action>> = {
   },
   "/api/dead-letters/requeue": async (body, { pool, waker }) => {
     const { queue, jobIds } = deadLetterRequest(body);
-    await getQueue(pool, queue);
-    const requeued = await requeueDeadLetters(pool, { queue, reasons: [], jobIds });
+    const requeued = await actOnDeadLetters(pool, { queue, reasons: [], jobIds }, { kind: "requeue", limit: 0 });
     if (requeued > 0) waker.wake([queue]);
     return { target: queue, result: { requeued } };
   },
   "/api/dead-letters/purge": async (body, { pool }) => {
     const { queue, jobIds } = deadLetterRequest(body);
-    await getQueue(pool, queue);
-    return { target: queue, result: { purged: await purgeDeadLetters(pool, { queue, reasons: [], jobIds }) } };
+    return { target: queue, result: { purged: await actOnDeadLetters(pool, { queue, reasons: [], jobIds }, { kind: "purge" }) } };
   },
   "/api/workers/drain": async (body, { pool }) => {
     const { workerId } = workerRequest(body);
@@ -69,11 +67,11 @@ const ACTIONS: Readonly<Record<string, Action>> = {
 
 export const ACTION_PATHS: readonly string[] = Object.keys(ACTIONS);
 
-export function actionRoutes(deps: ActionDeps): Record<string, ProbeRoute> {
+export function actionRoutes(deps: ActionDeps): Record<string, HttpRoute> {
   return Object.fromEntries(Object.entries(ACTIONS).map(([path, action]) => [path, actionRoute(path, action, deps)]));
 }
 
-function actionRoute(path: string, action: Action, deps: ActionDeps): ProbeRoute {
+function actionRoute(path: string, action: Action, deps: ActionDeps): HttpRoute {
   return async (req, res) => {
     let principal: Principal | undefined;
     try {

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { JqError, type ErrorKind } from "../errors/index.js";
 import type { Logger } from "../logging/logger.js";
 import { isConnectionError } from "../postgres/db.js";
-import type { ProbeRoute } from "../probes/probe-server.js";
+import type { HttpRoute } from "../probes/probe-server.js";
 
 /**
  * The HTTP plumbing of the dashboard's JSON endpoints: one error shape, one mapping from the typed
@@ -72,7 +72,7 @@ export function sendError(req: IncomingMessage, res: ServerResponse, err: unknow
 }
 
 /** A GET (and HEAD) endpoint answering JSON; every other method is 405. */
-export function getJson(log: Logger, handler: (query: URLSearchParams) => Promise<unknown>): ProbeRoute {
+export function getJson(log: Logger, handler: (query: URLSearchParams) => Promise<unknown>): HttpRoute {
   return async (req, res) => {
     try {
       if (req.method !== "GET" && req.method !== "HEAD") {
@@ -87,7 +87,7 @@ export function getJson(log: Logger, handler: (query: URLSearchParams) => Promis
 }
 
 /** A GET (and HEAD) endpoint serving fixed bytes. */
-export function getAsset(contentType: string, body: string | Buffer): ProbeRoute {
+export function getAsset(contentType: string, body: string | Buffer): HttpRoute {
   return async (req, res) => {
     if (req.method !== "GET" && req.method !== "HEAD") {
       res.writeHead(405, { "content-type": "text/plain", allow: "GET, HEAD" });

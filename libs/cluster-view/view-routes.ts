@@ -1,17 +1,17 @@
 import type pg from "pg";
 import type { Logger } from "../logging/logger.js";
 import type { QueueWaker } from "../notifications/index.js";
-import type { ProbeRoute } from "../probes/probe-server.js";
+import type { HttpRoute } from "../probes/probe-server.js";
 import type { ActionGate } from "./action-gate.js";
-import type { ClusterSnapshot } from "./cluster-snapshot.js";
+import type { ClusterView } from "./cluster-view.js";
 import { actionRoutes } from "./dashboard-actions.js";
 import { assetRoutes } from "./dashboard-assets.js";
 import { getJson } from "./dashboard-http.js";
 import { readRoutes } from "./dashboard-reads.js";
 import type { TimeSeries } from "./time-series.js";
 
-export interface HealthRouteDeps {
-  readonly snapshot: () => Promise<ClusterSnapshot>;
+export interface ClusterViewRouteDeps {
+  readonly snapshot: () => Promise<ClusterView>;
   readonly pool: pg.Pool;
   readonly gate: ActionGate;
   readonly waker: QueueWaker;
@@ -23,7 +23,7 @@ export interface HealthRouteDeps {
  * apps/health's extra HTTP paths: `/status` (the snapshot as JSON), `/` and `/assets/…` (the
  * dashboard), `/api/…` reads (GET) and actions (POST). docs/health.md lists them all.
  */
-export function healthRoutes(deps: HealthRouteDeps): Record<string, ProbeRoute> {
+export function clusterViewRoutes(deps: ClusterViewRouteDeps): Record<string, HttpRoute> {
   const { pool, log } = deps;
   return {
     "/status": getJson(log, () => deps.snapshot()),

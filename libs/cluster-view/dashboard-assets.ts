@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import type { ProbeRoute } from "../probes/probe-server.js";
+import type { HttpRoute } from "../probes/probe-server.js";
 import { getAsset } from "./dashboard-http.js";
 import { DASHBOARD_HTML } from "./dashboard-page.js";
 import { SCRIPT_CHARTS } from "./dashboard-script-charts.js";
@@ -26,7 +26,7 @@ function readUplot(): { js: Buffer; css: Buffer } {
 }
 
 /** `/` and `/assets/…`: the page, its script and style, and the chart library. */
-export function assetRoutes(): Record<string, ProbeRoute> {
+export function assetRoutes(): Record<string, HttpRoute> {
   const uplot = readUplot();
   return {
     "/": getAsset("text/html; charset=utf-8", DASHBOARD_HTML),

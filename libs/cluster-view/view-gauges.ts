@@ -1,19 +1,19 @@
 import { Gauge, type Registry } from "prom-client";
 import { JOB_STATUSES } from "../lifecycle/index.js";
-import type { ClusterSnapshot } from "./cluster-snapshot.js";
+import { WORKER_STATUSES } from "../workers/worker-status.js";
+import type { ClusterView } from "./cluster-view.js";
 
 const NODE_ROLES = ["api", "scheduler", "health"] as const;
-const WORKER_STATUSES = ["ONLINE", "DRAINING", "OFFLINE"] as const;
 
 /**
  * The cluster view as Prometheus gauges, each filled at scrape time from the same cached snapshot
  * `/status` serves. Cluster gauges are left empty (no samples) while Postgres cannot be read, so a
  * scrape never reports stale or made-up numbers; jq_dependency_up says why.
  */
-export function registerHealthGauges(registry: Registry, snapshot: () => Promise<ClusterSnapshot>): void {
+export function registerClusterViewGauges(registry: Registry, snapshot: () => Promise<ClusterView>): void {
   const registers = [registry];
   const load = snapshot;
-  const readable = (s: ClusterSnapshot) => s.dependencies.postgres === "ok";
+  const readable = (s: ClusterView) => s.dependencies.postgres === "ok";
 
   new Gauge({
     name: "jq_queue_jobs",

@@ -3,18 +3,19 @@ import { Kafka, logLevel, type Admin } from "kafkajs";
 import type { Logger } from "../logging/logger.js";
 
 /**
- * Reachability of the optional dependencies, as apps/health reports them (SPEC §8). Each probe
+ * Reachability of the optional dependencies, as apps/health reports them (SPEC §8). Each check
  * connects on first use, answers within `timeoutMs` or rejects, and `close()` (safe twice) drops
- * its connection. They never decide the health process's own readiness.
+ * its connection. They never decide the health process's own readiness (that is a probe,
+ * libs/probes, and depends on Postgres only).
  */
-export interface DependencyProbe {
+export interface Reachability {
   readonly name: string;
   check(): Promise<void>;
   close(): Promise<void>;
 }
 
 /** Redis answers PING. */
-export class RedisProbe implements DependencyProbe {
+export class RedisReachability implements Reachability {
   readonly name = "redis";
   private readonly redis: Redis;
   private closed = false;
@@ -46,7 +47,7 @@ export class RedisProbe implements DependencyProbe {
 }
 
 /** A Kafka broker answers a metadata request (describeCluster). */
-export class KafkaProbe implements DependencyProbe {
+export class KafkaReachability implements Reachability {
   readonly name = "kafka";
   private readonly kafka: Kafka;
   private admin: Admin | undefined;

@@ -1,13 +1,13 @@
 import type pg from "pg";
-import { readClusterStatus, type ClusterNodeRecord } from "../cluster/index.js";
+import { readClusterStatus, type ClusterNodeRecord } from "../presence/index.js";
 import type { JobStatus } from "../lifecycle/index.js";
 import { measureOutboxLag } from "../outbox/index.js";
 import { listQueues, queueStats } from "../queues/index.js";
-import type { DependencyProbe } from "./dependency-probes.js";
-import { countWorkersByStatus, listRecentDeadLetters, type RecentDeadLetter } from "./health-queries.js";
+import type { Reachability } from "./reachability.js";
+import { countWorkersByStatus, listRecentDeadLetters, type RecentDeadLetter } from "./view-queries.js";
 
 /** What `/status` serves and the gauges report: one consistent look at the cluster. */
-export interface ClusterSnapshot {
+export interface ClusterView {
   readonly generatedAt: string;
   /** "ok", the error, or "not configured" (Redis and Kafka are optional, SPEC §7). */
   readonly dependencies: { readonly postgres: string; readonly redis: string; readonly kafka: string };
@@ -29,13 +29,13 @@ export interface QueueView {
   readonly scheduled: number;
 }
 
-export interface SnapshotSources {
+export interface ClusterViewSources {
   readonly pool: pg.Pool;
   /** Present only for the configured dependencies. */
-  readonly redis: DependencyProbe | undefined;
-  readonly kafka: DependencyProbe | undefined;
+  readonly redis: Reachability | undefined;
+  readonly kafka: Reachability | undefined;
   /** A node is alive while it announced itself within this window. */
-  readonly presenceTimeoutMs: number;
+  readonly aliveWindowMs: number;
   readonly deadLetterLimit: number;
 }
 
@@ -45,14 +45,14 @@ const QUEUE_PAGE = 500;
  * Reads everything the cluster view shows. Dependency failures are reported, not thrown: with
  * Postgres down the snapshot still answers, with empty cluster sections and the error named.
  */
-export async function readClusterSnapshot(src: SnapshotSources, now: Date): Promise<ClusterSnapshot> {
+export async function readClusterView(src: ClusterViewSources, now: Date): Promise<ClusterView> {
   const [postgres, redis, kafka] = await Promise.all([
     readPostgresSide(src, now).then(
       (value) => ({ ok: true as const, value }),
       (err: unknown) => ({ ok: false as const, error: describe(err) }),
     ),
-    probe(src.redis),
-    probe(src.kafka),
+    reachabilityOf(src.redis),
+    reachabilityOf(src.kafka),
   ]);
   const base = { generatedAt: now.toISOString(), dependencies: { postgres: postgres.ok ? "ok" : postgres.error, redis, kafka } };
   if (!postgres.ok) {
@@ -61,10 +61,10 @@ export async function readClusterSnapshot(src: SnapshotSources, now: Date): Prom
   return { ...base, ...postgres.value };
 }
 
-async function readPostgresSide(src: SnapshotSources, now: Date): Promise<Omit<ClusterSnapshot, "generatedAt" | "dependencies">> {
+async function readPostgresSide(src: ClusterViewSources, now: Date): Promise<Omit<ClusterView, "generatedAt" | "dependencies">> {
   const db = src.pool;
   const [cluster, queues, workers, outbox, recentDeadLetters] = await Promise.all([
-    readClusterStatus(db, src.presenceTimeoutMs),
+    readClusterStatus(db, src.aliveWindowMs),
     readAllQueues(src.pool),
     countWorkersByStatus(db),
     measureOutboxLag(db, now),
@@ -101,7 +101,7 @@ async function readAllQueues(pool: pg.Pool): Promise<QueueView[]> {
   }
 }
 
-async function probe(p: DependencyProbe | undefined): Promise<string> {
+async function reachabilityOf(p: Reachability | undefined): Promise<string> {
   if (p === undefined) return "not configured";
   try {
     await p.check();

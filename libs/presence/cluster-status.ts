@@ -20,18 +20,18 @@ export interface ClusterStatus {
 
 /**
  * Who is in the cluster, from the nodes' presence rows and the published leader term. A node is
- * alive while it announced itself within `presenceTimeoutMs`; the leader is reported only while the
+ * alive while it announced itself within `aliveWindowMs`; the leader is reported only while the
  * node named in jq_leader is alive and itself says it leads, so a failover shows no leader rather
  * than a dead one.
  */
-export async function readClusterStatus(db: Db, presenceTimeoutMs: number): Promise<ClusterStatus> {
+export async function readClusterStatus(db: Db, aliveWindowMs: number): Promise<ClusterStatus> {
   const [nodes, leader] = await Promise.all([
     db.query<ClusterNodeRecord>(
       `SELECT node_id AS "nodeId", role, version, hostname, leader,
               last_seen > now() - $1::int * interval '1 millisecond' AS alive,
               started_at AS "startedAt", last_seen AS "lastSeenAt"
        FROM cluster_nodes ORDER BY role, node_id`,
-      [presenceTimeoutMs],
+      [aliveWindowMs],
     ),
     db.query<{ node_id: string; term: string }>("SELECT node_id, term::text FROM jq_leader WHERE name = 'scheduler'"),
   ]);

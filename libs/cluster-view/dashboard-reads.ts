@@ -1,15 +1,15 @@
 import type pg from "pg";
 import { InvalidArgument, NotFound } from "../errors/index.js";
 import { getJob, listJobEvents, listJobs, type JobEventRecord } from "../jobs/index.js";
-import { JOB_STATUSES, type JobStatus } from "../lifecycle/index.js";
+import { JOB_STATUSES } from "../lifecycle/index.js";
 import type { Logger } from "../logging/logger.js";
 import { loadPageTokenKey, PageTokenCodec, resolvePageSize, type PageLimits } from "../paging/index.js";
-import type { ProbeRoute } from "../probes/probe-server.js";
+import type { HttpRoute } from "../probes/probe-server.js";
 import { validateQueueName, validateUuid } from "../validation/index.js";
-import { listWorkers, type WorkerStatus } from "../workers/index.js";
+import { listWorkers, WORKER_STATUSES } from "../workers/index.js";
 import type { ActionMode } from "./action-gate.js";
 import { getJson } from "./dashboard-http.js";
-import { readJobBytesHead } from "./health-queries.js";
+import { readJobBytesHead } from "./view-queries.js";
 import { attemptsFromEvents, eventView, jobDetail, jobSummary, workerView } from "./job-views.js";
 import { previewBytes, PREVIEW_BYTES } from "./payload-preview.js";
 import type { TimeSeries } from "./time-series.js";
@@ -26,13 +26,12 @@ export const DASHBOARD_PAGE: PageLimits = { defaultPageSize: 50, maxPageSize: 50
 /** The job page shows at most this many events; a longer log says it was cut. */
 export const MAX_TIMELINE_EVENTS = 2_000;
 const EVENT_PAGE = 500;
-const WORKER_STATUSES: readonly WorkerStatus[] = ["ONLINE", "DRAINING", "OFFLINE"];
 
 /**
  * The dashboard's JSON reads (GET). Lists page by keyset, like ListJobs: `after` is an opaque,
  * signed token (libs/paging, the same cluster key as the API) bound to the list's filters.
  */
-export function readRoutes(deps: ReadDeps): Record<string, ProbeRoute> {
+export function readRoutes(deps: ReadDeps): Record<string, HttpRoute> {
   const { pool, log } = deps;
   let codec: Promise<PageTokenCodec> | undefined;
   const tokens = () => (codec ??= loadPageTokenKey(pool).then((key) => new PageTokenCodec(key)).catch((err: unknown) => {
@@ -47,7 +46,7 @@ export function readRoutes(deps: ReadDeps): Record<string, ProbeRoute> {
 
     "/api/jobs": getJson(log, async (q) => {
       const queue = optional(q, "queue") === undefined ? null : validateQueueName(optional(q, "queue")!, "queue");
-      const statuses = [...new Set(list(q, "status").map((s) => jobStatus(s)))].sort();
+      const statuses = [...new Set(list(q, "status").map((s) => statusParam(JOB_STATUSES, s)))].sort();
       const size = resolvePageSize(intParam(q, "limit"), DASHBOARD_PAGE, "limit");
       const scope = `dashboard-jobs|${queue ?? ""}|${statuses.join(",")}`;
       const after = optional(q, "after");
@@ -73,7 +72,7 @@ export function readRoutes(deps: ReadDeps): Record<string, ProbeRoute> {
     }),
 
     "/api/workers": getJson(log, async (q) => {
-      const statuses = [...new Set(list(q, "status").map((s) => workerStatus(s)))].sort();
+      const statuses = [...new Set(list(q, "status").map((s) => statusParam(WORKER_STATUSES, s)))].sort();
       const size = resolvePageSize(intParam(q, "limit"), DASHBOARD_PAGE, "limit");
       const scope = `dashboard-workers|${statuses.join(",")}`;
       const after = optional(q, "after");
@@ -123,14 +122,9 @@ function intParam(q: URLSearchParams, name: string): number {
   return Number(v);
 }
 
-function jobStatus(s: string): JobStatus {
+/** A `status` filter value, case-insensitive, as one of `allowed`. */
+function statusParam<S extends string>(allowed: readonly S[], s: string): S {
   const up = s.toUpperCase();
-  if (!(JOB_STATUSES as readonly string[]).includes(up)) throw new InvalidArgument("status", `must be one of ${JOB_STATUSES.join(", ")}, got ${JSON.stringify(s.slice(0, 40))}`);
-  return up as JobStatus;
-}
-
-function workerStatus(s: string): WorkerStatus {
-  const up = s.toUpperCase();
-  if (!(WORKER_STATUSES as readonly string[]).includes(up)) throw new InvalidArgument("status", `must be one of ${WORKER_STATUSES.join(", ")}, got ${JSON.stringify(s.slice(0, 40))}`);
-  return up as WorkerStatus;
+  if (!(allowed as readonly string[]).includes(up)) throw new InvalidArgument("status", `must be one of ${allowed.join(", ")}, got ${JSON.stringify(s.slice(0, 40))}`);
+  return up as S;
 }

@@ -8,6 +8,13 @@ export type NodeRole = "api" | "scheduler" | "health";
 
 /** Presence intervals of silence after which a node's row is removed (alive means within 3). */
 export const AGE_OUT_INTERVALS = 12;
+/** A node is alive while it announced itself within this many presence intervals. */
+export const ALIVE_INTERVALS = 3;
+
+/** How recently a node must have announced itself to count as alive: GetClusterStatus and the cluster view. */
+export function aliveWindowMs(presenceIntervalMs: number): number {
+  return ALIVE_INTERVALS * presenceIntervalMs;
+}
 
 /**
  * Announces this process in `cluster_nodes` every `intervalMs` (role, version, host, whether it
