@@ -69,7 +69,7 @@ export function workerService(edge: Edge, deps: WorkerServiceDeps): WorkerServic
       const workerId = validateWorkerId(req.workerId);
       await credentials.verify(workerId, ctx.metadata);
       const held = req.heldJobs.map((h, i) => ({ jobId: validateUuid(h.jobId, `held_jobs[${i}].job_id`), attempt: h.attempt }));
-      const answer = await hub.heartbeats.beat(workerId, held);
+      const answer = await hub.heartbeats.beat({ workerId, held, complete: req.heldJobsComplete });
       if (answer.status === undefined) throw new NotFound("worker", workerId);
       if (answer.status === "OFFLINE") throw new FailedPrecondition(`worker ${workerId} is OFFLINE: its jobs were handed back; register again`);
       return {
@@ -95,9 +95,12 @@ export function workerService(edge: Edge, deps: WorkerServiceDeps): WorkerServic
       ctx.sendHeaders();
       hub.sessions.add(session)?.close(new FailedPrecondition("replaced by a newer stream of the same worker"));
       ctx.signal.addEventListener("abort", () => session.close(), { once: true });
+      // The stream's generation fences its detach: a newer stream (here or on another replica)
+      // keeps the worker's row pointing at the replica that serves it.
+      let generation: string | undefined;
       try {
+        generation = await stores.workers.attachWorkerStream(workerId, deps.nodeId);
         await hub.resync(session);
-        await stores.workers.setWorkerNode(workerId, deps.nodeId);
         if (session.draining) await session.write({ kind: { $case: "drain", value: { message: "the worker is draining" } } });
         hub.dispatcher.wakeSession(session);
         const ending = await session.whenClosed();
@@ -106,7 +109,7 @@ export function workerService(edge: Edge, deps: WorkerServiceDeps): WorkerServic
         session.close();
         hub.sessions.remove(session);
         await hub.marks.flushWorker(workerId);
-        if (!hub.sessions.get(workerId)) await stores.workers.setWorkerNode(workerId, null).catch(() => {});
+        if (generation !== undefined) await stores.workers.detachWorkerStream(workerId, generation).catch(() => {});
       }
     }),
 
