@@ -1,0 +1,2 @@
+export * from "./result-verdicts.js";
+export * from "./result-stream.js";
