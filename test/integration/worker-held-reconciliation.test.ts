@@ -1,10 +1,15 @@
+import { spawn } from "node:child_process";
 import type pg from "pg";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { JqClient } from "../../libs/client/index.js";
+import { claimJobs, markDelivered } from "../../libs/dispatch/index.js";
+import { Worker } from "../../libs/worker-sdk/index.js";
 import { ResultAckCode } from "../../libs/proto/index.js";
 import { startApi, type RunningApi } from "../support/api.js";
 import { jobRequest } from "../support/job-requests.js";
+import { readJsonLines } from "../support/json-lines.js";
 import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
+import { ensurePythonVenv, repoRoot } from "../support/python-sdk.js";
 import { RawWorker } from "../support/raw-worker.js";
 
 /**
@@ -51,6 +56,17 @@ describe("heartbeat reconciliation of held jobs, and the stream's replica", () =
     await w.until(() => w.assignments.some((x) => x.jobId === j!.id));
     await until(async () => (await job(j!.id)).status === "RUNNING", "the RUNNING mark");
     return w.assignments.find((x) => x.jobId === j!.id)!;
+  };
+
+  /** A delivery the database gives `workerId` that never reached it (as on a replaced stream), made with the dispatcher's own claim and RUNNING mark. */
+  const plantLostDelivery = async (workerId: string) => {
+    const elsewhere = await queue();
+    const { job: lost } = await c.call(c.jobs, "submitJob", jobRequest(elsewhere));
+    const [claimed] = await claimJobs(db.pool, { workerId, queues: [elsewhere], limit: 1, leaseMs: 30_000 }, new Set());
+    expect(claimed!.id).toBe(lost!.id);
+    await markDelivered(db.pool, [{ jobId: lost!.id, attempt: claimed!.attempt, workerId, deliveredAt: new Date() }]);
+    expect(await job(lost!.id)).toMatchObject({ status: "RUNNING", worker_id: workerId });
+    return lost!.id;
   };
 
   beforeAll(async () => {
@@ -134,6 +150,54 @@ describe("heartbeat reconciliation of held jobs, and the stream's replica", () =
     expect(await job(running.jobId)).toMatchObject({ status: "RUNNING", attempt: 1, worker_id: w.id });
     expect(await reasons(running.jobId)).not.toContain("RUNNING>FAILED:WORKER_LOST");
   });
+
+  it("the TypeScript SDK lists what it holds: a job it never received is released, the ones it runs are not", async () => {
+    const q = await queue();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const sdk = new Worker({ address: a.address, queues: [q], concurrency: 2, handler: async () => (await gate, "ok") });
+    await sdk.start();
+    try {
+      const { job: kept } = await c.call(c.jobs, "submitJob", jobRequest(q));
+      await until(async () => (await job(kept!.id)).status === "RUNNING", "the SDK's job RUNNING");
+      const lost = await plantLostDelivery(sdk.id!);
+      // Heartbeats every second: released within a few.
+      await until(async () => (await reasons(lost)).includes("RUNNING>FAILED:WORKER_LOST"), "the lost job released", 8000);
+      expect(await job(kept!.id)).toMatchObject({ status: "RUNNING", worker_id: sdk.id });
+      release();
+      await until(async () => (await job(kept!.id)).status === "DONE", "the SDK's job DONE");
+      expect(await reasons(kept!.id)).not.toContain("RUNNING>FAILED:WORKER_LOST");
+    } finally {
+      release();
+      await sdk.close();
+    }
+  });
+
+  it("the Python SDK lists what it holds: a job it never received is released, the one it runs is not", async () => {
+    const venv = await ensurePythonVenv();
+    const q = await queue();
+    const child = spawn(`${venv}/bin/python`, [`${repoRoot}sdk/python/tests/fixtures/worker_main.py`], {
+      env: { PATH: process.env.PATH ?? "", JQ_FIXTURE_ADDRESS: a.address, JQ_FIXTURE_QUEUE: q, JQ_FIXTURE_CONCURRENCY: "1", JQ_FIXTURE_JOB_SECONDS: "6" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const lines: Record<string, unknown>[] = [];
+    readJsonLines(child.stdout, (l) => lines.push(l));
+    const exited = new Promise((r) => child.once("exit", r));
+    try {
+      await until(async () => lines.some((l) => l.event === "ready"), "the Python worker ready", 30_000);
+      const workerId = lines.find((l) => l.event === "ready")!.worker as string;
+      const { job: kept } = await c.call(c.jobs, "submitJob", jobRequest(q));
+      await until(async () => lines.some((l) => l.event === "started" && l.job === kept!.id) && (await job(kept!.id)).status === "RUNNING", "its job RUNNING");
+      const lost = await plantLostDelivery(workerId);
+      await until(async () => (await reasons(lost)).includes("RUNNING>FAILED:WORKER_LOST"), "the lost job released", 5000);
+      expect(await job(kept!.id)).toMatchObject({ status: "RUNNING", worker_id: workerId });
+      await until(async () => (await job(kept!.id)).status === "DONE", "its job DONE", 15_000);
+      expect(await reasons(kept!.id)).not.toContain("RUNNING>FAILED:WORKER_LOST");
+    } finally {
+      child.kill("SIGTERM");
+      await exited;
+    }
+  }, 120_000);
 
   it("a stream that moved to replica B stays on B when replica A closes the old one", async () => {
     const q = await queue();
