@@ -19,6 +19,8 @@ import { RawWorker } from "../support/raw-worker.js";
  * lost worker; a worker that sends no complete list is never reconciled. And when a worker's
  * stream moves to another replica, the old replica closing it leaves the row on the new one.
  */
+const GRACE_MS = 1500;
+
 describe("heartbeat reconciliation of held jobs, and the stream's replica", () => {
   let db: TestDatabase;
   let a: RunningApi;
@@ -71,7 +73,8 @@ describe("heartbeat reconciliation of held jobs, and the stream's replica", () =
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    const env = { JQ_HEARTBEAT_INTERVAL_MS: "1000", JQ_HEARTBEAT_TIMEOUT_MS: "60000" };
+    // The heartbeat timeout is also how long a delivery must be missing before it is released.
+    const env = { JQ_HEARTBEAT_INTERVAL_MS: "1000", JQ_HEARTBEAT_TIMEOUT_MS: String(GRACE_MS) };
     [a, b] = await Promise.all([startApi(db.url, { ...env, JQ_NODE_ID: "replica-a" }), startApi(db.url, { ...env, JQ_NODE_ID: "replica-b" })]);
     c = a.client();
   });
@@ -84,14 +87,26 @@ describe("heartbeat reconciliation of held jobs, and the stream's replica", () =
     await db.drop();
   });
 
-  it("releases a RUNNING job the worker no longer holds after two complete heartbeats, not after one", async () => {
+  it("releases a RUNNING job the worker no longer holds once missing from two heartbeats for the heartbeat timeout", async () => {
     const q = await queue();
     const w = await worker(q, 1);
     const lost = await runningJob(q, w);
 
+    const firstMissing = Date.now();
     await heartbeat(w, [], true);
     expect(await job(lost.jobId)).toMatchObject({ status: "RUNNING", attempt: 1 });
+    // Missing twice, but not yet for the grace: kept (it may still be on its way).
     await heartbeat(w, [], true);
+    expect(await job(lost.jobId)).toMatchObject({ status: "RUNNING", attempt: 1 });
+    // Heartbeats go on leaving it out: it is released once it has been missing for the grace.
+    let releasedAt: number | undefined;
+    while (releasedAt === undefined) {
+      await new Promise((r) => setTimeout(r, 200));
+      await heartbeat(w, [], true);
+      if ((await reasons(lost.jobId)).includes("RUNNING>FAILED:WORKER_LOST")) releasedAt = Date.now();
+      else expect(Date.now() - firstMissing, "released within the grace and a few heartbeats").toBeLessThan(GRACE_MS + 8000);
+    }
+    expect(releasedAt - firstMissing).toBeGreaterThanOrEqual(GRACE_MS);
     // RUNNING → FAILED (WORKER_LOST) → PENDING with a retry; the worker's free slot takes it again.
     expect((await reasons(lost.jobId)).slice(3, 5)).toEqual(["RUNNING>FAILED:WORKER_LOST", "FAILED>PENDING:RETRY_SCHEDULED"]);
     await w.until(() => w.assignments.some((x) => x.jobId === lost.jobId && x.attempt === 2), 10_000, "the job again");
@@ -104,6 +119,7 @@ describe("heartbeat reconciliation of held jobs, and the stream's replica", () =
     const back = await runningJob(q, w);
     const ref = (x: { jobId: string; attempt: number }) => ({ jobId: x.jobId, attempt: x.attempt });
     await heartbeat(w, [ref(kept)], true);
+    await new Promise((r) => setTimeout(r, GRACE_MS + 600));
     await heartbeat(w, [ref(kept), ref(back)], true);
     await heartbeat(w, [ref(kept)], true);
     expect(await job(kept.jobId)).toMatchObject({ status: "RUNNING", attempt: 1 });
@@ -130,6 +146,7 @@ describe("heartbeat reconciliation of held jobs, and the stream's replica", () =
       const second = w.succeed(queued);
       await new Promise((r) => setTimeout(r, 200));
       await heartbeat(w, [{ jobId: blocked.jobId, attempt: 1 }], true);
+      await new Promise((r) => setTimeout(r, GRACE_MS + 600));
       await heartbeat(w, [{ jobId: blocked.jobId, attempt: 1 }], true);
       expect(await reasons(queued.jobId)).not.toContain("RUNNING>FAILED:WORKER_LOST");
       await lock.query("COMMIT");
@@ -146,7 +163,9 @@ describe("heartbeat reconciliation of held jobs, and the stream's replica", () =
     const q = await queue();
     const w = await worker(q, 1);
     const running = await runningJob(q, w);
-    for (let i = 0; i < 3; i++) await heartbeat(w, [], false);
+    await heartbeat(w, [], false);
+    await new Promise((r) => setTimeout(r, GRACE_MS + 600));
+    await heartbeat(w, [], false);
     expect(await job(running.jobId)).toMatchObject({ status: "RUNNING", attempt: 1, worker_id: w.id });
     expect(await reasons(running.jobId)).not.toContain("RUNNING>FAILED:WORKER_LOST");
   });
@@ -177,7 +196,7 @@ describe("heartbeat reconciliation of held jobs, and the stream's replica", () =
     const venv = await ensurePythonVenv();
     const q = await queue();
     const child = spawn(`${venv}/bin/python`, [`${repoRoot}sdk/python/tests/fixtures/worker_main.py`], {
-      env: { PATH: process.env.PATH ?? "", JQ_FIXTURE_ADDRESS: a.address, JQ_FIXTURE_QUEUE: q, JQ_FIXTURE_CONCURRENCY: "1", JQ_FIXTURE_JOB_SECONDS: "6" },
+      env: { PATH: process.env.PATH ?? "", JQ_FIXTURE_ADDRESS: a.address, JQ_FIXTURE_QUEUE: q, JQ_FIXTURE_CONCURRENCY: "1", JQ_FIXTURE_JOB_SECONDS: "10" },
       stdio: ["ignore", "pipe", "pipe"],
     });
     const lines: Record<string, unknown>[] = [];
@@ -189,9 +208,9 @@ describe("heartbeat reconciliation of held jobs, and the stream's replica", () =
       const { job: kept } = await c.call(c.jobs, "submitJob", jobRequest(q));
       await until(async () => lines.some((l) => l.event === "started" && l.job === kept!.id) && (await job(kept!.id)).status === "RUNNING", "its job RUNNING");
       const lost = await plantLostDelivery(workerId);
-      await until(async () => (await reasons(lost)).includes("RUNNING>FAILED:WORKER_LOST"), "the lost job released", 5000);
+      await until(async () => (await reasons(lost)).includes("RUNNING>FAILED:WORKER_LOST"), "the lost job released", 8000);
       expect(await job(kept!.id)).toMatchObject({ status: "RUNNING", worker_id: workerId });
-      await until(async () => (await job(kept!.id)).status === "DONE", "its job DONE", 15_000);
+      await until(async () => (await job(kept!.id)).status === "DONE", "its job DONE", 20_000);
       expect(await reasons(kept!.id)).not.toContain("RUNNING>FAILED:WORKER_LOST");
     } finally {
       child.kill("SIGTERM");

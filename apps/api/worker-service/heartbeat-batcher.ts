@@ -32,6 +32,8 @@ export interface HeartbeatBatcherOptions {
   readonly inFlight: (workerId: string) => DeliveryRef[];
   /** Workers that lost jobs to the reconciliation: their slots are free again. */
   readonly released: (workerIds: readonly string[]) => void;
+  /** How long a delivery must be missing from the heartbeats before it is released (the heartbeat timeout). */
+  readonly graceMs: number;
   readonly windowMs?: number;
 }
 
@@ -40,7 +42,7 @@ export interface HeartbeatBatcherOptions {
  * and one read of the held jobs' states, so hundreds of workers cost a few statements a second
  * instead of a write storm on the workers table. Heartbeats that list everything their worker
  * holds are then reconciled with the database (`reconcileHeartbeats`): what a worker no longer
- * holds goes back after two such heartbeats. A failed reconciliation is logged and tried again
+ * holds goes back after two such heartbeats and the heartbeat timeout. A failed reconciliation is logged and tried again
  * at the next heartbeat; it never fails the heartbeat.
  */
 export class HeartbeatBatcher {
@@ -99,8 +101,9 @@ export class HeartbeatBatcher {
       const lost = await reconcileHeartbeats(
         this.pool,
         [...latest.values()].map((p) => ({ workerId: p.workerId, reported: p.held, inFlight: this.options.inFlight(p.workerId) })),
+        this.options.graceMs,
       );
-      for (const [worker, jobs] of lost) this.options.log.warn({ worker, jobs }, "released jobs the worker no longer holds (missing from two consecutive heartbeats)");
+      for (const [worker, jobs] of lost) this.options.log.warn({ worker, jobs }, "released jobs the worker no longer holds (missing from its heartbeats)");
       if (lost.size > 0) this.options.released([...lost.keys()]);
     } catch (err) {
       this.options.log.warn({ err: (err as Error).message }, "could not reconcile held jobs; the next heartbeat tries again");

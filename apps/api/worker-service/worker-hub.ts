@@ -50,7 +50,8 @@ export class WorkerHub implements Component {
     this.results = new ResultBatcher(pool, log, (reqs, verdicts) => this.afterResults(reqs, verdicts));
     this.heartbeats = new HeartbeatBatcher(pool, {
       log,
-      inFlight: (workerId) => [...this.results.inFlightOf(workerId), ...this.marks.pendingOf(workerId)],
+      graceMs: config.workers.heartbeatTimeoutMs,
+      inFlight: (workerId) => [...this.results.inFlightOf(workerId), ...this.marks.pendingOf(workerId), ...this.deliveringTo(workerId)],
       released: (workerIds) => this.slotsFreed(workerIds),
     });
     this.listener = new NotificationListener(
@@ -103,6 +104,11 @@ export class WorkerHub implements Component {
     const rows = await heldJobs(this.pool, session.workerId);
     session.held.clear();
     for (const r of rows) session.held.set(r.id, r.attempt);
+  }
+
+  /** Deliveries claimed for the worker's stream here and still being written to it. */
+  private deliveringTo(workerId: string): { jobId: string; attempt: number }[] {
+    return [...(this.sessions.get(workerId)?.delivering ?? [])].map(([jobId, attempt]) => ({ jobId, attempt }));
   }
 
   /** Jobs of these workers were released: refill their streams here, or tell the replica holding them. */
