@@ -1,5 +1,6 @@
 import net from "node:net";
 import type { Logger } from "../../libs/logging/logger.js";
+import { clientPreface } from "./http2-preface.js";
 
 /** The HTTP/2 client preface is 24 bytes; a TLS ClientHello is longer. */
 const PREFACE_BYTES = 24;
@@ -8,6 +9,11 @@ const REFUSAL_LOG_EVERY_MS = 10_000;
 export interface ConnectionGateOptions {
   readonly maxConnections: number;
   readonly handshakeTimeoutMs: number;
+  /**
+   * Plaintext: the gate reads the whole HTTP/2 client preface (magic and SETTINGS) itself before
+   * grpc-js gets the socket. Under TLS the preface is encrypted; the gate can only count bytes.
+   */
+  readonly readsPreface: boolean;
 }
 
 /**
@@ -17,9 +23,13 @@ export interface ConnectionGateOptions {
  *
  * - at most `maxConnections` open at once; one more is closed at once, with a warning logged at
  *   most every 10 s naming JQ_GRPC_MAX_CONNECTIONS;
- * - a socket that has not sent its HTTP/2 preface (or TLS hello) within `handshakeTimeoutMs` is
- *   closed (slowloris). Idle and dead connections after the handshake are grpc-js's keepalive and
- *   max-idle settings.
+ * - a socket that has not sent its whole HTTP/2 client preface (the magic and a complete SETTINGS
+ *   frame) within `handshakeTimeoutMs` is reset (slowloris): the gate reads the preface itself and
+ *   hands the socket, with those bytes put back, to grpc-js only once it is complete, so a client
+ *   trickling it a byte at a time gets no HTTP/2 session (and no keepalive) to hide in. Under TLS
+ *   the gate only sees ciphertext: a socket that has not sent a TLS hello's worth of bytes in time
+ *   is reset, and Node's TLS handshake timeout and grpc-js's keepalive cover the rest. Idle and
+ *   dead connections after the handshake are grpc-js's keepalive and max-idle settings.
  */
 export class ConnectionGate {
   private readonly server: net.Server;
@@ -37,17 +47,23 @@ export class ConnectionGate {
       this.open.add(socket);
       socket.once("close", () => this.open.delete(socket));
       socket.on("error", () => {});
+      let handedOver = false;
       const deadline = setTimeout(() => {
-        if (socket.bytesRead < PREFACE_BYTES) {
-          this.log.debug({ remote: socket.remoteAddress, bytesRead: socket.bytesRead }, "closing a connection that did not complete its handshake in time");
-          // A reset, not a FIN: the HTTP/2 session attached to the socket would otherwise keep
-          // the descriptor open waiting for a preface that never comes.
-          socket.resetAndDestroy();
-        }
+        const done = this.options.readsPreface ? handedOver : socket.bytesRead >= PREFACE_BYTES;
+        if (done) return;
+        this.log.debug({ remote: socket.remoteAddress, bytesRead: socket.bytesRead }, "closing a connection that did not complete its handshake in time");
+        // A reset, not a FIN: an HTTP/2 session attached to the socket would otherwise keep the
+        // descriptor open waiting for a preface that never comes.
+        socket.resetAndDestroy();
       }, this.options.handshakeTimeoutMs);
       deadline.unref();
       socket.once("close", () => clearTimeout(deadline));
-      inject(socket);
+      if (!this.options.readsPreface) return inject(socket);
+      readPreface(socket, () => {
+        handedOver = true;
+        clearTimeout(deadline);
+        inject(socket);
+      });
     });
   }
 
@@ -89,4 +105,23 @@ export class ConnectionGate {
       this.refusedSinceLog = 0;
     }
   }
+}
+
+/**
+ * Reads from `socket` until its bytes are a whole HTTP/2 client preface (or cannot be one), then
+ * puts them back and calls `complete` with the socket paused: Node's HTTP/2 session takes buffered
+ * bytes first. A socket that never completes it stays here until the gate's deadline resets it.
+ */
+function readPreface(socket: net.Socket, complete: () => void): void {
+  // At most a preface's worth (about 16 KiB) is held: anything longer is complete or invalid.
+  let received: Buffer = Buffer.alloc(0);
+  const onData = (chunk: Buffer) => {
+    received = received.length === 0 ? chunk : Buffer.concat([received, chunk]);
+    if (clientPreface(received) === "incomplete") return;
+    socket.off("data", onData);
+    socket.pause();
+    socket.unshift(received);
+    complete();
+  };
+  socket.on("data", onData);
 }

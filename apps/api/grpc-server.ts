@@ -50,7 +50,7 @@ export class GrpcServer implements Component {
       "grpc.max_connection_age_ms": g.maxConnectionAgeMs,
       "grpc.max_connection_age_grace_ms": g.maxConnectionAgeGraceMs,
     });
-    this.gate = new ConnectionGate({ maxConnections: g.maxConnections, handshakeTimeoutMs: g.handshakeTimeoutMs }, log, (socket) =>
+    this.gate = new ConnectionGate({ maxConnections: g.maxConnections, handshakeTimeoutMs: g.handshakeTimeoutMs, readsPreface: g.tls === undefined }, log, (socket) =>
       this.injector?.injectConnection(socket),
     );
     for (const s of services) this.server.addService(s.definition, s.implementation);

@@ -7,6 +7,8 @@ import { bindStore } from "../../libs/postgres/index.js";
 import { createQueue, deleteQueue, existingQueueNames, getQueue, listQueues, queueStats, setQueuePaused, updateQueue } from "../../libs/queues/index.js";
 import { createSchedule, deleteSchedule, getSchedule, listSchedules } from "../../libs/schedules/index.js";
 import {
+  attachWorkerStream,
+  detachWorkerStream,
   drainWorker,
   getWorker,
   getWorkerCredential,
@@ -15,7 +17,6 @@ import {
   registerWorker,
   removeOfflineWorker,
   setWorkerCredential,
-  setWorkerNode,
 } from "../../libs/workers/index.js";
 
 /**
@@ -31,7 +32,8 @@ export function apiStores(pool: pg.Pool) {
     workers: bindStore(pool, {
       registerWorker,
       getWorker,
-      setWorkerNode,
+      attachWorkerStream,
+      detachWorkerStream,
       markWorkerOffline,
       drainWorker,
       listWorkers,

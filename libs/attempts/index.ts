@@ -1,2 +1,3 @@
 export * from "./finish-attempts.js";
 export * from "./release-worker-jobs.js";
+export * from "./reconcile-held-jobs.js";

@@ -1,5 +1,6 @@
 import type { Db } from "../postgres/db.js";
 import { handBackUndelivered } from "../dispatch/claim-jobs.js";
+import type { HeldDelivery } from "../workers/held-jobs-reconciliation.js";
 import { finishAttempts } from "./finish-attempts.js";
 
 /**
@@ -18,19 +19,30 @@ export async function releaseWorkerJobs(db: Db, workerId: string, message: strin
       [workerId],
     );
     if (rows.length === 0) break;
-    const assigned = rows.filter((r) => r.status === "ASSIGNED").map((r) => ({ jobId: r.id, attempt: r.attempt }));
-    const running = rows.filter((r) => r.status === "RUNNING");
-    released += await handBackUndelivered(db, workerId, assigned, "WORKER_LOST");
-    const verdicts = await finishAttempts(
-      db,
-      running.map((r) => ({
-        jobId: r.id,
-        attempt: r.attempt,
-        workerId,
-        outcome: { kind: "failure", message, retryable: true, reason: "WORKER_LOST" },
-      })),
-    );
-    released += verdicts.filter((v) => v.code === "accepted").length;
+    released += await releaseDeliveries(db, workerId, rows.map((r) => ({ jobId: r.id, attempt: r.attempt, status: r.status })), message);
   }
   return released;
+}
+
+/**
+ * Releases some deliveries of one worker as the lifecycle table says for a lost worker: ASSIGNED
+ * back to PENDING, RUNNING failed with WORKER_LOST. Each is fenced by worker and attempt, so a
+ * delivery that moved on meanwhile (its result recorded, a newer attempt) is left alone; one that
+ * went from ASSIGNED to RUNNING meanwhile is skipped. Returns how many were released.
+ */
+export async function releaseDeliveries(db: Db, workerId: string, deliveries: readonly HeldDelivery[], message: string): Promise<number> {
+  const ref = (d: HeldDelivery) => ({ jobId: d.jobId, attempt: d.attempt });
+  const assigned = deliveries.filter((d) => d.status === "ASSIGNED").map(ref);
+  const running = deliveries.filter((d) => d.status === "RUNNING");
+  const handedBack = await handBackUndelivered(db, workerId, assigned, "WORKER_LOST");
+  const verdicts = await finishAttempts(
+    db,
+    running.map((d) => ({
+      jobId: d.jobId,
+      attempt: d.attempt,
+      workerId,
+      outcome: { kind: "failure", message, retryable: true, reason: "WORKER_LOST" },
+    })),
+  );
+  return handedBack + verdicts.filter((v) => v.code === "accepted").length;
 }

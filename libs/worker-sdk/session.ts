@@ -66,8 +66,13 @@ export class WorkerSession {
     return response;
   }
 
+  /**
+   * `heldJobs` must be everything the worker holds: deliveries not yet finished and results not
+   * yet acknowledged. It says so (`heldJobsComplete`), and the server hands back any delivery it
+   * gave this worker that is missing from two heartbeats in a row.
+   */
   heartbeat(heldJobs: JobAttemptRef[], signal?: AbortSignal): Promise<HeartbeatResponse> {
-    return this.client.call(this.client.workers, "heartbeat", { workerId: this.requireId(), heldJobs }, { signal, headers: this.headers() });
+    return this.client.call(this.client.workers, "heartbeat", { workerId: this.requireId(), heldJobs, heldJobsComplete: true }, { signal, headers: this.headers() });
   }
 
   /**

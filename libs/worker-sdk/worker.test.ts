@@ -88,7 +88,7 @@ describe("Worker", () => {
     server.assign("held-1", { attempt: 4 });
     await waitUntil(() => g.started("held-1"), "the job runs");
     await waitUntil(() => server.of("heartbeat").some((h) => h.request.heldJobs.some((j) => j.jobId === "held-1")), "a heartbeat reports the job");
-    expect(server.of("heartbeat").at(-1)?.request).toEqual({ workerId: id, heldJobs: [{ jobId: "held-1", attempt: 4 }] });
+    expect(server.of("heartbeat").at(-1)?.request).toEqual({ workerId: id, heldJobs: [{ jobId: "held-1", attempt: 4 }], heldJobsComplete: true });
     g.release("held-1");
     await waitUntil(() => w.stats.held === 0, "the job is acknowledged");
   });

@@ -55,9 +55,30 @@ export async function getWorker(db: Db, workerId: string): Promise<WorkerRecord>
   return rows[0];
 }
 
-/** Which replica holds the worker's stream (null when the stream closed). */
-export async function setWorkerNode(db: Db, workerId: string, nodeId: string | null): Promise<void> {
-  await db.query("UPDATE workers SET node_id = $2, last_heartbeat = now() WHERE worker_id = $1", [workerId, nodeId]);
+/**
+ * A job stream of `workerId` opened on replica `nodeId`: the row points at that replica under the
+ * next stream generation, which the stream keeps to detach itself later (migration 0008).
+ */
+export async function attachWorkerStream(db: Db, workerId: string, nodeId: string): Promise<string | undefined> {
+  const { rows } = await db.query<{ generation: string }>(
+    `UPDATE workers SET node_id = $2, stream_generation = stream_generation + 1, last_heartbeat = now()
+     WHERE worker_id = $1 RETURNING stream_generation::text AS generation`,
+    [workerId, nodeId],
+  );
+  return rows[0]?.generation;
+}
+
+/**
+ * The stream of `generation` ended: the row lets go of its replica only when no newer stream took
+ * it meanwhile, so an old replica closing a replaced stream (issue 13 item 8) never detaches the
+ * worker from the replica that serves it now. False when a newer stream holds the row.
+ */
+export async function detachWorkerStream(db: Db, workerId: string, generation: string): Promise<boolean> {
+  const { rowCount } = await db.query(
+    "UPDATE workers SET node_id = NULL, last_heartbeat = now() WHERE worker_id = $1 AND stream_generation = $2::bigint",
+    [workerId, generation],
+  );
+  return (rowCount ?? 0) > 0;
 }
 
 /**

@@ -166,6 +166,8 @@ TABLE workers (
   last_heartbeat timestamp with time zone NOT NULL DEFAULT now(),
   secret_sha256 bytea,
   registered_by text,
+  stream_generation bigint NOT NULL DEFAULT 0,
+  absent_jobs jsonb NOT NULL DEFAULT '[]'::jsonb,
   CONSTRAINT workers_concurrency_check CHECK ((concurrency > 0)),
   CONSTRAINT workers_pkey PRIMARY KEY (worker_id)
 );

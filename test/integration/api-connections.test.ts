@@ -1,12 +1,21 @@
 import net from "node:net";
 import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { JqClient } from "../../libs/client/index.js";
+import { JobStatus, type WatchJobResponse } from "../../libs/proto/index.js";
 import { startApi, type RunningApi } from "../support/api.js";
+import { jobRequest } from "../support/job-requests.js";
 import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
 
+const MAGIC = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "latin1");
+const AGE_MS = 3000;
+const GRACE_MS = 4000;
+
 /**
- * Issue 13 item 7: idle and half-open (slowloris) connections are reaped, a per-process cap
- * refuses more with a clear log line, and idle gRPC connections are closed after the idle limit.
+ * Issue 13 item 7: idle and half-open (slowloris) connections are reaped — also one that trickles
+ * the HTTP/2 preface or never sends its SETTINGS — a per-process cap refuses more with a clear log
+ * line, idle gRPC connections are closed after the idle limit, and every connection is asked to go
+ * at its max age, with a grace for the calls in flight.
  */
 describe("apps/api reaps and caps connections", () => {
   let db: TestDatabase;
@@ -19,8 +28,10 @@ describe("apps/api reaps and caps connections", () => {
       JQ_GRPC_HANDSHAKE_TIMEOUT_MS: "500",
       JQ_GRPC_MAX_CONNECTIONS: "5",
       JQ_GRPC_MAX_CONNECTION_IDLE_MS: "1500",
-      JQ_GRPC_KEEPALIVE_TIME_MS: "1000",
-      JQ_GRPC_KEEPALIVE_TIMEOUT_MS: "500",
+      // Keepalive far away, so only the handshake deadline can reap a stalled preface here.
+      JQ_GRPC_KEEPALIVE_TIME_MS: "60000",
+      JQ_GRPC_MAX_CONNECTION_AGE_MS: String(AGE_MS),
+      JQ_GRPC_MAX_CONNECTION_AGE_GRACE_MS: String(GRACE_MS),
     });
     port = Number(api.address.split(":")[1]);
   });
@@ -69,5 +80,95 @@ describe("apps/api reaps and caps connections", () => {
     while (channel.getConnectivityState(false) === grpc.connectivityState.READY && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     expect(channel.getConnectivityState(false)).not.toBe(grpc.connectivityState.READY);
     await client.call(client.admin, "listQueues", { pageSize: 1, pageToken: "" });
+  });
+
+  /** How long the server took to close a raw connection fed by `feed` ("open" if not within 5 s). */
+  const closedAfter = async (feed: (socket: net.Socket) => NodeJS.Timeout | undefined) => {
+    const { socket, closed } = await connect();
+    const started = Date.now();
+    const timer = feed(socket);
+    let giveUp: NodeJS.Timeout | undefined;
+    const result = await Promise.race([closed.then(() => Date.now() - started), new Promise<"open">((r) => (giveUp = setTimeout(() => r("open"), 5000)))]);
+    clearTimeout(giveUp);
+    clearInterval(timer);
+    socket.destroy();
+    return result;
+  };
+
+  it("resets a client that sends the magic and never its SETTINGS frame", async () => {
+    const t = await closedAfter((s) => {
+      s.write(MAGIC);
+      return undefined;
+    });
+    expect(t).not.toBe("open");
+    expect(t).toBeLessThan(2000);
+  });
+
+  it("resets a client that trickles the preface a byte at a time past the deadline", async () => {
+    // The 24 magic bytes a byte every 5 ms (well before the 500 ms deadline), then the 69 bytes of
+    // SETTINGS frame a byte every 50 ms: never whole in time.
+    const preface = Buffer.concat([MAGIC, Buffer.from([0, 0, 60, 4, 0, 0, 0, 0, 0]), Buffer.alloc(60)]);
+    const t = await closedAfter((s) => {
+      let tick = 0;
+      let i = 0;
+      return setInterval(() => {
+        tick++;
+        if (!s.destroyed && i < preface.length && (i < MAGIC.length || tick % 10 === 0)) s.write(preface.subarray(i, ++i));
+      }, 5);
+    });
+    expect(t).not.toBe("open");
+    expect(t).toBeLessThan(2000);
+  });
+
+  it("asks a connection to go at its max age, lets an in-flight call finish within the grace, then cuts it", async () => {
+    // A connection of its own (grpc-js would otherwise share an older one with earlier tests).
+    const c = new JqClient({ address: api.address, maxAttempts: 1, channelOptions: { "grpc.use_local_subchannel_pool": 1 } });
+    try {
+      const q = `age${Date.now()}`;
+      const connectedAt = Date.now();
+      await c.call(c.admin, "createQueue", { name: q, paused: true, settings: {} });
+      const { results } = await c.call(c.jobs, "submitJobs", { jobs: [jobRequest(q), jobRequest(q)] });
+      const [finishing, lingering] = results.map((r) => r.job!.id);
+      const watch = (jobId: string) => {
+        const messages: WatchJobResponse[] = [];
+        const call = c.jobs.watchJob({ jobId, afterEventId: "0" }, c.metadata());
+        const ended = new Promise<{ error: grpc.ServiceError | null; at: number }>((resolve) => {
+          call.on("data", (m: WatchJobResponse) => messages.push(m));
+          call.on("error", (e: grpc.ServiceError) => resolve({ error: e, at: Date.now() - connectedAt }));
+          call.on("end", () => resolve({ error: null, at: Date.now() - connectedAt }));
+        });
+        let settled = false;
+        void ended.then(() => (settled = true));
+        return { messages, ended, settled: () => settled };
+      };
+      const first = watch(finishing!);
+      const second = watch(lingering!);
+
+      // The server's GOAWAY at the age (±10 % jitter): the channel stops being READY for new calls.
+      const channel = c.jobs.getChannel();
+      while (channel.getConnectivityState(false) === grpc.connectivityState.READY && Date.now() - connectedAt < AGE_MS * 2) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const goawayAt = Date.now() - connectedAt;
+      expect(goawayAt).toBeGreaterThanOrEqual(AGE_MS * 0.9 - 50);
+      expect(goawayAt).toBeLessThan(AGE_MS * 2);
+      expect(first.settled() || second.settled()).toBe(false);
+
+      // Within the grace, the first watch's job settles (a call on a new connection): the watch
+      // receives it and ends cleanly on the old connection.
+      await c.call(c.jobs, "cancelJob", { jobId: finishing!, message: "done within the grace" });
+      const firstEnd = await first.ended;
+      expect(firstEnd.error).toBeNull();
+      expect(firstEnd.at).toBeLessThan(AGE_MS * 1.1 + GRACE_MS);
+      expect(first.messages.at(-1)!.job).toMatchObject({ id: finishing, status: JobStatus.DEAD_LETTERED });
+
+      // The second watch outlives the grace: the old connection is cut under it.
+      const secondEnd = await second.ended;
+      expect(secondEnd.error?.code).toBe(grpc.status.UNAVAILABLE);
+      expect(secondEnd.at).toBeGreaterThanOrEqual(AGE_MS * 0.9 + GRACE_MS - 100);
+      expect(secondEnd.at).toBeLessThan(AGE_MS * 1.1 + GRACE_MS + 3000);
+    } finally {
+      c.close();
+    }
   });
 });

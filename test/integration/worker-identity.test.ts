@@ -63,7 +63,7 @@ describe("worker identity is bound to its registration", () => {
     const headers = headersOf() as Record<string, string>;
     const result = { jobId: job!.id, attempt: assignment.attempt, outcome: { $case: "success" as const, value: { result: Buffer.from("forged") } } };
 
-    await expectCode(c.call(c.workers, "heartbeat", { workerId: victim.id, heldJobs: [] }, { headers }), grpc.status.PERMISSION_DENIED, /jq-worker-secret/);
+    await expectCode(c.call(c.workers, "heartbeat", { workerId: victim.id, heldJobs: [], heldJobsComplete: false }, { headers }), grpc.status.PERMISSION_DENIED, /jq-worker-secret/);
     await expectCode(c.call(c.workers, "reportResult", { workerId: victim.id, result }, { headers }), grpc.status.PERMISSION_DENIED);
     await expectCode(c.call(c.workers, "deregister", { workerId: victim.id }, { headers }), grpc.status.PERMISSION_DENIED);
 
@@ -99,7 +99,7 @@ describe("worker identity is bound to its registration", () => {
     expect(again.worker!.id).toBe(victim.id);
     expect(again.workerSecret).not.toBe(victim.secret);
     // The old secret is void from now on.
-    await expectCode(a.call(a.workers, "heartbeat", { workerId: victim.id, heldJobs: [] }, { headers: victim.headers() }), grpc.status.PERMISSION_DENIED);
+    await expectCode(a.call(a.workers, "heartbeat", { workerId: victim.id, heldJobs: [], heldJobsComplete: false }, { headers: victim.headers() }), grpc.status.PERMISSION_DENIED);
     victim.close();
   });
 });

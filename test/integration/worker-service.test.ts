@@ -199,7 +199,7 @@ describe("WorkerService over real streams", () => {
     await w.until(() => w.cancellations.length === 1);
     expect(w.cancellations[0]).toMatchObject({ jobId: j!.id, attempt: 1, reason: TransitionReason.CANCELLED, message: "stop it" });
     expect((await w.ackOf(w.succeed(w.assignments[0]!))).code).toBe(ResultAckCode.STALE);
-    const hb = await c.call(c.workers, "heartbeat", { workerId: w.id, heldJobs: [{ jobId: j!.id, attempt: 1 }] }, { headers: w.headers() });
+    const hb = await c.call(c.workers, "heartbeat", { workerId: w.id, heldJobs: [{ jobId: j!.id, attempt: 1 }], heldJobsComplete: false }, { headers: w.headers() });
     expect(hb.cancellations).toEqual([expect.objectContaining({ jobId: j!.id, attempt: 1, reason: TransitionReason.CANCELLED })]);
     // The freed slot is refilled.
     await c.call(c.jobs, "submitJob", job(q));
@@ -225,7 +225,7 @@ describe("WorkerService over real streams", () => {
     const drained = await c.call(c.admin, "drainWorker", { workerId: w.id });
     expect(drained.worker!.status).toBe(WorkerStatus.DRAINING);
     await w.until(() => w.drains.length === 1);
-    expect((await c.call(c.workers, "heartbeat", { workerId: w.id, heldJobs: [] }, { headers: w.headers() })).drain).toBe(true);
+    expect((await c.call(c.workers, "heartbeat", { workerId: w.id, heldJobs: [], heldJobsComplete: false }, { headers: w.headers() })).drain).toBe(true);
     await c.call(c.jobs, "submitJob", job(q));
     await new Promise((r) => setTimeout(r, 1200));
     expect(w.assignments).toHaveLength(0);
@@ -245,7 +245,7 @@ describe("WorkerService over real streams", () => {
       expect(j.status).toBe(JobStatus.PENDING);
       expect((await events(r.job!.id)).map((e) => e.reason)).toContain("WORKER_LOST");
     }
-    await expectCode(c.call(c.workers, "heartbeat", { workerId: w.id, heldJobs: [] }, { headers: w.headers() }), grpc.status.FAILED_PRECONDITION, /OFFLINE/);
+    await expectCode(c.call(c.workers, "heartbeat", { workerId: w.id, heldJobs: [], heldJobsComplete: false }, { headers: w.headers() }), grpc.status.FAILED_PRECONDITION, /OFFLINE/);
     expect((await c.call(c.workers, "deregister", { workerId: w.id }, { headers: w.headers() })).releasedJobs).toBe(0);
     // Another worker picks them up.
     const next = (await worker([q], 2)).open();
@@ -283,6 +283,6 @@ describe("WorkerService over real streams", () => {
     workers.push(unknown);
     await unknown.until(() => unknown.streamError !== undefined);
     expect(unknown.streamError?.code).toBe(grpc.status.NOT_FOUND);
-    await expectCode(c.call(c.workers, "heartbeat", { workerId: "nope", heldJobs: [] }), grpc.status.INVALID_ARGUMENT, /^worker_id/);
+    await expectCode(c.call(c.workers, "heartbeat", { workerId: "nope", heldJobs: [], heldJobsComplete: false }), grpc.status.INVALID_ARGUMENT, /^worker_id/);
   });
 });

@@ -101,7 +101,7 @@ export class RawWorker {
   /** Heartbeats every `everyMs` until close(), as a live worker does. */
   beat(everyMs: number): this {
     this.heartbeat = setInterval(() => {
-      void this.client.call(this.client.workers, "heartbeat", { workerId: this.id, heldJobs: [] }, { headers: this.headers() }).catch(() => {});
+      void this.client.call(this.client.workers, "heartbeat", { workerId: this.id, heldJobs: [], heldJobsComplete: false }, { headers: this.headers() }).catch(() => {});
     }, everyMs);
     return this;
   }

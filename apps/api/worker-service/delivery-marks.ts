@@ -51,6 +51,11 @@ export class DeliveryMarks {
     return mark.deliveredAt;
   }
 
+  /** The deliveries to `workerId` whose RUNNING marks are still pending here (just written). */
+  pendingOf(workerId: string): { jobId: string; attempt: number }[] {
+    return [...this.pending.values()].filter((m) => m.workerId === workerId).map((m) => ({ jobId: m.jobId, attempt: m.attempt }));
+  }
+
   /** Puts back a mark taken by a result that could not be recorded. */
   restore(session: WorkerSession | undefined, jobId: string, attempt: number, deliveredAt: Date): void {
     if (session) this.add(session, [{ id: jobId, attempt }], deliveredAt);

@@ -106,14 +106,19 @@ export class Dispatcher {
     const written: ClaimedJob[] = [];
     const failed: ClaimedJob[] = [];
     const claimedAt = Date.now();
-    for (const job of jobs) {
-      session.held.set(job.id, job.attempt);
-      (await session.write(assignment(job, claimedAt)) ? written : failed).push(job);
-    }
-    if (written.length > 0) this.marks.add(session, written, new Date());
-    if (failed.length > 0) {
-      for (const j of failed) session.held.delete(j.id);
-      await handBackUndelivered(this.pool, session.workerId, failed.map(ref), "DELIVERY_FAILED");
+    for (const job of jobs) session.delivering.set(job.id, job.attempt);
+    try {
+      for (const job of jobs) {
+        session.held.set(job.id, job.attempt);
+        (await session.write(assignment(job, claimedAt)) ? written : failed).push(job);
+      }
+      if (written.length > 0) this.marks.add(session, written, new Date());
+      if (failed.length > 0) {
+        for (const j of failed) session.held.delete(j.id);
+        await handBackUndelivered(this.pool, session.workerId, failed.map(ref), "DELIVERY_FAILED");
+      }
+    } finally {
+      for (const job of jobs) if (session.delivering.get(job.id) === job.attempt) session.delivering.delete(job.id);
     }
   }
 }

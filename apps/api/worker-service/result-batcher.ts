@@ -4,6 +4,7 @@ import { Coalescer } from "../../../libs/batching/coalescer.js";
 import { DependencyUnavailable } from "../../../libs/errors/index.js";
 import type { Logger } from "../../../libs/logging/logger.js";
 import { isConnectionError } from "../../../libs/postgres/db.js";
+import type { DeliveryRef } from "../../../libs/workers/index.js";
 
 /**
  * Collects results from every stream and unary call of this replica and records them in one
@@ -27,6 +28,8 @@ function resultBytes(r: FinishRequest): number {
 
 export class ResultBatcher {
   private readonly batches: Coalescer<FinishRequest, FinishVerdict>;
+  /** Results queued or being written, by worker: the heartbeat reconciliation leaves them alone. */
+  private readonly inFlight = new Map<string, Map<string, { ref: DeliveryRef; count: number }>>();
 
   constructor(
     pool: pg.Pool,
@@ -57,7 +60,23 @@ export class ResultBatcher {
   }
 
   record(request: FinishRequest): Promise<FinishVerdict> {
-    return this.batches.add(request);
+    const worker = request.workerId;
+    if (worker === null) return this.batches.add(request);
+    const key = `${request.jobId}/${request.attempt}`;
+    const mine = this.inFlight.get(worker) ?? new Map<string, { ref: DeliveryRef; count: number }>();
+    this.inFlight.set(worker, mine);
+    const entry = mine.get(key) ?? { ref: { jobId: request.jobId, attempt: request.attempt }, count: 0 };
+    mine.set(key, entry);
+    entry.count++;
+    return this.batches.add(request).finally(() => {
+      if (--entry.count === 0) mine.delete(key);
+      if (mine.size === 0 && this.inFlight.get(worker) === mine) this.inFlight.delete(worker);
+    });
+  }
+
+  /** The deliveries of `workerId` whose results are queued here or being written. */
+  inFlightOf(workerId: string): DeliveryRef[] {
+    return [...(this.inFlight.get(workerId)?.values() ?? [])].map((e) => e.ref);
   }
 
   /** Resolves when everything queued so far is written. */

@@ -48,7 +48,12 @@ export class WorkerHub implements Component {
     this.marks = new DeliveryMarks(pool, deliveryMarkDelayMs(config), (s) => (this.sessions.get(s.workerId) ?? s) === s, log);
     this.dispatcher = new Dispatcher(pool, this.sessions, this.marks, config, log, onDispatched);
     this.results = new ResultBatcher(pool, log, (reqs, verdicts) => this.afterResults(reqs, verdicts));
-    this.heartbeats = new HeartbeatBatcher(pool);
+    this.heartbeats = new HeartbeatBatcher(pool, {
+      log,
+      graceMs: config.workers.heartbeatTimeoutMs,
+      inFlight: (workerId) => [...this.results.inFlightOf(workerId), ...this.marks.pendingOf(workerId), ...this.deliveringTo(workerId)],
+      released: (workerIds) => this.slotsFreed(workerIds),
+    });
     this.listener = new NotificationListener(
       databaseUrl,
       [JOBS_AVAILABLE_CHANNEL, WORKER_CONTROL_CHANNEL],
@@ -99,6 +104,23 @@ export class WorkerHub implements Component {
     const rows = await heldJobs(this.pool, session.workerId);
     session.held.clear();
     for (const r of rows) session.held.set(r.id, r.attempt);
+  }
+
+  /** Deliveries claimed for the worker's stream here and still being written to it. */
+  private deliveringTo(workerId: string): { jobId: string; attempt: number }[] {
+    return [...(this.sessions.get(workerId)?.delivering ?? [])].map(([jobId, attempt]) => ({ jobId, attempt }));
+  }
+
+  /** Jobs of these workers were released: refill their streams here, or tell the replica holding them. */
+  private slotsFreed(workerIds: readonly string[]): void {
+    for (const worker of workerIds) {
+      const session = this.sessions.get(worker);
+      if (session) void this.applyControl(session, { kind: "slots", worker });
+      else
+        notifyWorkerControl(this.pool, { kind: "slots", worker }).catch((err: unknown) =>
+          this.log.warn({ err: (err as Error).message }, "could not notify a slot refill; the sweep will refill"),
+        );
+    }
   }
 
   private afterResults(requests: readonly FinishRequest[], verdicts: readonly FinishVerdict[]): void {

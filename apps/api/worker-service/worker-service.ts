@@ -1,25 +1,25 @@
-import * as grpc from "@grpc/grpc-js";
-import { type FinishVerdict } from "../../../libs/attempts/index.js";
+import type * as grpc from "@grpc/grpc-js";
 import type { Config } from "../../../libs/config/index.js";
-import { DependencyUnavailable, FailedPrecondition, InvalidArgument, NotFound } from "../../../libs/errors/index.js";
-import { validateUuid } from "../../../libs/validation/index.js";
+import { DependencyUnavailable, FailedPrecondition, NotFound } from "../../../libs/errors/index.js";
 import {
-  JobStatus,
-  ResultAckCode,
   TransitionReason,
+  type JobResult,
   type ReportResultsRequest,
   type ReportResultsResponse,
   type StreamJobsRequest,
   type StreamJobsResponse,
   type WorkerServiceServer,
 } from "../../../libs/proto/index.js";
-import { isMalformed, malformedRefusal, type Edge } from "../edge/handlers.js";
+import { validateUuid } from "../../../libs/validation/index.js";
+import { statusOfVerdict } from "../../../libs/worker-results/index.js";
 import { msToDuration, statusToProto, workerToProto } from "../../../libs/wire/index.js";
-import type { WorkerHub } from "./worker-hub.js";
-import { WorkerSession } from "./worker-session.js";
-import { WorkerCredentials } from "./worker-credentials.js";
-import { toFinishRequest, toRegistration, validateWorkerId } from "./worker-requests.js";
+import type { Edge } from "../edge/handlers.js";
 import type { ApiStores } from "../stores.js";
+import { serveResultStream } from "./result-stream-call.js";
+import { WorkerCredentials } from "./worker-credentials.js";
+import type { WorkerHub } from "./worker-hub.js";
+import { toFinishRequest, toRegistration, validateWorkerId } from "./worker-requests.js";
+import { WorkerSession } from "./worker-session.js";
 
 export interface WorkerServiceDeps {
   readonly stores: Pick<ApiStores, "workers" | "queues">;
@@ -34,10 +34,13 @@ export function workerService(edge: Edge, deps: WorkerServiceDeps): WorkerServic
   const interval = config.workers.heartbeatIntervalMs;
   const credentials = new WorkerCredentials(stores.workers);
 
-  const verdictError = (v: FinishVerdict, jobId: string): never => {
-    if (v.code === "not_found") throw new NotFound("job", jobId);
-    if (v.code === "stale") throw new FailedPrecondition(`stale result: ${v.detail}; nothing changed`);
-    throw new Error("unreachable");
+  // One operation for a reported result, unary or streamed: who may report it, what it says, and
+  // recording it (results of many calls share one transaction, ResultBatcher).
+  const recordReported = async (rawWorkerId: string, result: JobResult | undefined, metadata: grpc.Metadata) => {
+    const workerId = validateWorkerId(rawWorkerId);
+    await credentials.verify(workerId, metadata);
+    const request = toFinishRequest(workerId, result, config.limits);
+    return { request, verdict: await hub.recordResult(request) };
   };
 
   return {
@@ -67,7 +70,7 @@ export function workerService(edge: Edge, deps: WorkerServiceDeps): WorkerServic
       const workerId = validateWorkerId(req.workerId);
       await credentials.verify(workerId, ctx.metadata);
       const held = req.heldJobs.map((h, i) => ({ jobId: validateUuid(h.jobId, `held_jobs[${i}].job_id`), attempt: h.attempt }));
-      const answer = await hub.heartbeats.beat(workerId, held);
+      const answer = await hub.heartbeats.beat({ workerId, held, complete: req.heldJobsComplete });
       if (answer.status === undefined) throw new NotFound("worker", workerId);
       if (answer.status === "OFFLINE") throw new FailedPrecondition(`worker ${workerId} is OFFLINE: its jobs were handed back; register again`);
       return {
@@ -93,9 +96,12 @@ export function workerService(edge: Edge, deps: WorkerServiceDeps): WorkerServic
       ctx.sendHeaders();
       hub.sessions.add(session)?.close(new FailedPrecondition("replaced by a newer stream of the same worker"));
       ctx.signal.addEventListener("abort", () => session.close(), { once: true });
+      // The stream's generation fences its detach: a newer stream (here or on another replica)
+      // keeps the worker's row pointing at the replica that serves it.
+      let generation: string | undefined;
       try {
+        generation = await stores.workers.attachWorkerStream(workerId, deps.nodeId);
         await hub.resync(session);
-        await stores.workers.setWorkerNode(workerId, deps.nodeId);
         if (session.draining) await session.write({ kind: { $case: "drain", value: { message: "the worker is draining" } } });
         hub.dispatcher.wakeSession(session);
         const ending = await session.whenClosed();
@@ -104,104 +110,17 @@ export function workerService(edge: Edge, deps: WorkerServiceDeps): WorkerServic
         session.close();
         hub.sessions.remove(session);
         await hub.marks.flushWorker(workerId);
-        if (!hub.sessions.get(workerId)) await stores.workers.setWorkerNode(workerId, null).catch(() => {});
+        if (generation !== undefined) await stores.workers.detachWorkerStream(workerId, generation).catch(() => {});
       }
     }),
 
     reportResult: edge.unary("ReportResult", async (req, ctx) => {
-      const workerId = validateWorkerId(req.workerId);
-      await credentials.verify(workerId, ctx.metadata);
-      const request = toFinishRequest(workerId, req.result, config.limits);
-      const verdict = await hub.recordResult(request);
-      if (verdict.code !== "accepted") return verdictError(verdict, request.jobId);
-      return { jobStatus: statusToProto(verdict.status) };
+      const { request, verdict } = await recordReported(req.workerId, req.result, ctx.metadata);
+      return { jobStatus: statusToProto(statusOfVerdict(verdict, request.jobId)) };
     }),
 
-    reportResults: (call: grpc.ServerDuplexStream<ReportResultsRequest, ReportResultsResponse>) => {
-      const done = edge.begin("ReportResults");
-      try {
-        edge.admit(call.metadata, {});
-      } catch (err) {
-        const s = edge.fail("ReportResults", err);
-        done(s.code);
-        call.emit("error", { code: s.code, details: s.details });
-        return;
-      }
-      call.sendMetadata(new grpc.Metadata());
-      let pending = 0;
-      let ended = false;
-      let closed = false;
-      const finish = () => {
-        if (ended && pending === 0 && !closed) {
-          closed = true;
-          hub.resultStreams.delete(shutdown);
-          done(grpc.status.OK);
-          call.end();
-        }
-      };
-      // At shutdown, once the acks of what arrived are written, the stream ends UNAVAILABLE so the
-      // worker sends anything unacknowledged to another replica.
-      const shutdown = () => {
-        if (closed) return;
-        closed = true;
-        hub.resultStreams.delete(shutdown);
-        done(grpc.status.UNAVAILABLE);
-        call.emit("error", { code: grpc.status.UNAVAILABLE, details: "this API replica is shutting down; reconnect" });
-      };
-      hub.resultStreams.add(shutdown);
-      call.on("cancelled", () => {
-        closed = true;
-        hub.resultStreams.delete(shutdown);
-      });
-      const ack = (msg: ReportResultsResponse) => {
-        if (!closed && !call.cancelled) call.write(msg);
-      };
-      call.on("data", (msg: ReportResultsRequest) => {
-        pending++;
-        void (async () => {
-          // A message refused for a bad value still decodes (it has no repeated fields) and is
-          // acked INVALID by its sequence; one that does not decode at all ends the stream.
-          const refusal = isMalformed(msg) ? malformedRefusal(msg, "jq.v1.ReportResultsRequest") : undefined;
-          const decoded = (refusal ? refusal.partial : msg) as ReportResultsRequest | undefined;
-          const malformed = refusal !== undefined && decoded === undefined;
-          const sequence = decoded?.sequence ?? "0";
-          try {
-            if (refusal) throw refusal.error;
-            if (isMalformed(msg)) throw new InvalidArgument("request", "is not a valid jq.v1.ReportResultsRequest message");
-            const workerId = validateWorkerId(msg.workerId);
-            await credentials.verify(workerId, call.metadata);
-            const request = toFinishRequest(workerId, msg.result, config.limits);
-            const v = await hub.recordResult(request);
-            ack(resultAck(sequence, v));
-          } catch (err) {
-            const s = edge.fail("ReportResults", err);
-            const code = s.code === grpc.status.INVALID_ARGUMENT || s.code === grpc.status.RESOURCE_EXHAUSTED ? ResultAckCode.INVALID : undefined;
-            if (code === undefined || malformed) {
-              // The result could not be recorded (database down): end the stream so the worker
-              // resends unacknowledged results on a new one. An undecodable message has no
-              // sequence to acknowledge: it is a protocol error that ends the stream
-              // INVALID_ARGUMENT. A wrong worker secret ends it PERMISSION_DENIED.
-              if (!closed) {
-                closed = true;
-                hub.resultStreams.delete(shutdown);
-                done(s.code);
-                call.emit("error", { code: s.code, details: s.details });
-              }
-              return;
-            }
-            ack({ sequence, code, message: s.details, jobStatus: JobStatus.UNSPECIFIED });
-          } finally {
-            pending--;
-            finish();
-          }
-        })();
-      });
-      call.on("end", () => {
-        ended = true;
-        finish();
-      });
-      call.on("error", () => {});
-    },
+    reportResults: (call: grpc.ServerDuplexStream<ReportResultsRequest, ReportResultsResponse>) =>
+      serveResultStream(call, edge, hub.resultStreams, async (msg) => (await recordReported(msg.workerId, msg.result, call.metadata)).verdict),
 
     deregister: edge.unary("Deregister", async (req, ctx) => {
       const workerId = validateWorkerId(req.workerId);
@@ -216,15 +135,4 @@ export function workerService(edge: Edge, deps: WorkerServiceDeps): WorkerServic
       return { releasedJobs: await stores.workers.releaseWorkerJobs(workerId, "worker deregistered with the job unfinished") };
     }),
   };
-}
-
-function resultAck(sequence: string, v: FinishVerdict): ReportResultsResponse {
-  switch (v.code) {
-    case "accepted":
-      return { sequence, code: ResultAckCode.ACCEPTED, message: "", jobStatus: statusToProto(v.status) };
-    case "stale":
-      return { sequence, code: ResultAckCode.STALE, message: v.detail, jobStatus: JobStatus.UNSPECIFIED };
-    case "not_found":
-      return { sequence, code: ResultAckCode.NOT_FOUND, message: "no such job", jobStatus: JobStatus.UNSPECIFIED };
-  }
 }

@@ -6,6 +6,8 @@ import type { StreamJobsResponse } from "../../../libs/proto/index.js";
  */
 export class WorkerSession {
   readonly held = new Map<string, number>();
+  /** Deliveries claimed for this stream whose writes (and RUNNING marks) are still under way. */
+  readonly delivering = new Map<string, number>();
   draining: boolean;
   filling = false;
   refillRequested = false;

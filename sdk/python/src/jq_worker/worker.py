@@ -301,9 +301,13 @@ class Worker:
             self._broken.put_nowait(("Heartbeat", None))
 
     async def _beat(self) -> Optional[float]:
+        # Everything held: deliveries waiting or running, and those reported but not yet acked
+        # (the runner keeps a delivery until its ack). The server may hand back any other job it
+        # gave this worker once two heartbeats in a row leave it out (held_jobs_complete).
         held = [ws.JobAttemptRef(job_id=job_id, attempt=attempt) for job_id, attempt in self._runner.held()]
         try:
-            response = await self._unary("Heartbeat", ws.HeartbeatRequest(worker_id=self.id or "", held_jobs=held))
+            request = ws.HeartbeatRequest(worker_id=self.id or "", held_jobs=held, held_jobs_complete=True)
+            response = await self._unary("Heartbeat", request)
         except grpc.aio.AioRpcError as error:
             if error.code() in LOST_CODES:
                 self._lost()
