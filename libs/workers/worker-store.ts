@@ -57,7 +57,7 @@ export async function getWorker(db: Db, workerId: string): Promise<WorkerRecord>
 
 /**
  * A job stream of `workerId` opened on replica `nodeId`: the row points at that replica under the
- * next stream generation, which the stream keeps to detach itself later (migration 0008).
+ * next stream generation, which the stream keeps to detach itself later (migration 0007).
  */
 export async function attachWorkerStream(db: Db, workerId: string, nodeId: string): Promise<string | undefined> {
   const { rows } = await db.query<{ generation: string }>(
