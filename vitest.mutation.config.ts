@@ -24,6 +24,9 @@ export const MUTATION_INTEGRATION_TESTS = [
   "test/integration/outbox-relay.test.ts",
   "test/integration/leader-postgres.test.ts",
   "test/integration/leader-redis.test.ts",
+  // written for the mutants of the core that the tests above left alive
+  "test/integration/job-reads.test.ts",
+  "test/integration/job-commands.test.ts",
 ];
 
 export default defineConfig({
