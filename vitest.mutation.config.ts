@@ -27,6 +27,7 @@ export const MUTATION_INTEGRATION_TESTS = [
   // written for the mutants of the core that the tests above left alive
   "test/integration/job-reads.test.ts",
   "test/integration/job-commands.test.ts",
+  "test/integration/claims-and-deliveries.test.ts",
 ];
 
 export default defineConfig({
