@@ -28,6 +28,7 @@ export const MUTATION_INTEGRATION_TESTS = [
   "test/integration/job-reads.test.ts",
   "test/integration/job-commands.test.ts",
   "test/integration/claims-and-deliveries.test.ts",
+  "test/integration/attempt-outcomes.test.ts",
 ];
 
 export default defineConfig({
