@@ -29,6 +29,7 @@ export const MUTATION_INTEGRATION_TESTS = [
   "test/integration/job-commands.test.ts",
   "test/integration/claims-and-deliveries.test.ts",
   "test/integration/attempt-outcomes.test.ts",
+  "test/integration/sweep-side-effects.test.ts",
 ];
 
 export default defineConfig({
