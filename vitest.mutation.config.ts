@@ -35,7 +35,11 @@ export const MUTATION_TEST_SETS: Record<string, { unit: string[]; integration: s
   },
   outbox: {
     unit: ["libs/outbox/**/*.test.ts"],
-    integration: ["test/integration/outbox-relay.test.ts", "test/integration/event-log-relay.test.ts"],
+    integration: [
+      "test/integration/outbox-relay.test.ts",
+      "test/integration/event-log-relay.test.ts",
+      "test/integration/outbox-cursor-and-lag.test.ts",
+    ],
   },
   leader: {
     unit: ["libs/leader/**/*.test.ts"],
