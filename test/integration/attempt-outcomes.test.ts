@@ -67,7 +67,7 @@ describe("attempt outcomes", () => {
     const late = await held(q, true);
     const before = Date.now();
     await finishAttempts(core.db.pool, [failure(late.id, late.attempt, late.w)]);
-    expect((await core.job(late.id)).started_at.getTime()).toBeGreaterThanOrEqual(before - 1_000);
+    expect((await core.job(late.id)).started_at!.getTime()).toBeGreaterThanOrEqual(before - 1_000);
   });
 
   it("gives each refused result its exact reason, and not_found for an unknown job", async () => {
@@ -114,7 +114,7 @@ describe("attempt outcomes", () => {
     expect(asked).toEqual([[0, 1_000, 60_000]]);
     const row = await core.job(j.id);
     expect(row).toMatchObject({ status: "PENDING", status_reason: "RETRY_SCHEDULED", retry_count: 1, error_message: "boom", completed_at: null, result: null });
-    expect(row.not_before.getTime() - row.updated_at.getTime()).toBe(5_000);
+    expect(row.not_before!.getTime() - row.updated_at.getTime()).toBe(5_000);
     expect((await core.events(j.id)).slice(-2)).toMatchObject([
       { reason: "FAILED", from: "RUNNING", to: "FAILED", message: "boom", worker: j.w },
       { reason: "RETRY_SCHEDULED", from: "FAILED", to: "PENDING", message: "retry 1 of 3 in 5000 ms" },
@@ -125,7 +125,7 @@ describe("attempt outcomes", () => {
     await core.db.pool.query("UPDATE jobs SET status = 'RUNNING' WHERE id = $1", [j.id]);
     await finishAttempts(core.db.pool, [failure(j.id, again!.attempt, j.w, { reason: "TIMEOUT" })], { random: () => 0 });
     const second = await core.job(j.id);
-    expect(second.not_before.getTime() - second.updated_at.getTime()).toBe(2_000);
+    expect(second.not_before!.getTime() - second.updated_at.getTime()).toBe(2_000);
     expect((await core.events(j.id)).at(-2)).toMatchObject({ reason: "TIMEOUT", to: "FAILED" });
   });
 

@@ -63,7 +63,7 @@ describe("claims and deliveries", () => {
     expect(marked).toEqual(new Set([a]));
     const job = await core.job(a);
     expect(job).toMatchObject({ status: "RUNNING", status_reason: "DELIVERED", started_at: at });
-    expect((job.lease_expires_at as Date).getTime()).toBe(at.getTime() + 30_000);
+    expect(job.lease_expires_at!.getTime()).toBe(at.getTime() + 30_000);
     expect((await core.events(a)).at(-1)).toMatchObject({ reason: "DELIVERED", from: "ASSIGNED", to: "RUNNING", worker: w, attempt: attempt(a) });
     expect((await core.job(b)).status).toBe("ASSIGNED");
     const other = await core.worker(q);

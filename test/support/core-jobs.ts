@@ -22,10 +22,21 @@ export interface CoreJobs {
   /** Submits, claims and reports a failure until the job is DEAD_LETTERED (maxRetries 0 queues). */
   deadLetter(queue: string): Promise<string>;
   events(jobId: string): Promise<{ reason: string; from: string | null; to: string; message: string | null; worker: string | null; attempt: number }[]>;
-  job(jobId: string): Promise<Record<string, unknown>>;
+  /** The job row as stored (snake_case columns); undefined once deleted. */
+  job(jobId: string): Promise<JobRow>;
   /** A client LISTENing on `channel`; `heard` fills as notifications arrive. */
   listen(channel: string): Promise<{ heard: string[]; waitFor(n: number): Promise<string[]>; end(): Promise<void> }>;
 }
+
+/** A `jobs` row; the times tests compute with are typed, the rest compared as they are. */
+export type JobRow = Record<string, unknown> & {
+  readonly status: string;
+  readonly not_before: Date | null;
+  readonly updated_at: Date;
+  readonly started_at: Date | null;
+  readonly completed_at: Date | null;
+  readonly lease_expires_at: Date | null;
+};
 
 export async function startCoreJobs(prefix: string): Promise<CoreJobs> {
   const db = await createTestDatabase();
@@ -65,7 +76,7 @@ export async function startCoreJobs(prefix: string): Promise<CoreJobs> {
       return rows;
     },
     async job(jobId) {
-      return (await db.pool.query("SELECT * FROM jobs WHERE id = $1", [jobId])).rows[0];
+      return (await db.pool.query<JobRow>("SELECT * FROM jobs WHERE id = $1", [jobId])).rows[0]!;
     },
     async listen(channel) {
       const client = new pg.Client({ connectionString: db.url });
