@@ -60,6 +60,8 @@ describe("attempt outcomes", () => {
     expect(verdicts.map((v) => v.code === "accepted" && v.status)).toEqual(["DONE", "DEAD_LETTERED"]);
     for (const j of [ok, bad]) {
       expect((await core.job(j.id)).started_at).toEqual(at);
+      const delivered = await core.db.pool.query("SELECT created_at, queue FROM job_events WHERE job_id = $1 AND reason = 'DELIVERED'", [j.id]);
+      expect(delivered.rows).toEqual([{ created_at: at, queue: q }]);
       const events = await core.events(j.id);
       expect(events.map((e) => e.reason)).toEqual(j === ok ? ["SUBMITTED", "CLAIMED", "DELIVERED", "SUCCEEDED"] : ["SUBMITTED", "CLAIMED", "DELIVERED", "FAILED", "RETRIES_EXHAUSTED"]);
     }
@@ -97,7 +99,32 @@ describe("attempt outcomes", () => {
     const q = await core.queue();
     const j = await held(q);
     expect(await finishAttempts(core.db.pool, [success(j.id, j.attempt, null)])).toEqual([{ code: "accepted", status: "DONE", queue: q, workerId: j.w }]);
-    expect(await core.job(j.id)).toMatchObject({ status: "DONE", result: Buffer.from(`ok ${j.id}`) });
+    const row = await core.job(j.id);
+    expect(row).toMatchObject({ status: "DONE", status_reason: "SUCCEEDED", result: Buffer.from(`ok ${j.id}`) });
+    expect(row.completed_at).toBeInstanceOf(Date);
+  });
+
+  it("records a batch of successes from the workers holding the jobs in one statement, no transaction", async () => {
+    const q = await core.queue();
+    const [a, b] = [await held(q), await held(q)];
+    let queries = 0;
+    let connects = 0;
+    const pool = core.db.pool;
+    const counted = new Proxy(pool, {
+      get(target, prop) {
+        if (prop === "query") return (...args: unknown[]) => (queries++, (target.query as (...a: unknown[]) => unknown)(...args));
+        if (prop === "connect") return (...args: unknown[]) => (connects++, (target.connect as (...a: unknown[]) => unknown)(...args));
+        return Reflect.get(target, prop, target) as unknown;
+      },
+    });
+    const verdicts = await finishAttempts(counted, [success(a.id, a.attempt, a.w), success(b.id, b.attempt, b.w)]);
+    expect(verdicts.map((v) => v.code)).toEqual(["accepted", "accepted"]);
+    expect({ queries, connects }).toEqual({ queries: 1, connects: 0 });
+    // Its events carry the job's queue and, for each job, its own worker.
+    const events = await core.db.pool.query("SELECT job_id, queue, worker_id FROM job_events WHERE job_id = ANY($1::uuid[]) AND reason = 'SUCCEEDED' ORDER BY job_id", [[a.id, b.id]]);
+    expect(events.rows.map((e) => [e.job_id, e.queue, e.worker_id])).toEqual(
+      [[a.id, q, a.w], [b.id, q, b.w]].sort((x, y) => (x[0]! < y[0]! ? -1 : 1)),
+    );
   });
 
   it("schedules a retry with the backoff, counts it, and says so in the event", async () => {

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { finishAttempts } from "../../libs/attempts/index.js";
 import { FailedPrecondition, NotFound } from "../../libs/errors/index.js";
 import {
   cancelJob,
@@ -58,6 +59,23 @@ describe("job commands", () => {
         { kind: "cancel", worker: w, job: a, attempt: attemptOf(a), reason: "CANCELLED", message: "stop a" },
         { kind: "cancel", worker: w, job: b, attempt: attemptOf(b), reason: "CANCELLED", message: "cancelled" },
       ]);
+    } finally {
+      await control.end();
+    }
+  });
+
+  it("tells no worker when it cancels a PENDING job that a worker failed before (its worker id stays on the row)", async () => {
+    const q = await core.queue({ maxRetries: 1 });
+    const id = await core.submit(q);
+    const w = await core.worker(q);
+    const [job] = await core.claim(q, w);
+    await finishAttempts(core.db.pool, [{ jobId: id, attempt: job!.attempt, workerId: w, outcome: { kind: "failure", message: "x", retryable: true, reason: "FAILED" } }]);
+    expect(await core.job(id)).toMatchObject({ status: "PENDING", worker_id: w });
+    const control = await core.listen(WORKER_CONTROL_CHANNEL);
+    try {
+      expect(await cancelJob(core.db.pool, id, null)).toMatchObject({ fromStatus: "PENDING", workerId: w });
+      await new Promise((r) => setTimeout(r, 100));
+      expect(control.heard).toEqual([]);
     } finally {
       await control.end();
     }
@@ -158,6 +176,10 @@ describe("job commands", () => {
     const job = (queue: string): NewJob => ({ queue, payload: Buffer.from("x"), metadata: {}, priority: 0, maxRetries: null, timeoutSeconds: null, delayMs: null, runAt: null, idempotencyKey: null });
     await expect(submitJobs(core.db.pool, [job(q), job("no-such-queue")])).rejects.toMatchObject({ entity: "queue", id: "no-such-queue" });
     await expect(submitJobs(core.db.pool, [job(q), job("no-such-queue")])).rejects.toBeInstanceOf(NotFound);
+    // any other failure is passed on as it is
+    const outOfRange = await submitJobs(core.db.pool, [{ ...job(q), priority: 100_000 }]).catch((e: unknown) => e);
+    expect(outOfRange).not.toBeInstanceOf(NotFound);
+    expect(outOfRange).toMatchObject({ code: "22003" });
   });
 
   it("group-commits concurrent submits through JobStore, each caller getting its own jobs, and serves its reads and commands", async () => {
@@ -180,6 +202,11 @@ describe("job commands", () => {
       const events = await store.events(id, "0", 10);
       expect(events.map((e) => e.reason)).toEqual(["SUBMITTED", "CANCELLED", "RETRIED_MANUALLY"]);
       expect((await store.eventsOfJobs([{ jobId: id, afterId: events[1]!.id }], 10)).map((e) => e.reason)).toEqual(["RETRIED_MANUALLY"]);
+      // drain() waits for a submit still in its window
+      let landed = false;
+      void store.submit([job("late")]).then(() => (landed = true));
+      await store.drain();
+      expect(landed).toBe(true);
     } finally {
       await store.drain();
     }

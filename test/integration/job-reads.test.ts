@@ -60,6 +60,9 @@ describe("job reads", () => {
     expect(rest.jobs.map((j) => j.id)).toEqual([ids[1]]);
     expect(rest.more).toBe(false);
     expect(rest.jobs[0]!.payload).toEqual(Buffer.from("p1"));
+    const exactly = await listJobs(core.db.pool, { queue: q2, statuses: ["PENDING"] }, { size: 2, afterId: null, full: false });
+    expect(exactly.jobs.map((j) => j.id)).toEqual([ids[4], ids[2]]);
+    expect(exactly.more).toBe(false);
     const two = await listJobs(core.db.pool, { queue: q1, statuses: ["PENDING", "ASSIGNED"] }, { size: 10, afterId: null, full: false });
     expect(two.jobs.map((j) => [j.id, j.status])).toEqual([
       [ids[3], "PENDING"],
