@@ -103,7 +103,12 @@ export async function startNode(name: string, app: AppName, env: Record<string, 
   const httpPort = await findFreePort();
   const grpcPort = app === "api" ? await findFreePort() : undefined;
   const node = new ClusterNode(name, app, env, httpPort, grpcPort);
-  await node.current.ready(60_000);
+  try {
+    await node.current.ready(60_000);
+  } catch (err) {
+    await node.current.stop(1_000);
+    throw err;
+  }
   return node;
 }
 
