@@ -17,9 +17,9 @@ import { startWorkerProcess, type WorkerProcess } from "../support/worker-proces
  * Kafka broker, and SIGSTOPs a replica for 10 s. Then: every job DONE with one outcome, executed
  * once per attempt, its Kafka events complete and in order; no process died that was not killed.
  * It prints the heal times (docs/operations.md). `npm test` runs the short size; `npm run
- * test:chaos` the full one (JQ_CHAOS=full).
+ * test:chaos` the full one (JQ_TEST_CHAOS=full).
  */
-const FULL = process.env.JQ_CHAOS === "full";
+const FULL = process.env.JQ_TEST_CHAOS === "full";
 const SIZE = FULL
   ? { jobs: 3000, batch: 20, spreadMs: 90_000, gapMs: 3_000, workers: 3, jobMs: 100, restartKafka: true, timeoutMs: 600_000 }
   : // Inside `npm test`: no Kafka restart (the slowest fault; redis-kafka-faults.test.ts has one).
@@ -69,7 +69,7 @@ describe(`chaos: the whole cluster under load through every fault (${FULL ? "ful
 
   afterAll(async () => {
     // Every process's JSON log, for reading a run after the fact.
-    const dir = "test-results/chaos-logs";
+    const dir = `test-results/chaos-logs/${new Date().toISOString().replace(/[:.]/g, "-")}`;
     fs.mkdirSync(dir, { recursive: true });
     for (const n of nodes()) fs.writeFileSync(`${dir}/${n.name}.jsonl`, n.history.flatMap((p) => p.logs.map((l) => JSON.stringify(l))).join("\n"));
     await load?.stop();
@@ -105,6 +105,26 @@ describe(`chaos: the whole cluster under load through every fault (${FULL ? "ful
       if (details?.leader === true && details.term) return BigInt(details.term);
     }
     return undefined;
+  };
+  /** What a run that did not finish left: each unfinished job with its events and who ran it. */
+  const describeStuckJobs = async () => {
+    const { rows } = await pool.query<{ id: string; status: string; attempt: number; worker_id: string | null; updated_at: Date }>(
+      "SELECT id, status::text, attempt, worker_id, updated_at FROM jobs WHERE status <> 'DONE' ORDER BY id LIMIT 10",
+    );
+    const lines = [`${await count("SELECT count(*)::int AS n FROM jobs WHERE status <> 'DONE'")} jobs not DONE`];
+    for (const j of rows) {
+      const events = await pool.query<{ reason: string; worker_id: string | null; attempt: number; created_at: Date }>(
+        "SELECT reason, worker_id, attempt, created_at FROM job_events WHERE job_id = $1 ORDER BY id",
+        [j.id],
+      );
+      const worker = j.worker_id === null ? [] : (await pool.query("SELECT status::text, node_id, last_heartbeat FROM workers WHERE worker_id = $1", [j.worker_id])).rows;
+      const seen = workers.flatMap((w, i) => w.lines.filter((l) => l.job === j.id).map((l) => `w${i}:${String(l.event)}#${String(l.attempt)}`));
+      lines.push(
+        `${j.id} ${j.status} attempt ${j.attempt} worker ${j.worker_id} ${JSON.stringify(worker)} since ${j.updated_at.toISOString()}; ` +
+          `events ${events.rows.map((e) => `${e.reason}#${e.attempt}@${e.created_at.toISOString().slice(11, 23)}`).join(" ")}; workers saw ${seen.join(" ")}`,
+      );
+    }
+    return lines.join("\n");
   };
   const count = async (sql: string, params: unknown[] = []) => (await pool.query<{ n: number }>(sql, params)).rows[0]!.n;
 
@@ -198,7 +218,9 @@ describe(`chaos: the whole cluster under load through every fault (${FULL ? "ful
     // The end: everything submitted, run, and relayed.
     await load.finished();
     mark(`all ${load.jobs.size} jobs submitted`);
-    await until("every job DONE", async () => (await count("SELECT count(*)::int AS n FROM jobs WHERE status <> 'DONE'")) === 0, 180_000, 250);
+    await until("every job DONE", async () => (await count("SELECT count(*)::int AS n FROM jobs WHERE status <> 'DONE'")) === 0, 180_000, 250).catch(async (err: Error) => {
+      throw new Error(`${err.message}; ${await describeStuckJobs()}`);
+    });
     await until("the outbox relayed", async () => (await count(`SELECT count(*)::int AS n FROM job_events e WHERE ${UNRELAYED}`)) === 0, 120_000, 250);
     mark("all DONE and relayed");
     heal.calls = load.calls.length;
