@@ -158,7 +158,13 @@ describe(`chaos: the whole cluster under load through every fault (${FULL ? "ful
     // 3. SIGKILL a worker holding jobs: they go back to PENDING once its heartbeat times out.
     const ids = await Promise.all(workers.map((w) => w.ready()));
     let victim: WorkerProcess | undefined;
+    let asked = performance.now();
     await until("a worker holds jobs", async () => {
+      // On a slow machine the paced load may be over by now: then give the workers something to hold.
+      if (performance.now() - asked > 2_000) {
+        asked = performance.now();
+        await load!.submitMore(12);
+      }
       const { rows } = await pool.query<{ worker_id: string }>("SELECT worker_id FROM jobs WHERE status = 'RUNNING' AND worker_id = ANY($1::uuid[]) LIMIT 1", [ids]);
       victim = rows[0] === undefined ? undefined : workers[ids.indexOf(rows[0].worker_id)];
       return victim !== undefined && !killedWorkers.has(victim);
@@ -232,8 +238,8 @@ describe(`chaos: the whole cluster under load through every fault (${FULL ? "ful
 
     const starts = workers.flatMap((w) => w.started());
     const verdict = await checkJobs(pool, [...load.jobs.values()], starts);
-    expect(load.jobs.size).toBe(SIZE.jobs);
-    expect(verdict.jobs).toBe(SIZE.jobs);
+    expect(load.jobs.size).toBeGreaterThanOrEqual(SIZE.jobs);
+    expect(verdict.jobs).toBe(load.jobs.size);
     expect(verdict.notDone).toEqual([]);
     expect(verdict.outcomes).toEqual([]);
     expect(verdict.executions).toEqual([]);

@@ -42,6 +42,7 @@ export class SteadyLoad {
   private readonly client: JqClient;
   private readonly prefix = `chaos-${Date.now().toString(36)}`;
   private next = 0;
+  private extra = 0;
   private stopped = false;
   private running: Promise<void> | undefined;
   private probing: Promise<void> | undefined;
@@ -78,6 +79,17 @@ export class SteadyLoad {
     this.stopped = true;
     await Promise.all([this.running, this.probing]);
     this.client.close();
+  }
+
+  /**
+   * Submits `n` more jobs at once (beyond `total`), retrying like the lanes do: for a fault that
+   * needs jobs running when the paced load has already ended on a slow machine.
+   */
+  async submitMore(n: number): Promise<void> {
+    const first = this.extra;
+    this.extra += n;
+    const keys = Array.from({ length: n }, (_, i) => `${this.prefix}-extra-${first + i}`);
+    while (!this.stopped && !(await this.submit(-1, this.options.queue, keys))) await sleep(100);
   }
 
   /** The longest stretch of back-to-back failed calls on one lane that began in [from, to). */
