@@ -29,7 +29,12 @@ export async function pingRedis(port: number, host = "127.0.0.1"): Promise<void>
 
 /** A local redis-server; `pid` lets a caller read its CPU time (the bench). */
 export interface LocalRedis extends StartedService<string> {
+  /** The current server's pid (a new one after `startServer()`). */
   readonly pid: number;
+  /** Stops the server (SIGTERM, or SIGKILL for a crash); clients get connection refused. */
+  stopServer(signal?: "SIGTERM" | "SIGKILL"): Promise<void>;
+  /** Starts it again on the same port (empty: persistence is off); resolves once it answers PING. */
+  startServer(): Promise<void>;
 }
 
 export async function startLocalRedis(): Promise<LocalRedis> {
@@ -41,23 +46,38 @@ export async function startLocalRedis(): Promise<LocalRedis> {
   });
   try {
     const port = await findFreePort();
-    const started = await startServiceProcess({
-      command: "redis-server",
-      args: [
-        "--port", String(port),
-        "--bind", "127.0.0.1",
-        "--save", "",
-        "--appendonly", "no",
-        "--dir", scratch.path,
-        "--daemonize", "no",
-      ],
-      cwd: scratch.path,
-      logFile: path.join(scratch.path, "redis.log"),
-      scratchDir: scratch.path,
-    });
-    server = started;
-    await waitUntil(() => pingRedis(port), { what: "redis", timeoutMs: 30_000, gaveUp: () => started.deathReport() });
-    return { endpoint: `redis://127.0.0.1:${port}`, where: `127.0.0.1:${port} (pid ${started.pid})`, pid: started.pid, stop };
+    const startServer = async (): Promise<void> => {
+      const started = await startServiceProcess({
+        command: "redis-server",
+        args: [
+          "--port", String(port),
+          "--bind", "127.0.0.1",
+          "--save", "",
+          "--appendonly", "no",
+          "--dir", scratch.path,
+          "--daemonize", "no",
+        ],
+        cwd: scratch.path,
+        logFile: path.join(scratch.path, "redis.log"),
+        scratchDir: scratch.path,
+      });
+      server = started;
+      await waitUntil(() => pingRedis(port), { what: "redis", timeoutMs: 30_000, gaveUp: () => started.deathReport() });
+    };
+    await startServer();
+    return {
+      endpoint: `redis://127.0.0.1:${port}`,
+      where: `127.0.0.1:${port} (pid ${server!.pid})`,
+      get pid() {
+        return server?.pid ?? 0;
+      },
+      stop,
+      async stopServer(signal = "SIGTERM") {
+        await server?.stop(signal, 5_000);
+        server = undefined;
+      },
+      startServer,
+    };
   } catch (error) {
     await stop();
     throw error;
