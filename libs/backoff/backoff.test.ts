@@ -60,3 +60,10 @@ describe("no jitter (outbox relay, LISTEN reconnects, jqctl watch)", () => {
     expect(backoffDelayMs(3, { baseMs: 200, maxMs: 6_400, jitter: "none" }, () => { throw new Error("random called"); })).toBe(1_600);
   });
 });
+
+describe("refusals", () => {
+  it("names the attempt count it refused", () => {
+    expect(() => backoffDelayMs(-1, { baseMs: 1, maxMs: 2, jitter: "none" })).toThrow("attempt must be a non-negative integer, got -1");
+    expect(() => backoffDelayMs(1.5, { baseMs: 1, maxMs: 2, jitter: "none" })).toThrow("attempt must be a non-negative integer, got 1.5");
+  });
+});

@@ -16,8 +16,8 @@ describe("outbox relay options", () => {
     ["batchSize", { batchSize: 0 }, 0],
     ["pollMs", { pollMs: -1 }, -1],
     ["maxSendBytes", { maxSendBytes: Number.NaN }, Number.NaN],
-    ["backoff.initialMs", { backoff: { initialMs: 0, maxMs: 10 } }, 0],
-    ["backoff.maxMs", { backoff: { initialMs: 10, maxMs: Number.POSITIVE_INFINITY } }, Number.POSITIVE_INFINITY],
+    ["backoff.baseMs", { backoff: { baseMs: 0, maxMs: 10, jitter: "none" } }, 0],
+    ["backoff.maxMs", { backoff: { baseMs: 10, maxMs: Number.POSITIVE_INFINITY, jitter: "none" } }, Number.POSITIVE_INFINITY],
     ["recreateProducerAfter", { recreateProducerAfter: 0 }, 0],
     ["stopTimeoutMs", { stopTimeoutMs: -5 }, -5],
     ["failureLogIntervalMs", { failureLogIntervalMs: 0 }, 0],
@@ -26,7 +26,7 @@ describe("outbox relay options", () => {
   });
 
   it("takes positive settings and the defaults, and is not running before start()", () => {
-    const relay = new OutboxRelay({ ...base, batchSize: 1, pollMs: 1, maxSendBytes: 1, backoff: { initialMs: 1, maxMs: 1 }, recreateProducerAfter: 1, stopTimeoutMs: 1, failureLogIntervalMs: 1 });
+    const relay = new OutboxRelay({ ...base, batchSize: 1, pollMs: 1, maxSendBytes: 1, backoff: { baseMs: 1, maxMs: 1, jitter: "none" }, recreateProducerAfter: 1, stopTimeoutMs: 1, failureLogIntervalMs: 1 });
     expect(relay.running).toBe(false);
     expect(relay.name).toBe("outbox-relay");
     expect(new OutboxRelay(base).running).toBe(false);

@@ -5,8 +5,7 @@ import {
   cancelJob,
   JobStore,
   listDeadLetters,
-  purgeDeadLetters,
-  requeueDeadLetters,
+  actOnDeadLetters,
   retryJob,
   submitJobs,
   type NewJob,
@@ -127,15 +126,15 @@ describe("job commands", () => {
     const byId = await listDeadLetters(core.db.pool, { queue: null, reasons: [], jobIds: [failed[1]!, elsewhere] }, null, 10);
     expect(byId.jobs.map((j) => j.id)).toEqual([failed[1], elsewhere]);
 
-    expect(await requeueDeadLetters(core.db.pool, { queue: q, reasons: ["NOT_RETRYABLE"], jobIds: [] }, 2)).toBe(2);
+    expect(await actOnDeadLetters(core.db.pool, { queue: q, reasons: ["NOT_RETRYABLE"], jobIds: [] }, { kind: "requeue", limit: 2 })).toBe(2);
     expect((await core.job(failed[0]!)).status).toBe("PENDING");
     expect((await core.job(failed[1]!)).status).toBe("PENDING");
     expect((await core.job(failed[2]!)).status).toBe("DEAD_LETTERED");
-    expect(await requeueDeadLetters(core.db.pool, { queue: q, reasons: ["NOT_RETRYABLE"], jobIds: [] })).toBe(1);
-    expect(await requeueDeadLetters(core.db.pool, { queue: q, reasons: ["NOT_RETRYABLE"], jobIds: [] })).toBe(0);
+    expect(await actOnDeadLetters(core.db.pool, { queue: q, reasons: ["NOT_RETRYABLE"], jobIds: [] }, { kind: "requeue", limit: 0 })).toBe(1);
+    expect(await actOnDeadLetters(core.db.pool, { queue: q, reasons: ["NOT_RETRYABLE"], jobIds: [] }, { kind: "requeue", limit: 0 })).toBe(0);
 
     // Purge keeps the events the relay has not sent yet (no relay ran here: all of them).
-    expect(await purgeDeadLetters(core.db.pool, { queue: q, reasons: [], jobIds: [] })).toBe(1);
+    expect(await actOnDeadLetters(core.db.pool, { queue: q, reasons: [], jobIds: [] }, { kind: "purge" })).toBe(1);
     expect(await core.job(cancelled)).toBeUndefined();
     expect((await core.events(cancelled)).map((e) => e.reason)).toEqual(["SUBMITTED", "CANCELLED"]);
     expect((await core.job(elsewhere)).status).toBe("DEAD_LETTERED");
@@ -146,10 +145,10 @@ describe("job commands", () => {
     const jobs: NewJob[] = Array.from({ length: 520 }, () => ({ queue: q, payload: Buffer.from("x"), metadata: {}, priority: 0, maxRetries: null, timeoutSeconds: null, delayMs: null, runAt: null, idempotencyKey: null }));
     const ids = (await submitJobs(core.db.pool, jobs)).map((s) => s.job.id);
     await core.db.pool.query("UPDATE jobs SET status = 'DEAD_LETTERED', status_reason = 'CANCELLED' WHERE id = ANY($1::uuid[])", [ids]);
-    expect(await requeueDeadLetters(core.db.pool, { queue: q, reasons: [], jobIds: [] }, 510)).toBe(510);
-    expect(await requeueDeadLetters(core.db.pool, { queue: q, reasons: [], jobIds: [] })).toBe(10);
+    expect(await actOnDeadLetters(core.db.pool, { queue: q, reasons: [], jobIds: [] }, { kind: "requeue", limit: 510 })).toBe(510);
+    expect(await actOnDeadLetters(core.db.pool, { queue: q, reasons: [], jobIds: [] }, { kind: "requeue", limit: 0 })).toBe(10);
     await core.db.pool.query("UPDATE jobs SET status = 'DEAD_LETTERED' WHERE id = ANY($1::uuid[])", [ids]);
-    expect(await purgeDeadLetters(core.db.pool, { queue: q, reasons: [], jobIds: [] })).toBe(520);
+    expect(await actOnDeadLetters(core.db.pool, { queue: q, reasons: [], jobIds: [] }, { kind: "purge" })).toBe(520);
   });
 
   it("submits idempotently: a repeated key in one batch and across batches returns the first job", async () => {
