@@ -1,4 +1,6 @@
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { Writable } from "node:stream";
+import type { Redis } from "ioredis";
 import type { Demotion, LeaderElector } from "../../libs/leader/index.js";
 import { createLogger, type Logger } from "../../libs/logging/logger.js";
 
@@ -72,4 +74,47 @@ export function busyWait(ms: number): void {
   while (performance.now() < until) {
     // spin
   }
+}
+
+/**
+ * How late this process's timers ran: the event loop's worst delay since `reset()`. An elector
+ * running in this process waited at least that long past each of its own timers, so a bound on
+ * what it does "within one renew interval" is the interval plus this, not plus a guess.
+ */
+export interface TimerLateness {
+  maxMs(): number;
+  reset(): void;
+  stop(): void;
+}
+
+export function timerLateness(): TimerLateness {
+  const histogram = monitorEventLoopDelay({ resolution: 10 });
+  histogram.enable();
+  return {
+    // The histogram counts the sampling period too: a loop that is never late reads `resolution`.
+    maxMs: () => Math.max(0, histogram.max / 1e6 - 10),
+    reset: () => histogram.reset(),
+    stop: () => histogram.disable(),
+  };
+}
+
+/** A Redis lock as its store holds it: the token, and when it lapses on Redis's clock (epoch ms). */
+export interface RedisLock {
+  readonly holder: string | null;
+  readonly endsAt: number;
+}
+
+/** Reads `key`'s holder, Redis's clock and the key's time to live in one MULTI. */
+export async function redisLock(redis: Redis, key: string): Promise<RedisLock> {
+  const replies = (await redis.multi().get(key).time().pttl(key).exec())!.map(([err, value]) => {
+    if (err) throw err;
+    return value;
+  });
+  const [holder, [seconds, micros], ttlMs] = replies as [string | null, [string, string], number];
+  return { holder, endsAt: Number(seconds) * 1000 + Number(micros) / 1000 + ttlMs };
+}
+
+/** performance.now() of this process as epoch milliseconds, to compare with a store's clock. */
+export function wallClock(at: number): number {
+  return performance.timeOrigin + at;
 }
