@@ -11,7 +11,8 @@ import {
 } from "../../libs/leader/index.js";
 import { startCuttableProxy } from "../support/leader-proxy.js";
 import { startLeaderNode, type LeaderNodeProcess } from "../support/leader-process.js";
-import { leaderTestLogger, nextDemotion, nextElection, sampleLeaders, timerLateness } from "../support/leader-watch.js";
+import { leaderTestLogger, nextDemotion, nextElection, sampleLeaders } from "../support/leader-watch.js";
+import { timerLateness } from "../support/timer-lateness.js";
 import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
 import { uniqueTestName } from "../support/unique-name.js";
 import { loadMigrations, migrate, MIGRATIONS_DIR } from "../../libs/postgres/index.js";

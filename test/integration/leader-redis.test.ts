@@ -12,7 +12,8 @@ import {
 import { withTransaction } from "../../libs/postgres/db.js";
 import { startCuttableProxy } from "../support/leader-proxy.js";
 import { startLeaderNode, type LeaderNodeProcess } from "../support/leader-process.js";
-import { busyWait, leaderTestLogger, nextDemotion, nextElection, redisLock, sampleLeaders, timerLateness, wallClock } from "../support/leader-watch.js";
+import { busyWait, leaderTestLogger, nextDemotion, nextElection, redisLock, sampleLeaders, wallClock } from "../support/leader-watch.js";
+import { timerLateness } from "../support/timer-lateness.js";
 import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
 import { createRedisClient, deleteKeysWithPrefix, redisKeyPrefix } from "../support/redis.js";
 import { uniqueTestName } from "../support/unique-name.js";

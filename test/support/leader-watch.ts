@@ -1,4 +1,3 @@
-import { monitorEventLoopDelay } from "node:perf_hooks";
 import { Writable } from "node:stream";
 import type { Redis } from "ioredis";
 import type { Demotion, LeaderElector } from "../../libs/leader/index.js";
@@ -74,28 +73,6 @@ export function busyWait(ms: number): void {
   while (performance.now() < until) {
     // spin
   }
-}
-
-/**
- * How late this process's timers ran: the event loop's worst delay since `reset()`. An elector
- * running in this process waited at least that long past each of its own timers, so a bound on
- * what it does "within one renew interval" is the interval plus this, not plus a guess.
- */
-export interface TimerLateness {
-  maxMs(): number;
-  reset(): void;
-  stop(): void;
-}
-
-export function timerLateness(): TimerLateness {
-  const histogram = monitorEventLoopDelay({ resolution: 10 });
-  histogram.enable();
-  return {
-    // The histogram counts the sampling period too: a loop that is never late reads `resolution`.
-    maxMs: () => Math.max(0, histogram.max / 1e6 - 10),
-    reset: () => histogram.reset(),
-    stop: () => histogram.disable(),
-  };
 }
 
 /** A Redis lock as its store holds it: the token, and when it lapses on Redis's clock (epoch ms). */
