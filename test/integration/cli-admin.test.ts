@@ -4,7 +4,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { JqClient } from "../../libs/client/index.js";
 import { startApi, type RunningApi } from "../support/api.js";
-import { CLI_ENTRY, cli, cliJson } from "../support/cli.js";
+import { CLI_ENTRY, CLI_TEST_TIMEOUT_MS, cli, cliJson } from "../support/cli.js";
 import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
 import { RawWorker } from "../support/raw-worker.js";
 
@@ -12,7 +12,7 @@ const sha = (k: string) => createHash("sha256").update(k).digest("hex");
 const KEYS = { client: "cli-client-key-0123456789", admin: "cli-admin-key-0123456789" };
 
 /** jqctl's queue, schedule, worker, cluster and completion commands, against a real apps/api. */
-describe("jqctl: queues, schedules, workers, cluster; exit codes", () => {
+describe("jqctl: queues, schedules, workers, cluster; exit codes", { timeout: CLI_TEST_TIMEOUT_MS }, () => {
   let db: TestDatabase;
   let api: RunningApi;
   let c: JqClient;
