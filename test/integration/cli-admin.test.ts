@@ -128,7 +128,10 @@ COMP_WORDS=(${words.map((w) => `'${w}'`).join(" ")}); COMP_CWORD=${words.length 
       const { stdout } = await promisify(execFile)("bash", ["-c", script]);
       return stdout.trim().split(" ");
     };
-    expect(await complete(["jqctl", ""])).toEqual(expect.arrayContaining(["queue", "job", "dlq", "worker", "schedule", "cluster", "completion"]));
+    expect(await complete(["jqctl", ""])).toEqual([
+      ...["queue", "job", "dlq", "worker", "schedule", "cluster", "completion"],
+      ...["--address", "--api-key", "--tls", "--ca-file", "--cert-file", "--key-file", "--deadline", "--json", "--help"],
+    ]);
     expect(await complete(["jqctl", "q"])).toEqual(["queue"]);
     expect(await complete(["jqctl", "queue", "p"])).toEqual(["pause"]);
     expect(await complete(["jqctl", "--json", "dlq", "requeue", "--a"])).toEqual(["--all", "--address", "--api-key"]);
