@@ -3,6 +3,7 @@ import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startApi, type RunningApi } from "../support/api.js";
 import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
+import { eventually } from "../support/eventually.js";
 
 /**
  * Issue 13 item 7: idle and half-open (slowloris) connections are reaped, a per-process cap
@@ -52,7 +53,7 @@ describe("apps/api reaps and caps connections", () => {
       const extra = await connect();
       expect(await extra.closed).toBeLessThan(400);
       const logged = () => api.app.logs.some((l) => l.msg === "connection limit reached (JQ_GRPC_MAX_CONNECTIONS): refusing new gRPC connections" && l.limit === 5);
-      for (let i = 0; i < 50 && !logged(); i++) await new Promise((r) => setTimeout(r, 20));
+      await eventually("the connection-limit log line", logged, 10_000);
       expect(logged()).toBe(true);
     } finally {
       for (const h of held) h.socket.destroy();
