@@ -25,10 +25,9 @@ describe("dispatch across replicas, with the scheduler's sweeps", () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    a = await startApi(db.url, env);
-    b = await startApi(db.url, env);
+    // Started together: one after the other, three starts on a loaded machine overran the hook's limit.
     scheduler = startApp("scheduler", { JQ_DATABASE_URL: db.url, ...env });
-    await scheduler.ready();
+    [a, b] = await Promise.all([startApi(db.url, env), startApi(db.url, env), scheduler.ready()]);
     ca = a.client();
     cb = b.client();
   });
