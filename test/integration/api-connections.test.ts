@@ -6,6 +6,7 @@ import { JobStatus, type WatchJobResponse } from "../../libs/proto/index.js";
 import { startApi, type RunningApi } from "../support/api.js";
 import { jobRequest } from "../support/job-requests.js";
 import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
+import { eventually } from "../support/eventually.js";
 
 const MAGIC = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "latin1");
 const AGE_MS = 3000;
@@ -63,7 +64,7 @@ describe("apps/api reaps and caps connections", () => {
       const extra = await connect();
       expect(await extra.closed).toBeLessThan(400);
       const logged = () => api.app.logs.some((l) => l.msg === "connection limit reached (JQ_GRPC_MAX_CONNECTIONS): refusing new gRPC connections" && l.limit === 5);
-      for (let i = 0; i < 50 && !logged(); i++) await new Promise((r) => setTimeout(r, 20));
+      await eventually("the connection-limit log line", logged, 10_000);
       expect(logged()).toBe(true);
     } finally {
       for (const h of held) h.socket.destroy();

@@ -7,6 +7,7 @@ import { expectCode, startApi, type RunningApi } from "../support/api.js";
 import { jobRequest } from "../support/job-requests.js";
 import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
 import { rawUnary } from "../support/raw-grpc.js";
+import { timerLateness } from "../support/timer-lateness.js";
 import { RawWorker } from "../support/raw-worker.js";
 import { entry, lfield, vfield } from "../support/wire.js";
 
@@ -41,6 +42,8 @@ describe("the request edge of apps/api", () => {
     for (let i = 0; i < bomb.length; i += 2) bomb[i] = 0x0a; // field 1 (jobs), length 0
     const before = memoryKiB("VmRSS");
     await fetch(`${base}/metrics`); // resets the event-loop delay histogram
+    // What the machine's load alone costs any process here, measured in this one meanwhile.
+    const lateness = timerLateness();
     let slowest = 0;
     let polling = true;
     const poller = (async () => {
@@ -52,20 +55,23 @@ describe("the request edge of apps/api", () => {
       }
     })();
     for (let i = 0; i < 3; i++) {
-      const { error } = await rawUnary(api.address, SUBMIT_JOBS, bomb);
+      // A deadline long enough for 15 MiB on a loaded machine: the answer, not its speed, is checked here.
+      const { error } = await rawUnary(api.address, SUBMIT_JOBS, bomb, undefined, 60_000);
       expect(codeOf(error)).toBe("RESOURCE_EXHAUSTED");
       expect(error!.details).toMatch(/^jobs: 1001 jobs exceeds the limit of 1000 jobs/);
     }
     polling = false;
     await poller;
+    const loadMs = lateness.maxMs();
+    lateness.stop();
     // Before the fix: ~3 GiB of RSS and /healthz blocked for seconds.
     expect(memoryKiB("VmHWM") - before).toBeLessThan(256 * 1024);
     // Seen from this process, which is itself busy writing 15 MiB meanwhile (before: 7 s); the
     // server's own event-loop delay is the precise measure.
-    expect(slowest).toBeLessThan(1000);
+    expect(slowest).toBeLessThan(1000 + loadMs);
     const metrics = await (await fetch(`${base}/metrics`)).text();
     const lagMax = Number(/^nodejs_eventloop_lag_max_seconds\{[^}]*\} (\S+)$/m.exec(metrics)![1]);
-    expect(lagMax).toBeLessThan(0.1);
+    expect(lagMax).toBeLessThan(0.1 + loadMs / 1000);
   });
 
   it.each([

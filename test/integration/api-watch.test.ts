@@ -4,6 +4,7 @@ import type { JqClient } from "../../libs/client/index.js";
 import { JobStatus, TransitionReason, type WatchJobResponse } from "../../libs/proto/index.js";
 import { expectCode, startApi, type RunningApi } from "../support/api.js";
 import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
+import { eventually } from "../support/eventually.js";
 
 /** Collects a WatchJob stream's messages until it ends or fails. */
 function watch(c: JqClient, jobId: string, afterEventId = "0") {
@@ -44,7 +45,7 @@ describe("WatchJob across API replicas", () => {
   it("streams events made on another replica and ends with the final job", async () => {
     const id = await submit();
     const w = watch(ca, id);
-    await new Promise((r) => setTimeout(r, 300));
+    await eventually("the watch's first event", () => w.messages.length >= 1);
     // The change happens through replica B; the watcher is on replica A.
     await cb.call(cb.jobs, "cancelJob", { jobId: id, message: "changed on B" });
     expect(await w.ended).toBeNull();
@@ -76,7 +77,7 @@ describe("WatchJob across API replicas", () => {
     const logs = await ca.call(ca.jobs, "getJobLogs", { jobId: id, pageSize: 0, pageToken: "" });
     await cb.call(cb.jobs, "retryJob", { jobId: id });
     const w = watch(ca, id, logs.events[0]!.eventId);
-    await new Promise((r) => setTimeout(r, 300));
+    await eventually("the cancellation and the retry", () => w.messages.length >= 2);
     expect(w.messages.length).toBe(2);
     expect(w.messages.every((m) => m.job === undefined)).toBe(true);
     await cb.call(cb.jobs, "cancelJob", { jobId: id, message: "again" });
@@ -87,7 +88,7 @@ describe("WatchJob across API replicas", () => {
   it("stops streaming when the client cancels, and refuses bad requests precisely", async () => {
     const id = await submit();
     const w = watch(cb, id);
-    await new Promise((r) => setTimeout(r, 200));
+    await eventually("the watch's first event", () => w.messages.length >= 1);
     w.cancel();
     expect((await w.ended)?.code).toBe(grpc.status.CANCELLED);
     const missing = watch(ca, "0190f5b2-7c1a-7d3e-8f00-123456789abc");
@@ -109,7 +110,7 @@ describe("SIGTERM with a WatchJob open", () => {
       await c.call(c.admin, "createQueue", { name: "w", paused: false });
       const { job } = await c.call(c.jobs, "submitJob", { queue: "w", payload: Buffer.from("x"), metadata: {}, priority: 0, idempotencyKey: "" });
       const w = watch(c, job!.id);
-      await new Promise((r) => setTimeout(r, 300));
+      await eventually("the watch's first event", () => w.messages.length >= 1);
       expect(w.messages).toHaveLength(1);
       api.app.child.kill("SIGTERM");
       const err = await w.ended;

@@ -4,7 +4,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { JqClient } from "../../libs/client/index.js";
 import { startApi, type RunningApi } from "../support/api.js";
-import { CLI_ENTRY, cli, cliJson } from "../support/cli.js";
+import { CLI_ENTRY, CLI_TEST_TIMEOUT_MS, cli, cliJson } from "../support/cli.js";
 import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
 import { RawWorker } from "../support/raw-worker.js";
 
@@ -12,7 +12,7 @@ const sha = (k: string) => createHash("sha256").update(k).digest("hex");
 const KEYS = { client: "cli-client-key-0123456789", admin: "cli-admin-key-0123456789" };
 
 /** jqctl's queue, schedule, worker, cluster and completion commands, against a real apps/api. */
-describe("jqctl: queues, schedules, workers, cluster; exit codes", () => {
+describe("jqctl: queues, schedules, workers, cluster; exit codes", { timeout: CLI_TEST_TIMEOUT_MS }, () => {
   let db: TestDatabase;
   let api: RunningApi;
   let c: JqClient;
@@ -128,7 +128,10 @@ COMP_WORDS=(${words.map((w) => `'${w}'`).join(" ")}); COMP_CWORD=${words.length 
       const { stdout } = await promisify(execFile)("bash", ["-c", script]);
       return stdout.trim().split(" ");
     };
-    expect(await complete(["jqctl", ""])).toEqual(expect.arrayContaining(["queue", "job", "dlq", "worker", "schedule", "cluster", "completion"]));
+    expect(await complete(["jqctl", ""])).toEqual([
+      ...["queue", "job", "dlq", "worker", "schedule", "cluster", "completion"],
+      ...["--address", "--api-key", "--tls", "--ca-file", "--cert-file", "--key-file", "--deadline", "--json", "--help"],
+    ]);
     expect(await complete(["jqctl", "q"])).toEqual(["queue"]);
     expect(await complete(["jqctl", "queue", "p"])).toEqual(["pause"]);
     expect(await complete(["jqctl", "--json", "dlq", "requeue", "--a"])).toEqual(["--all", "--address", "--api-key"]);

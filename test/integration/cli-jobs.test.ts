@@ -6,7 +6,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { JqClient } from "../../libs/client/index.js";
 import { startApi, type RunningApi } from "../support/api.js";
-import { CLI_ENTRY, cli, cliJson, startCli } from "../support/cli.js";
+import { CLI_ENTRY, CLI_TEST_TIMEOUT_MS, cli, cliJson, startCli } from "../support/cli.js";
 import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
 import { RawWorker } from "../support/raw-worker.js";
 
@@ -21,7 +21,7 @@ interface JobJson {
 const b64 = (text: string) => Buffer.from(text).toString("base64");
 
 /** jqctl's job and dead-letter commands, run as a child process against a real apps/api. */
-describe("jqctl: jobs and dead letters", () => {
+describe("jqctl: jobs and dead letters", { timeout: CLI_TEST_TIMEOUT_MS }, () => {
   let db: TestDatabase;
   let api: RunningApi;
   let c: JqClient;

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AGE_OUT_INTERVALS } from "../../libs/presence/index.js";
 import { startApp, type AppProcess } from "../support/app-process.js";
 import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
+import { eventually } from "../support/eventually.js";
 
 /**
  * Presence rows (libs/presence): a node that stops cleanly removes its own row; a node that could
@@ -9,7 +10,7 @@ import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
  * announces next, so a restarted cluster does not keep listing its previous run.
  */
 describe("cluster presence", () => {
-  const intervalMs = 250; // ages out after 3 s: room for a loaded machine between the two checks
+  const intervalMs = 250;
   let db: TestDatabase;
   let api: AppProcess;
 
@@ -34,12 +35,14 @@ describe("cluster presence", () => {
 
   it("ages out a node silent for AGE_OUT_INTERVALS intervals and keeps a recently silent one", async () => {
     await insertSilentFor("api-previous-run", AGE_OUT_INTERVALS * intervalMs * 10);
+    const diedAt = performance.now(); // at or before the row's last_seen
     await insertSilentFor("api-just-died", 0);
-    const deadline = Date.now() + 5_000;
-    while (Date.now() < deadline && (await nodeIds()).includes("api-previous-run")) await new Promise((r) => setTimeout(r, 50));
+    // The announcement that ages out the old row would take the recent one too if the rule were wrong.
+    await eventually("the previous run's row to age out", async () => !(await nodeIds()).includes("api-previous-run"));
     expect(await nodeIds()).toEqual(["api-just-died", "api-now"]);
-    // Silent longer than AGE_OUT_INTERVALS intervals by now, it goes too.
-    await new Promise((r) => setTimeout(r, AGE_OUT_INTERVALS * intervalMs + 3 * intervalMs));
+    // Once silent for AGE_OUT_INTERVALS intervals, it goes too, and not before.
+    await eventually("the recently silent row to age out", async () => !(await nodeIds()).includes("api-just-died"), 30_000, 10);
+    expect(performance.now() - diedAt).toBeGreaterThanOrEqual(AGE_OUT_INTERVALS * intervalMs);
     expect(await nodeIds()).toEqual(["api-now"]);
   });
 

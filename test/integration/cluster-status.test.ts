@@ -4,6 +4,7 @@ import { NodeRole } from "../../libs/proto/index.js";
 import { startApp, type AppProcess } from "../support/app-process.js";
 import { startApi, type RunningApi } from "../support/api.js";
 import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
+import { eventually } from "../support/eventually.js";
 
 /** GetClusterStatus over the nodes' own presence announcements and the published leader term. */
 describe("GetClusterStatus", () => {
@@ -32,10 +33,7 @@ describe("GetClusterStatus", () => {
 
   it("names the leader and its term, and every node with its role", async () => {
     let s = await status();
-    for (let i = 0; i < 50 && s.leaderNodeId === ""; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      s = await status();
-    }
+    await eventually("a leader in the cluster status", async () => (s = await status()).leaderNodeId !== "", 30_000, 100);
     expect(["sched-1", "sched-2"]).toContain(s.leaderNodeId);
     expect(Number(s.leaderTerm)).toBeGreaterThanOrEqual(1);
     expect(s.nodes.map((n) => [n.nodeId, n.role, n.alive])).toEqual([

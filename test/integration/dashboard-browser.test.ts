@@ -8,20 +8,15 @@ import { startApp, type AppProcess } from "../support/app-process.js";
 import { startApi, type RunningApi } from "../support/api.js";
 import { jobRequest } from "../support/job-requests.js";
 import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
+import { eventually } from "../support/eventually.js";
 
 const artifacts = fileURLToPath(new URL("../../test-results/", import.meta.url));
 const KEYS = { admin: "ak-browser-0123456789", all: "all-browser-0123456789" } as const;
 const sha = (k: string) => createHash("sha256").update(k).digest("hex");
 const API_KEYS = `ops:admin:${sha(KEYS.admin)},tests:client+worker+admin:${sha(KEYS.all)}`;
 
-/** Polls `check` until it holds; fails with `what` after `timeoutMs`. */
-async function until(check: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+/** Polls `check` until it holds; fails with `what` after `timeoutMs` (the suite's one wait helper). */
+const until = (check: () => Promise<boolean>, what: string, timeoutMs = 20_000) => eventually(what, check, timeoutMs, 200);
 const textIs = (l: Locator, text: string) => async () => (await l.textContent())?.trim() === text;
 
 /**
@@ -168,8 +163,10 @@ describe("dashboard in a browser", () => {
     const ids = [];
     for (let i = 0; i < 5; i++) ids.push(await submit("flow", `flow job ${i}`));
     await until(textIs(row.locator("td").nth(2), "5"), "5 PENDING in flow");
-    // The worker is online with free slots; a paused queue hands it nothing.
-    await new Promise((r) => setTimeout(r, 3_000));
+    // The worker is online with free slots; a paused queue hands it nothing. A later job of its
+    // other queue shows a claim has run since: it would have taken the older flow jobs first.
+    const probe = await submit("web", "after the paused ones");
+    await until(async () => handled.some((h) => h.id === probe), "the web job submitted after the paused ones");
     expect(handled.filter((h) => h.queue === "flow")).toEqual([]);
     const statuses = (await db.pool.query("SELECT status, count(*)::int AS n FROM jobs WHERE queue = 'flow' GROUP BY status")).rows;
     expect(statuses).toEqual([{ status: "PENDING", n: 5 }]);

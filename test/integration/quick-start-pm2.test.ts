@@ -8,6 +8,7 @@ import { Worker } from "../../libs/worker-sdk/index.js";
 import { jobRequest } from "../support/job-requests.js";
 import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
 import { launchQuickStart } from "../support/quick-start.js";
+import { eventually } from "../support/eventually.js";
 
 /** Every process below `pid`, from /proc (ps), so the test can prove none is left behind. */
 function descendants(pid: number): number[] {
@@ -87,8 +88,8 @@ describe("the pm2 cluster of npm start", () => {
     }
     expect(await exited, qs.output()).toBe(0);
     expect(qs.output()).toContain("jq: stopped");
-    // Nothing the launcher started is left running.
-    await new Promise((r) => setTimeout(r, 500));
+    // Nothing the launcher started is left running (a process may take a moment to be reaped).
+    await eventually("every process the launcher started to exit", () => seen.filter(alive).length === 0, 10_000);
     expect(seen.filter(alive)).toEqual([]);
   }, 150_000);
 });

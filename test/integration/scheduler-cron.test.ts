@@ -4,6 +4,7 @@ import type { JqClient } from "../../libs/client/index.js";
 import { startApp, type AppProcess } from "../support/app-process.js";
 import { expectCode, startApi, type RunningApi } from "../support/api.js";
 import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
+import { eventually } from "../support/eventually.js";
 
 /** Recurring schedules: the AdminService RPCs, and two scheduler replicas firing each tick once. */
 describe("cron schedules through pg-boss", () => {
@@ -52,13 +53,12 @@ describe("cron schedules through pg-boss", () => {
           "SELECT metadata->>'jq.schedule_tick' AS tick, count(*)::int AS n FROM jobs WHERE metadata->>'jq.schedule' = 'every-minute' GROUP BY 1 ORDER BY 1",
         )
       ).rows;
-    const deadline = Date.now() + 150_000;
-    while ((await ticks()).length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 500));
-    // Let a straggling second firing of the latest tick, if any, land before counting.
-    await new Promise((r) => setTimeout(r, 3000));
+    // Two ticks: the second one's firing is the event after which no replica can still be firing
+    // the first, so the first tick's count is final (the latest one is checked too: 2 is never right).
+    await eventually("two ticks of the every-minute schedule", async () => (await ticks()).length >= 2, 150_000, 500);
     const fired = await ticks();
     expect(fired.length).toBeGreaterThanOrEqual(2);
-    for (const t of fired) expect(t.n).toBe(1);
+    for (const t of fired) expect(t).toEqual({ tick: t.tick, n: 1 });
     const job = (await db.pool.query("SELECT priority, payload, metadata FROM jobs WHERE metadata->>'jq.schedule' = 'every-minute' LIMIT 1")).rows[0];
     expect(job).toMatchObject({ priority: 3, payload: Buffer.from("tick"), metadata: expect.objectContaining({ origin: "cron" }) });
     // Minutes apart, on the minute.

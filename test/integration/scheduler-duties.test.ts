@@ -13,6 +13,8 @@ import {
 import { registerWorker } from "../../libs/workers/index.js";
 import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
 import { RELAY_UP_TO_JOB } from "../support/event-log.js";
+import { eventually } from "../support/eventually.js";
+import { uuidV7Floor } from "../../libs/jobs/job-record.js";
 
 /** Each scheduler duty against a real database: what it changes, with which events, and idempotence. */
 describe("scheduler duties", () => {
@@ -101,8 +103,11 @@ describe("scheduler duties", () => {
   it("removes finished jobs past retention with their events, but not while an event waits for the relay", async () => {
     const q = await queue({ retentionSeconds: 1 });
     const [sent, unsent] = [await submit(q), await submit(q)];
-    // Retention reads only jobs created (UUIDv7 ids) before its cutoff: let the retention second pass.
-    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    // Retention reads only jobs created (UUIDv7 ids) before its cutoff: wait, on the database's
+    // clock and with the sweep's own rule, until both ids are past the one-second retention.
+    await eventually("both ids to be older than the retention", async () =>
+      (await db.pool.query(`SELECT $1::uuid < ${uuidV7Floor("now() - interval '1 second'")} AND $2::uuid < ${uuidV7Floor("now() - interval '1 second'")} AS past`, [sent, unsent])).rows[0].past === true,
+    );
     await db.pool.query("UPDATE jobs SET status = 'DONE', completed_at = now() - interval '1 minute' WHERE id = ANY($1::uuid[])", [[sent, unsent]]);
     await db.pool.query(RELAY_UP_TO_JOB, [sent]);
     expect(await sweepRetention(db.pool)).toBe(1);

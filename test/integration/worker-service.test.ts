@@ -7,6 +7,7 @@ import { expectCode, startApi, type RunningApi } from "../support/api.js";
 import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
 import { RawWorker } from "../support/raw-worker.js";
 import { jobRequest } from "../support/job-requests.js";
+import { eventually } from "../support/eventually.js";
 
 const job = jobRequest;
 
@@ -28,6 +29,12 @@ describe("WorkerService over real streams", () => {
   };
   const events = async (jobId: string) =>
     (await db.pool.query("SELECT from_status, to_status, reason, attempt FROM job_events WHERE job_id = $1 ORDER BY id", [jobId])).rows;
+  const reasons = async (jobId: string) => (await events(jobId)).map((e) => e.reason as string);
+  /** Waits for the RUNNING mark (DELIVERED) of `attempt`, written a moment after the assignment reached the worker. */
+  const delivered = (jobId: string, attempt = 1) =>
+    eventually(`the DELIVERED event of ${jobId}'s attempt ${attempt}`, async () =>
+      (await events(jobId)).some((e) => e.reason === "DELIVERED" && e.attempt === attempt),
+    );
 
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -104,9 +111,7 @@ describe("WorkerService over real streams", () => {
     const second = w.assignments[1]!;
     expect(second.attempt).toBe(2);
     // Wait for the dispatcher's RUNNING mark of attempt 2, so only the refused reports could change events.
-    for (let i = 0; i < 100 && (await events(j!.id)).filter((e) => e.reason === "DELIVERED").length < 2; i++) {
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await delivered(j!.id, 2);
     const before = await events(j!.id);
     expect(before.at(-1)).toMatchObject({ reason: "DELIVERED", attempt: 2 });
 
@@ -181,12 +186,18 @@ describe("WorkerService over real streams", () => {
 
   it("a paused queue dispatches nothing until resumed", async () => {
     const q = await queue({}, true);
-    const w = (await worker([q], 4)).open();
-    await c.call(c.jobs, "submitJobs", { jobs: [job(q), job(q)] });
-    await new Promise((r) => setTimeout(r, 1500));
-    expect(w.assignments).toHaveLength(0);
+    const open = await queue();
+    const w = (await worker([q, open], 4)).open();
+    const { results } = await c.call(c.jobs, "submitJobs", { jobs: [job(q), job(q)] });
+    // One claim takes every due job of the worker's queues, oldest first, up to its 4 free slots:
+    // the claim that delivers this later job would have taken the paused queue's two as well.
+    const { job: probe } = await c.call(c.jobs, "submitJob", job(open));
+    await w.until(() => w.assignments.some((a) => a.jobId === probe!.id), 10_000, "the open queue's job");
+    expect(w.assignments.map((a) => a.jobId)).toEqual([probe!.id]);
+    for (const r of results) expect(await reasons(r.job!.id)).toEqual(["SUBMITTED"]);
     await c.call(c.admin, "resumeQueue", { name: q });
-    await w.until(() => w.assignments.length === 2);
+    await w.until(() => w.assignments.length === 3);
+    expect(w.assignments.slice(1).map((a) => a.jobId).sort()).toEqual(results.map((r) => r.job!.id).sort());
   });
 
   it("tells the worker at once when its running job is cancelled, and refuses the late result", async () => {
@@ -194,7 +205,7 @@ describe("WorkerService over real streams", () => {
     const w = (await worker([q], 1)).open();
     const { job: j } = await c.call(c.jobs, "submitJob", job(q));
     await w.until(() => w.assignments.length === 1);
-    await new Promise((r) => setTimeout(r, 100));
+    await delivered(j!.id);
     await c.call(c.jobs, "cancelJob", { jobId: j!.id, message: "stop it" });
     await w.until(() => w.cancellations.length === 1);
     expect(w.cancellations[0]).toMatchObject({ jobId: j!.id, attempt: 1, reason: TransitionReason.CANCELLED, message: "stop it" });
@@ -208,8 +219,7 @@ describe("WorkerService over real streams", () => {
 
   it("a second stream replaces the first, which ends with FAILED_PRECONDITION", async () => {
     const q = await queue();
-    const w = (await worker([q], 1)).open();
-    await new Promise((r) => setTimeout(r, 200));
+    const w = await (await worker([q], 1)).opened();
     const again = new (RawWorker as unknown as { new (c: JqClient, id: string, secret: string): RawWorker })(c, w.id, w.secret).open();
     workers.push(again);
     await w.until(() => w.streamError !== undefined);
@@ -220,14 +230,21 @@ describe("WorkerService over real streams", () => {
 
   it("drains: the stream and the heartbeat say so, and no new job arrives", async () => {
     const q = await queue();
-    const w = (await worker([q], 2)).open();
-    await new Promise((r) => setTimeout(r, 200));
+    const w = await (await worker([q], 2)).opened();
     const drained = await c.call(c.admin, "drainWorker", { workerId: w.id });
     expect(drained.worker!.status).toBe(WorkerStatus.DRAINING);
     await w.until(() => w.drains.length === 1);
     expect((await c.call(c.workers, "heartbeat", { workerId: w.id, heldJobs: [], heldJobsComplete: false }, { headers: w.headers() })).drain).toBe(true);
-    await c.call(c.jobs, "submitJob", job(q));
-    await new Promise((r) => setTimeout(r, 1200));
+    // A second worker with one slot: the same wake-up that fills its slot would fill the draining
+    // worker's two, so by the time it has run both jobs one after the other, any job the draining
+    // worker could get, it would have got.
+    const other = await (await worker([q], 1)).opened();
+    const { results } = await c.call(c.jobs, "submitJobs", { jobs: [job(q), job(q)] });
+    for (let i = 1; i <= 2; i++) {
+      await other.until(() => other.assignments.length === i, 10_000, `job ${i} at the other worker`);
+      expect((await other.ackOf(other.succeed(other.assignments[i - 1]!))).code).toBe(ResultAckCode.ACCEPTED);
+    }
+    expect(other.assignments.map((a) => a.jobId).sort()).toEqual(results.map((r) => r.job!.id).sort());
     expect(w.assignments).toHaveLength(0);
     await expectCode(c.call(c.admin, "drainWorker", { workerId: randomUUID() }), grpc.status.NOT_FOUND);
   });
@@ -237,13 +254,19 @@ describe("WorkerService over real streams", () => {
     const w = (await worker([q], 2)).open();
     const { results } = await c.call(c.jobs, "submitJobs", { jobs: [job(q), job(q)] });
     await w.until(() => w.assignments.length === 2);
-    await new Promise((r) => setTimeout(r, 100));
+    for (const r of results) await delivered(r.job!.id);
     const res = await c.call(c.workers, "deregister", { workerId: w.id }, { headers: w.headers() });
     expect(res.releasedJobs).toBe(2);
     for (const r of results) {
       const j = (await c.call(c.jobs, "getJobStatus", { jobId: r.job!.id, view: 0 })).job!;
       expect(j.status).toBe(JobStatus.PENDING);
-      expect((await events(r.job!.id)).map((e) => e.reason)).toContain("WORKER_LOST");
+      expect(await events(r.job!.id)).toEqual([
+        { from_status: null, to_status: "PENDING", reason: "SUBMITTED", attempt: 0 },
+        { from_status: "PENDING", to_status: "ASSIGNED", reason: "CLAIMED", attempt: 1 },
+        { from_status: "ASSIGNED", to_status: "RUNNING", reason: "DELIVERED", attempt: 1 },
+        { from_status: "RUNNING", to_status: "FAILED", reason: "WORKER_LOST", attempt: 1 },
+        { from_status: "FAILED", to_status: "PENDING", reason: "RETRY_SCHEDULED", attempt: 1 },
+      ]);
     }
     await expectCode(c.call(c.workers, "heartbeat", { workerId: w.id, heldJobs: [], heldJobsComplete: false }, { headers: w.headers() }), grpc.status.FAILED_PRECONDITION, /OFFLINE/);
     expect((await c.call(c.workers, "deregister", { workerId: w.id }, { headers: w.headers() })).releasedJobs).toBe(0);
@@ -258,12 +281,13 @@ describe("WorkerService over real streams", () => {
     const first = (await worker([q], 1)).open();
     const { job: j } = await c.call(c.jobs, "submitJob", job(q));
     await first.until(() => first.assignments.length === 1);
+    await delivered(j!.id);
     first.close();
     await first.until(() => first.streamError !== undefined);
     // The process "restarts" with the same id: its old delivery will never be reported.
     const again = await worker([q], 1, first.id);
     expect(again.id).toBe(first.id);
-    expect((await events(j!.id)).map((e) => e.reason)).toContain("WORKER_LOST");
+    expect(await reasons(j!.id)).toEqual(["SUBMITTED", "CLAIMED", "DELIVERED", "WORKER_LOST", "RETRY_SCHEDULED"]);
     again.open();
     await again.until(() => again.assignments.length === 1);
     expect(again.assignments[0]).toMatchObject({ jobId: j!.id, attempt: 2 });
@@ -274,7 +298,7 @@ describe("WorkerService over real streams", () => {
     const w = (await worker([q], 3)).open();
     await c.call(c.jobs, "submitJob", job(q));
     await w.until(() => w.assignments.length === 1);
-    await new Promise((r) => setTimeout(r, 100));
+    await delivered(w.assignments[0]!.jobId);
     const { workers: listed } = await c.call(c.admin, "listWorkers", { queue: q, statuses: [WorkerStatus.ONLINE], pageSize: 0, pageToken: "" });
     expect(listed).toEqual([expect.objectContaining({ id: w.id, queues: [q], concurrency: 3, activeJobs: 1, status: WorkerStatus.ONLINE })]);
     expect(listed[0]!.nodeId).not.toBe("");

@@ -1,6 +1,14 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
+/**
+ * The time limit of a test that runs jqctl: each run is a Node process start (about 0.3 s of CPU
+ * to load the client), and a test runs 10-25 of them, one after the other. On a 2-core machine
+ * under load a start takes 5-10 s of wall time, so the suite's 60 s default stopped such tests
+ * midway; the limit is a safety net, not a bound anything promises.
+ */
+export const CLI_TEST_TIMEOUT_MS = 300_000;
+
 /** The built jqctl (the package's `bin`), as `npx jqctl` runs it. */
 export const CLI_ENTRY = fileURLToPath(new URL("../../dist/apps/cli/main.js", import.meta.url));
 

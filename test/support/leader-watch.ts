@@ -1,4 +1,5 @@
 import { Writable } from "node:stream";
+import type { Redis } from "ioredis";
 import type { Demotion, LeaderElector } from "../../libs/leader/index.js";
 import { createLogger, type Logger } from "../../libs/logging/logger.js";
 
@@ -72,4 +73,25 @@ export function busyWait(ms: number): void {
   while (performance.now() < until) {
     // spin
   }
+}
+
+/** A Redis lock as its store holds it: the token, and when it lapses on Redis's clock (epoch ms). */
+export interface RedisLock {
+  readonly holder: string | null;
+  readonly endsAt: number;
+}
+
+/** Reads `key`'s holder, Redis's clock and the key's time to live in one MULTI. */
+export async function redisLock(redis: Redis, key: string): Promise<RedisLock> {
+  const replies = (await redis.multi().get(key).time().pttl(key).exec())!.map(([err, value]) => {
+    if (err) throw err;
+    return value;
+  });
+  const [holder, [seconds, micros], ttlMs] = replies as [string | null, [string, string], number];
+  return { holder, endsAt: Number(seconds) * 1000 + Number(micros) / 1000 + ttlMs };
+}
+
+/** performance.now() of this process as epoch milliseconds, to compare with a store's clock. */
+export function wallClock(at: number): number {
+  return performance.timeOrigin + at;
 }

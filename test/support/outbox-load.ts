@@ -8,8 +8,10 @@ import { createLogger, type Logger } from "../../libs/logging/logger.js";
 import type { OutboxRelayHooks, RelayStep } from "../../libs/outbox/index.js";
 import { loadMigrations, migrate, MIGRATIONS_DIR } from "../../libs/postgres/index.js";
 import { createQueue, QUEUE_DEFAULTS } from "../../libs/queues/index.js";
-import { waitUntil } from "../bed/wait-until.js";
 import { createTestDatabase, type TestDatabase } from "./postgres.js";
+
+/** The suite's one wait helper, re-exported for the outbox tests. */
+export { eventually } from "./eventually.js";
 
 // Job events for the outbox relay's tests, written through jq's own write paths (submit, claim,
 // deliver, finish, cancel, retry), so the outbox holds exactly what production writes.
@@ -137,16 +139,6 @@ export function capturingLogger(level = "info"): { log: Logger; lines: Record<st
     },
   });
   return { log: createLogger({ app: "scheduler", nodeId: "outbox-test", level, destination }), lines };
-}
-
-/** Polls `check` until it holds; fails naming `what` after `timeoutMs`. */
-export async function eventually(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 30_000, intervalMs = 20): Promise<void> {
-  await waitUntil(
-    async () => {
-      if (!(await check())) throw new Error("not yet");
-    },
-    { what, timeoutMs, intervalMs },
-  );
 }
 
 /** Counts what a relay reports through its hooks. */

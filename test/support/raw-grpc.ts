@@ -9,11 +9,12 @@ export function rawUnary(
   path: string,
   request: Buffer,
   metadata: grpc.Metadata = new grpc.Metadata(),
+  deadlineMs = 10_000,
 ): Promise<{ error: grpc.ServiceError | null; response: Buffer | undefined }> {
   const identity = (b: Buffer) => b;
   const client = new grpc.Client(address, grpc.credentials.createInsecure());
   return new Promise((resolve) => {
-    client.makeUnaryRequest(path, identity, identity, request, metadata, { deadline: Date.now() + 10_000 }, (error, response) => {
+    client.makeUnaryRequest(path, identity, identity, request, metadata, { deadline: Date.now() + deadlineMs }, (error, response) => {
       client.close();
       resolve({ error: error ?? null, response });
     });

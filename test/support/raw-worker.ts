@@ -12,6 +12,8 @@ export class RawWorker {
   readonly drains: string[] = [];
   readonly acks: ReportResultsResponse[] = [];
   streamError: grpc.ServiceError | null | undefined;
+  /** True once the api sent the job stream's headers: it then holds this stream as the worker's session. */
+  accepted = false;
   private stream: grpc.ClientReadableStream<StreamJobsResponse> | undefined;
   private results: grpc.ClientDuplexStream<unknown, ReportResultsResponse> | undefined;
   private sequence = 0;
@@ -39,6 +41,11 @@ export class RawWorker {
     const stream = this.client.workers.streamJobs({ workerId: this.id }, this.client.metadata(this.headers()));
     this.stream = stream;
     this.streamError = undefined;
+    this.accepted = false;
+    stream.on("metadata", () => {
+      this.accepted = true;
+      this.notify();
+    });
     stream.on("data", (m: StreamJobsResponse) => {
       if (m.kind?.$case === "assignment") this.assignments.push(m.kind.value);
       if (m.kind?.$case === "cancellation") this.cancellations.push(m.kind.value);
@@ -60,6 +67,14 @@ export class RawWorker {
     });
     results.on("error", () => {});
     this.results = results as unknown as grpc.ClientDuplexStream<unknown, ReportResultsResponse>;
+    return this;
+  }
+
+  /** Opens the streams and resolves once the api holds the job stream (its headers arrived). */
+  async opened(timeoutMs = 10_000): Promise<this> {
+    this.open();
+    await this.until(() => this.accepted || this.streamError !== undefined, timeoutMs, "the job stream's headers");
+    if (!this.accepted) throw new Error(`worker ${this.id}: the job stream ended before it was accepted: ${this.streamError?.message ?? "no error"}`);
     return this;
   }
 

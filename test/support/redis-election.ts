@@ -6,14 +6,18 @@ import { startLeaderNode, type LeaderNodeProcess } from "./leader-process.js";
 import { leaderTestLogger } from "./leader-watch.js";
 import { createTestDatabase, type TestDatabase } from "./postgres.js";
 import { createRedisClient, deleteKeysWithPrefix, redisKeyPrefix } from "./redis.js";
+import { timerLateness, type TimerLateness } from "./timer-lateness.js";
 import { uniqueTestName } from "./unique-name.js";
 
 // Leader election on Redis (SPEC §7) against the bed's Redis and a fresh Postgres database for
 // the published terms. Each test runs its own election (a fresh name, so fresh keys and row).
 export const LEASE_MS = 1_000;
 export const RENEW_MS = Math.floor(LEASE_MS / 3);
-/** Room for round trips and a loaded machine on top of a poll interval. */
-export const SLACK_MS = 250;
+/**
+ * Room for the round trips of one acquisition on top of a poll interval: the lock command and
+ * the four statements that publish the term, to servers as loaded as this process.
+ */
+export const ROUND_TRIPS_MS = 250;
 
 export interface RedisElectionBed {
   readonly db: TestDatabase;
@@ -23,6 +27,10 @@ export interface RedisElectionBed {
   readonly name: string;
   /** Every elector of this test; stopped after it. */
   readonly electors: RedisLeaderElector[];
+  /** How late this process's timers (so its electors') ran during this test: a loaded machine's delay, measured. */
+  readonly lateness: TimerLateness;
+  /** ROUND_TRIPS_MS plus the measured lateness: the slack a time bound of this test may add. */
+  slackMs(): number;
   /** The Redis key of this test's lock. */
   lockKey(): string;
   /** An elector in this process (stopped after the test), optionally on an injected clock. */
@@ -42,6 +50,7 @@ export function useRedisElection(): RedisElectionBed {
   let name: string;
   const electors: RedisLeaderElector[] = [];
   const nodes: LeaderNodeProcess[] = [];
+  const lateness = timerLateness();
 
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -50,12 +59,14 @@ export function useRedisElection(): RedisElectionBed {
   });
   beforeEach(() => {
     name = uniqueTestName("election");
+    lateness.reset();
   });
   afterEach(async () => {
     await Promise.all(electors.splice(0).map((e) => e.stop()));
     await Promise.all(nodes.splice(0).map((n) => n.kill()));
   });
   afterAll(async () => {
+    lateness.stop();
     await deleteKeysWithPrefix(redis);
     await redis.quit();
     await db.drop();
@@ -72,6 +83,8 @@ export function useRedisElection(): RedisElectionBed {
       return name;
     },
     electors,
+    lateness,
+    slackMs: () => ROUND_TRIPS_MS + lateness.maxMs(),
     lockKey: () => `${redisKeyPrefix}{${name}}`,
     elector(nodeId, now) {
       const e = new RedisLeaderElector({

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { readJsonLines } from "./json-lines.js";
+import { PROCESS_START_TIMEOUT_MS } from "./app-process.js";
 
 export interface WorkerProcess {
   readonly child: ChildProcess;
@@ -43,7 +44,7 @@ export function startWorkerProcess(options: {
   return {
     child,
     lines,
-    async ready(timeoutMs = 20_000) {
+    async ready(timeoutMs = PROCESS_START_TIMEOUT_MS) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const line = lines.find((l) => l.event === "ready");
