@@ -12,8 +12,8 @@ const FOLDERS = {
   leader: ["leader"],
 };
 const set = process.env.JQ_MUTATION_SET ?? "write-path";
-/** JQ_MUTATION_FOLDERS=jobs,sweeps narrows a run to some folders of its set. */
-const folders = process.env.JQ_MUTATION_FOLDERS?.split(",") ?? FOLDERS[set];
+/** JQ_TEST_MUTATION_FOLDERS=jobs,sweeps narrows a run to some folders of its set. */
+const folders = process.env.JQ_TEST_MUTATION_FOLDERS?.split(",") ?? FOLDERS[set];
 if (!folders) throw new Error(`JQ_MUTATION_SET must be one of ${Object.keys(FOLDERS).join(", ")}`);
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
