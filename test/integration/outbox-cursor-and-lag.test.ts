@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { submitJobs } from "../../libs/jobs/index.js";
 import { advanceRelayCursor, measureOutboxLag, readEventsAfter, readRelayCursor } from "../../libs/outbox/outbox-store.js";
+import { eventually } from "../support/eventually.js";
 import { createOutboxDatabase, newJob } from "../support/outbox-load.js";
 import type { TestDatabase } from "../support/postgres.js";
 
@@ -24,7 +25,10 @@ describe("outbox cursor and lag", () => {
     expect(empty).toEqual({ rows: 0, oldestAgeMs: null });
 
     await submitJobs(db.pool, [newJob("lag", 1), newJob("lag", 2), newJob("lag", 3)]);
-    const rows = await readEventsAfter(db.pool, start, 2);
+    // The read stops below the oldest transaction still open anywhere on the server (other test
+    // files share it), so the new events appear once those have ended.
+    let rows: Awaited<ReturnType<typeof readEventsAfter>> = [];
+    await eventually("the submitted events below the horizon", async () => (rows = await readEventsAfter(db.pool, start, 2)).length === 2);
     expect(rows).toHaveLength(2);
     expect(rows.map((r) => r.position.id)).toEqual(rows.map((r) => r.id));
     expect(rows.every((r) => /^\d+$/.test(r.position.xid))).toBe(true);
@@ -44,7 +48,8 @@ describe("outbox cursor and lag", () => {
     expect((await measureOutboxLag(db.pool, new Date())).rows).toBe(1);
     await advanceRelayCursor(db.pool, rows[0]!.position); // backwards: ignored
     expect(await readRelayCursor(db.pool)).toEqual(rows[1]!.position);
-    const rest = await readEventsAfter(db.pool, rows[1]!.position, 10);
+    let rest: Awaited<ReturnType<typeof readEventsAfter>> = [];
+    await eventually("the third event below the horizon", async () => (rest = await readEventsAfter(db.pool, rows[1]!.position, 10)).length === 1);
     expect(rest).toHaveLength(1);
     expect(rest[0]!.position.id > rows[1]!.position.id || rest[0]!.position.xid > rows[1]!.position.xid).toBe(true);
   });
