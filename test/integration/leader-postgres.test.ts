@@ -12,6 +12,7 @@ import {
 import { startCuttableProxy } from "../support/leader-proxy.js";
 import { startLeaderNode, type LeaderNodeProcess } from "../support/leader-process.js";
 import { leaderTestLogger, nextDemotion, nextElection, sampleLeaders } from "../support/leader-watch.js";
+import { electionSlackMs, LEASE_MS, RENEW_MS } from "../support/election-timing.js";
 import { timerLateness } from "../support/timer-lateness.js";
 import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
 import { uniqueTestName } from "../support/unique-name.js";
@@ -19,16 +20,9 @@ import { loadMigrations, migrate, MIGRATIONS_DIR } from "../../libs/postgres/ind
 
 // The fallback without Redis (SPEC §10): a session advisory lock on the bed's Postgres, in a
 // fresh database. Each test runs its own election (a fresh name, so its own lock and row).
-const LEASE_MS = 1_000;
-const RENEW_MS = Math.floor(LEASE_MS / 3);
-/**
- * Room for the round trips of one acquisition on top of a poll interval: the lock command and
- * the four statements that publish the term, to servers as loaded as this process.
- */
-const ROUND_TRIPS_MS = 250;
 /** How late this process's timers (so its electors') ran during the test: a loaded machine's delay, measured. */
 const lateness = timerLateness();
-const slackMs = () => ROUND_TRIPS_MS + lateness.maxMs();
+const slackMs = () => electionSlackMs(lateness);
 
 describe("postgres leader election", () => {
   let db: TestDatabase;

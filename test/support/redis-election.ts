@@ -6,18 +6,13 @@ import { startLeaderNode, type LeaderNodeProcess } from "./leader-process.js";
 import { leaderTestLogger } from "./leader-watch.js";
 import { createTestDatabase, type TestDatabase } from "./postgres.js";
 import { createRedisClient, deleteKeysWithPrefix, redisKeyPrefix } from "./redis.js";
+import { electionSlackMs, LEASE_MS } from "./election-timing.js";
 import { timerLateness, type TimerLateness } from "./timer-lateness.js";
 import { uniqueTestName } from "./unique-name.js";
 
 // Leader election on Redis (SPEC §7) against the bed's Redis and a fresh Postgres database for
 // the published terms. Each test runs its own election (a fresh name, so fresh keys and row).
-export const LEASE_MS = 1_000;
-export const RENEW_MS = Math.floor(LEASE_MS / 3);
-/**
- * Room for the round trips of one acquisition on top of a poll interval: the lock command and
- * the four statements that publish the term, to servers as loaded as this process.
- */
-export const ROUND_TRIPS_MS = 250;
+export { LEASE_MS, RENEW_MS } from "./election-timing.js";
 
 export interface RedisElectionBed {
   readonly db: TestDatabase;
@@ -29,7 +24,7 @@ export interface RedisElectionBed {
   readonly electors: RedisLeaderElector[];
   /** How late this process's timers (so its electors') ran during this test: a loaded machine's delay, measured. */
   readonly lateness: TimerLateness;
-  /** ROUND_TRIPS_MS plus the measured lateness: the slack a time bound of this test may add. */
+  /** electionSlackMs: round trips plus the measured lateness: the slack a time bound of this test may add. */
   slackMs(): number;
   /** The Redis key of this test's lock. */
   lockKey(): string;
@@ -84,7 +79,7 @@ export function useRedisElection(): RedisElectionBed {
     },
     electors,
     lateness,
-    slackMs: () => ROUND_TRIPS_MS + lateness.maxMs(),
+    slackMs: () => electionSlackMs(lateness),
     lockKey: () => `${redisKeyPrefix}{${name}}`,
     elector(nodeId, now) {
       const e = new RedisLeaderElector({
