@@ -162,7 +162,7 @@ describe("LeaseElector on a fake clock", () => {
     expect(elected[0]! - freedAt).toBeLessThanOrEqual(timing.renewIntervalMs);
   });
 
-  it("after losing a term, a node lets the standbys try first for one renew interval", async () => {
+  it("after losing a term, a node lets the standbys try first for one lease", async () => {
     const a = elector("a");
     const elected = electedAt(a);
     await a.start();
@@ -172,9 +172,9 @@ describe("LeaseElector on a fake clock", () => {
     const lostAt = Date.now();
     expect(a.isLeader()).toBe(false);
     lock.holder = undefined;
-    await vi.advanceTimersByTimeAsync(timing.renewIntervalMs - 1);
+    await vi.advanceTimersByTimeAsync(timing.leaseMs - 1);
     expect(elected).toHaveLength(1);
     await vi.advanceTimersByTimeAsync(1);
-    expect(elected).toEqual([T0, lostAt + timing.renewIntervalMs]);
+    expect(elected).toEqual([T0, lostAt + timing.leaseMs]);
   });
 });

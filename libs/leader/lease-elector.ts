@@ -32,7 +32,7 @@ export abstract class LeaseElector implements LeaderElector {
   private running: Promise<void> | undefined;
   private readonly releases = new Set<Promise<void>>();
   private stopping: Promise<void> | undefined;
-  /** After losing a term, this node lets the standbys try first for one interval. */
+  /** After losing a term, this node lets the standbys try first for one lease. */
   private competeAfter = Number.NEGATIVE_INFINITY;
   protected stopped = false;
 
@@ -152,8 +152,10 @@ export abstract class LeaseElector implements LeaderElector {
     clearTimeout(this.deadlineTimer);
     held.controller.abort(new Error(`leadership ended: ${reason}`));
     // A node that lost its term (paused, cut off, overtaken) is the likeliest to lose the next
-    // one too: give the standbys one acquisition round before competing again.
-    this.competeAfter = this.now() + this.timing.renewIntervalMs;
+    // one too: it sits out one lease before competing again. A standby retries at least every
+    // renew interval, so it gets about three tries first, enough for one whose timers run late
+    // on a loaded machine (one interval was not: the old leader took the lock back).
+    this.competeAfter = this.now() + this.timing.leaseMs;
     const fields = { election: this.electionName, term: held.term.toString(), reason };
     if (reason === "stopped") this.log.info(fields, "stepped down");
     else this.log.warn(fields, "stepped down");
