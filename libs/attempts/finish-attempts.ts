@@ -212,6 +212,8 @@ class Writes {
                 error_message = c.error, retry_count = c.retry_count,
                 not_before = CASE WHEN c.delay_ms IS NULL THEN NULL ELSE now() + c.delay_ms * interval '1 millisecond' END,
                 lease_expires_at = NULL, updated_at = now(), event_xid = ${NEXT_EVENT_XID},
+                -- a retry waits for any worker; a finished job keeps the one that ran it last
+                worker_id = CASE WHEN c.status = 'PENDING' THEN NULL ELSE j.worker_id END,
                 started_at = CASE WHEN c.delivered THEN coalesce(c.delivered_at, now()) ELSE coalesce(j.started_at, now()) END,
                 completed_at = CASE WHEN c.finished THEN now() ELSE NULL END
          FROM changes c WHERE j.id = c.id

@@ -32,13 +32,6 @@ export async function listJobs(
     params.push(filter.queue);
     where.push(`j.queue = $${params.length}`);
   }
-  if (filter.statuses.length === 1) {
-    params.push(filter.statuses[0]);
-    where.push(`j.status = $${params.length}::job_status`);
-  } else if (filter.statuses.length > 1) {
-    params.push(filter.statuses);
-    where.push(`j.status = ANY($${params.length}::job_status[])`);
-  }
   if (page.afterId !== null) {
     params.push(page.afterId);
     where.push(`j.id < $${params.length}::uuid`);

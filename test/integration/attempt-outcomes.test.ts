@@ -140,7 +140,8 @@ describe("attempt outcomes", () => {
     expect(verdicts).toEqual([{ code: "accepted", status: "PENDING", queue: q, workerId: j.w }]);
     expect(asked).toEqual([[0, 1_000, 60_000]]);
     const row = await core.job(j.id);
-    expect(row).toMatchObject({ status: "PENDING", status_reason: "RETRY_SCHEDULED", retry_count: 1, error_message: "boom", completed_at: null, result: null });
+    // a retry waits for any worker: it no longer names the one whose attempt failed
+    expect(row).toMatchObject({ status: "PENDING", status_reason: "RETRY_SCHEDULED", retry_count: 1, error_message: "boom", completed_at: null, result: null, worker_id: null });
     expect(row.not_before!.getTime() - row.updated_at.getTime()).toBe(5_000);
     expect((await core.events(j.id)).slice(-2)).toMatchObject([
       { reason: "FAILED", from: "RUNNING", to: "FAILED", message: "boom", worker: j.w },
@@ -166,7 +167,8 @@ describe("attempt outcomes", () => {
     ]);
     for (const [j, reason] of [[exhausted, "RETRIES_EXHAUSTED"], [final, "NOT_RETRYABLE"]] as const) {
       const row = await core.job(j.id);
-      expect(row).toMatchObject({ status: "DEAD_LETTERED", status_reason: reason, retry_count: 0, error_message: "boom", not_before: null });
+      // a finished job keeps the worker that ran its last attempt
+      expect(row).toMatchObject({ status: "DEAD_LETTERED", status_reason: reason, retry_count: 0, error_message: "boom", not_before: null, worker_id: j.w });
       expect(row.completed_at).toBeInstanceOf(Date);
       expect((await core.events(j.id)).at(-1)).toMatchObject({ reason, from: "FAILED", to: "DEAD_LETTERED", message: "boom" });
     }
@@ -180,7 +182,7 @@ describe("attempt outcomes", () => {
     await core.db.pool.query("UPDATE jobs SET status = 'RUNNING' WHERE id = $1", [r]);
     expect(await releaseWorkerJobs(core.db.pool, w, "gone")).toBe(2);
     expect(await core.job(a)).toMatchObject({ status: "PENDING", status_reason: "WORKER_LOST", retry_count: 0, worker_id: null });
-    expect(await core.job(r)).toMatchObject({ status: "PENDING", status_reason: "RETRY_SCHEDULED", retry_count: 1, error_message: "gone" });
+    expect(await core.job(r)).toMatchObject({ status: "PENDING", status_reason: "RETRY_SCHEDULED", retry_count: 1, error_message: "gone", worker_id: null });
     expect((await core.events(r)).slice(-2).map((e) => [e.reason, e.to, e.message])).toEqual([
       ["WORKER_LOST", "FAILED", "gone"],
       ["RETRY_SCHEDULED", "PENDING", expect.stringMatching(/^retry 1 of 1 in \d+ ms$/)],

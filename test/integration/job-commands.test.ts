@@ -63,16 +63,16 @@ describe("job commands", () => {
     }
   });
 
-  it("tells no worker when it cancels a PENDING job that a worker failed before (its worker id stays on the row)", async () => {
+  it("tells no worker when it cancels a PENDING job that a worker failed before (the retry names no worker)", async () => {
     const q = await core.queue({ maxRetries: 1 });
     const id = await core.submit(q);
     const w = await core.worker(q);
     const [job] = await core.claim(q, w);
     await finishAttempts(core.db.pool, [{ jobId: id, attempt: job!.attempt, workerId: w, outcome: { kind: "failure", message: "x", retryable: true, reason: "FAILED" } }]);
-    expect(await core.job(id)).toMatchObject({ status: "PENDING", worker_id: w });
+    expect(await core.job(id)).toMatchObject({ status: "PENDING", worker_id: null });
     const control = await core.listen(WORKER_CONTROL_CHANNEL);
     try {
-      expect(await cancelJob(core.db.pool, id, null)).toMatchObject({ fromStatus: "PENDING", workerId: w });
+      expect(await cancelJob(core.db.pool, id, null)).toMatchObject({ fromStatus: "PENDING", workerId: null });
       await new Promise((r) => setTimeout(r, 100));
       expect(control.heard).toEqual([]);
     } finally {
