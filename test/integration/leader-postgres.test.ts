@@ -1,67 +1,32 @@
 import pg from "pg";
 import { setTimeout as sleep } from "node:timers/promises";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   PostgresLeaderElector,
   publishedLeaderTerm,
   StaleLeader,
   withFencedTransaction,
   type FenceToken,
-  type MonotonicClock,
 } from "../../libs/leader/index.js";
 import { startCuttableProxy } from "../support/leader-proxy.js";
-import { startLeaderNode, type LeaderNodeProcess } from "../support/leader-process.js";
 import { leaderTestLogger, nextDemotion, nextElection, sampleLeaders } from "../support/leader-watch.js";
-import { electionSlackMs, LEASE_MS, RENEW_MS } from "../support/election-timing.js";
-import { timerLateness } from "../support/timer-lateness.js";
-import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
-import { uniqueTestName } from "../support/unique-name.js";
-import { loadMigrations, migrate, MIGRATIONS_DIR } from "../../libs/postgres/index.js";
+import { LEASE_MS, RENEW_MS } from "../support/election-timing.js";
+import { useElectionBed } from "../support/election-bed.js";
 
 // The fallback without Redis (SPEC §10): a session advisory lock on the bed's Postgres, in a
 // fresh database. Each test runs its own election (a fresh name, so its own lock and row).
-/** How late this process's timers (so its electors') ran during the test: a loaded machine's delay, measured. */
-const lateness = timerLateness();
-const slackMs = () => electionSlackMs(lateness);
 
 describe("postgres leader election", () => {
-  let db: TestDatabase;
-  let name: string;
-  const electors: PostgresLeaderElector[] = [];
-  const nodes: LeaderNodeProcess[] = [];
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    await migrate(db.pool, await loadMigrations(MIGRATIONS_DIR));
+  const bed = useElectionBed<PostgresLeaderElector>({
+    create: (db, name, nodeId, now) =>
+      new PostgresLeaderElector({ name, nodeId, databaseUrl: db.url, leaseMs: LEASE_MS, now, log: leaderTestLogger(nodeId) }),
+    node: (db, name, nodeId) => ({ kind: "postgres", name, nodeId, leaseMs: LEASE_MS, databaseUrl: db.url }),
   });
-  beforeEach(() => {
-    name = uniqueTestName("election");
-    lateness.reset();
-  });
-  afterEach(async () => {
-    await Promise.all(electors.splice(0).map((e) => e.stop()));
-    await Promise.all(nodes.splice(0).map((n) => n.kill()));
-  });
-  afterAll(async () => {
-    lateness.stop();
-    await db.drop();
-  });
-
-  function elector(nodeId: string, now?: MonotonicClock): PostgresLeaderElector {
-    const e = new PostgresLeaderElector({ name, nodeId, databaseUrl: db.url, leaseMs: LEASE_MS, now, log: leaderTestLogger(nodeId) });
-    electors.push(e);
-    return e;
-  }
-
-  function leaderNode(nodeId: string): LeaderNodeProcess {
-    const node = startLeaderNode({ kind: "postgres", name, nodeId, leaseMs: LEASE_MS, databaseUrl: db.url });
-    nodes.push(node);
-    return node;
-  }
+  const { elector, leaderNode, slackMs } = bed;
 
   /** Backend pids of an elector's own session (application_name jq-leader:<node>). */
   async function sessionsOf(nodeId: string): Promise<number[]> {
-    const { rows } = await db.pool.query<{ pid: number }>(
+    const { rows } = await bed.db.pool.query<{ pid: number }>(
       "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1",
       [`jq-leader:${nodeId}`],
     );
@@ -69,7 +34,7 @@ describe("postgres leader election", () => {
   }
 
   async function advisoryLockHolders(): Promise<number[]> {
-    const { rows } = await db.pool.query<{ pid: number }>(
+    const { rows } = await bed.db.pool.query<{ pid: number }>(
       "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
     );
     return rows.map((r) => r.pid);
@@ -84,7 +49,7 @@ describe("postgres leader election", () => {
     const samples = await sampleLeaders([a, b], 3 * LEASE_MS);
     expect(new Set(samples.map((s) => s.join(",")))).toEqual(new Set([leader.nodeId]));
     expect(await advisoryLockHolders()).toEqual(await sessionsOf(leader.nodeId));
-    expect(await publishedLeaderTerm(db.pool, name)).toEqual({ name, term, nodeId: leader.nodeId });
+    expect(await publishedLeaderTerm(bed.db.pool, bed.name)).toEqual({ name: bed.name, term, nodeId: leader.nodeId });
   });
 
   it("steps down at once when its backend is terminated, and the standby leads with a newer term", async () => {
@@ -98,7 +63,7 @@ describe("postgres leader election", () => {
     const [pid] = await sessionsOf("a");
     const demoted = nextDemotion(a);
     const terminatedAt = performance.now();
-    await db.pool.query("SELECT pg_terminate_backend($1)", [pid]);
+    await bed.db.pool.query("SELECT pg_terminate_backend($1)", [pid]);
     const demotion = await demoted;
     const next = await nextElection([b]);
     console.info(
@@ -121,14 +86,14 @@ describe("postgres leader election", () => {
       const next = elector(`n${i}`);
       await next.start();
       if (i % 2 === 0) await current.stop();
-      else await db.pool.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1", [`jq-leader:${current.nodeId}`]);
+      else await bed.db.pool.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1", [`jq-leader:${current.nodeId}`]);
       await nextElection([next]);
       await current.stop();
       current = next;
     }
     terms.push((await nextElection([current])).term);
     for (let i = 1; i < terms.length; i++) expect(terms[i]!).toBeGreaterThan(terms[i - 1]!);
-    expect((await publishedLeaderTerm(db.pool, name))?.term).toBe(terms.at(-1));
+    expect((await publishedLeaderTerm(bed.db.pool, bed.name))?.term).toBe(terms.at(-1));
   });
 
   it("hands over within a renew interval when the leader stops", async () => {
@@ -199,10 +164,10 @@ describe("postgres leader election", () => {
   });
 
   it("steps down on its deadline when cut off from Postgres; the server ends the silent session", async () => {
-    const proxy = await startCuttableProxy(db.url);
+    const proxy = await startCuttableProxy(bed.db.url);
     try {
-      const a = new PostgresLeaderElector({ name, nodeId: "a", databaseUrl: proxy.url, leaseMs: LEASE_MS, log: leaderTestLogger("a") });
-      electors.push(a);
+      const a = new PostgresLeaderElector({ name: bed.name, nodeId: "a", databaseUrl: proxy.url, leaseMs: LEASE_MS, log: leaderTestLogger("a") });
+      bed.electors.push(a);
       await a.start();
       const first = await nextElection([a]);
       const b = elector("b");
@@ -229,24 +194,24 @@ describe("postgres leader election", () => {
   });
 
   it("fences writes: the old term's write is refused after a takeover and writes nothing", async () => {
-    await db.pool.query("CREATE TABLE IF NOT EXISTS fenced_writes (term bigint NOT NULL, node text NOT NULL)");
+    await bed.db.pool.query("CREATE TABLE IF NOT EXISTS fenced_writes (term bigint NOT NULL, node text NOT NULL)");
     const write = (fence: FenceToken): Promise<unknown> =>
-      withFencedTransaction(db.pool, fence, (client) =>
+      withFencedTransaction(bed.db.pool, fence, (client) =>
         client.query("INSERT INTO fenced_writes (term, node) VALUES ($1, $2)", [fence.term.toString(), fence.nodeId]),
       );
     const a = elector("a");
     await a.start();
     const { term } = await nextElection([a]);
-    const oldFence: FenceToken = { name, term, nodeId: "a" };
+    const oldFence: FenceToken = { name: bed.name, term, nodeId: "a" };
     await write(oldFence);
     const b = elector("b");
     await b.start();
-    await db.pool.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'jq-leader:a'");
+    await bed.db.pool.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'jq-leader:a'");
     const next = await nextElection([b]);
 
     await expect(write(oldFence)).rejects.toBeInstanceOf(StaleLeader);
     await write(b.fence()!);
-    const { rows } = await db.pool.query<{ term: string; node: string }>("SELECT term, node FROM fenced_writes ORDER BY term");
+    const { rows } = await bed.db.pool.query<{ term: string; node: string }>("SELECT term, node FROM fenced_writes ORDER BY term");
     expect(rows).toEqual([
       { term: term.toString(), node: "a" },
       { term: next.term.toString(), node: "b" },
@@ -255,13 +220,13 @@ describe("postgres leader election", () => {
 
   it("does not let a paused leader's open fenced transaction block the next term for long", async () => {
     // Its own pool: Postgres ends the stuck session, and the pool must not treat that as fatal.
-    const pool = new pg.Pool({ connectionString: db.url, max: 1 });
+    const pool = new pg.Pool({ connectionString: bed.db.url, max: 1 });
     pool.on("error", () => {});
     try {
       const a = elector("a");
       await a.start();
       const { term } = await nextElection([a]);
-      const fence: FenceToken = { name, term, nodeId: "a" };
+      const fence: FenceToken = { name: bed.name, term, nodeId: "a" };
       const stuck = withFencedTransaction(
         pool,
         fence,
@@ -280,7 +245,7 @@ describe("postgres leader election", () => {
       const b = elector("b");
       await b.start();
       const terminatedAt = performance.now();
-      await db.pool.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'jq-leader:a'");
+      await bed.db.pool.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'jq-leader:a'");
       const next = await nextElection([b]);
       // Postgres ended the idle transaction after 300 ms, well before the "leader" woke up.
       expect(next.at - terminatedAt).toBeLessThan(LEASE_MS);
