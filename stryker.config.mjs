@@ -19,12 +19,12 @@ if (!folders) throw new Error(`JQ_MUTATION_SET must be one of ${Object.keys(FOLD
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
   testRunner: "vitest",
-  plugins: ["@stryker-mutator/vitest-runner", "./scripts/mutation/sql-text-ignorer.mjs"],
+  plugins: ["@stryker-mutator/vitest-runner", "./scripts/mutation/ignorers.mjs"],
   // The set's unit tests and the integration tests that call its folders in this process, against
   // the test bed's real Postgres, Redis and Kafka (its global setup starts one per Stryker worker).
   vitest: { configFile: "vitest.mutation.config.ts", related: false },
   mutate: [...folders.map((dir) => `libs/${dir}/**/*.ts`), "!libs/**/*.test.ts", "!libs/**/index.ts"],
-  ignorers: ["sql-text"],
+  ignorers: ["sql-text", "log-calls"],
   // Each mutant runs only the tests that executed its code in the initial run.
   coverageAnalysis: "perTest",
   // Mutants executed while modules load (the lifecycle table, prepared statements' Move constants)

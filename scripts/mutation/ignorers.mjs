@@ -1,6 +1,8 @@
 import { declareValuePlugin, PluginKind } from "@stryker-mutator/api/plugin";
 
-// A StrykerJS ignorer (stryker.config.mjs: `ignorers: ["sql-text"]`): SQL text is not mutated.
+// StrykerJS ignorers (stryker.config.mjs: `ignorers: ["sql-text", "log-calls"]`).
+//
+// sql-text: SQL text is not mutated.
 // Stryker only knows one mutation for it, the whole literal to "", which any test that runs the
 // statement kills with a syntax error; such mutants would lift the score without saying anything
 // about the guarantees. The SQL's meaning is guarded by the integration tests that run it against
@@ -23,7 +25,32 @@ export function isSqlText(text) {
   return STATEMENT.test(text) || FRAGMENT.test(text);
 }
 
+// log-calls: a call of a logger (`log.warn(…)`, `this.log.info(…)`, `logger.error(…)`) is not
+// mutated, arguments included. Its text and fields are for the operator reading the log, not a
+// guarantee a test should pin; mutating them ("" for the message, {} for the fields, the call
+// removed) gives survivors that say nothing about the queue. The code around the call (the
+// condition that decides to log, what happens next) is still mutated.
+const LOG_LEVELS = new Set(["trace", "debug", "info", "warn", "error", "fatal"]);
+const LOGGER_NAMES = new Set(["log", "logger"]);
+
+function loggerName(node) {
+  if (node.type === "Identifier") return node.name;
+  if (node.type === "MemberExpression" && !node.computed && node.property.type === "Identifier") return node.property.name;
+  return undefined;
+}
+
+export function isLogCall(node) {
+  if (node.type !== "CallExpression" || node.callee.type !== "MemberExpression" || node.callee.computed) return false;
+  const { object, property } = node.callee;
+  return property.type === "Identifier" && LOG_LEVELS.has(property.name) && LOGGER_NAMES.has(loggerName(object) ?? "");
+}
+
 export const strykerPlugins = [
+  declareValuePlugin(PluginKind.Ignore, "log-calls", {
+    shouldIgnore(path) {
+      return isLogCall(path.node) ? "a log call: its text is for operators, not a guarantee (docs/testing.md)" : undefined;
+    },
+  }),
   declareValuePlugin(PluginKind.Ignore, "sql-text", {
     shouldIgnore(path) {
       const text = literalText(path);
