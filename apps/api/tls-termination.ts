@@ -48,7 +48,9 @@ export class TlsTermination {
       secure(socket);
     });
     this.server.on("tlsClientError", (err: Error, socket: tls.TLSSocket) => {
-      this.log.debug({ remote: socket.remoteAddress, err: err.message }, "closing a connection whose TLS handshake failed");
+      // A refused client certificate has its reason here; the error is then only the hang-up.
+      const reason = socket.authorizationError ?? err.message;
+      this.log.debug({ remote: socket.remoteAddress, reason: String(reason) }, "closing a connection whose TLS handshake failed");
       socket.destroy();
     });
   }
