@@ -51,7 +51,7 @@ export class GrpcServer implements Component {
       "grpc.max_connection_age_grace_ms": g.maxConnectionAgeGraceMs,
     });
     // Under TLS the gate decrypts (tls-termination.ts), so grpc-js always gets plaintext HTTP/2.
-    const tls = g.tls === undefined ? undefined : new TlsTermination(g.tls, log);
+    const tls = g.tls === undefined ? undefined : new TlsTermination(g.tls, g.handshakeTimeoutMs, log);
     this.gate = new ConnectionGate({ maxConnections: g.maxConnections, handshakeTimeoutMs: g.handshakeTimeoutMs, tls }, log, (socket) =>
       this.injector?.injectConnection(socket),
     );

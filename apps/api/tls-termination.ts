@@ -31,6 +31,7 @@ export class TlsTermination {
 
   constructor(
     files: TlsFiles,
+    handshakeTimeoutMs: number,
     private readonly log: Logger,
   ) {
     const ca = files.clientCaFile === undefined ? undefined : readFileSync(files.clientCaFile);
@@ -39,6 +40,10 @@ export class TlsTermination {
       key: readFileSync(files.keyFile),
       ...(ca === undefined ? {} : { ca, requestCert: true, rejectUnauthorized: true }),
       ALPNProtocols: ["h2"],
+      // The gate's deadline (from the TCP accept, a reset) ends a slow handshake; Node's own timer
+      // (120 s by default, which 0 does not turn off) is moved behind it, so a deadline set above
+      // 120 s holds too.
+      handshakeTimeout: handshakeTimeoutMs + 1000,
     });
     this.server.on("secureConnection", (socket: tls.TLSSocket) => {
       const key = peerKey(socket);
