@@ -1,19 +1,15 @@
 import net from "node:net";
 import type { Logger } from "../../libs/logging/logger.js";
 import { clientPreface } from "./http2-preface.js";
+import type { TlsTermination } from "./tls-termination.js";
 
-/** The HTTP/2 client preface is 24 bytes; a TLS ClientHello is longer. */
-const PREFACE_BYTES = 24;
 const REFUSAL_LOG_EVERY_MS = 10_000;
 
 export interface ConnectionGateOptions {
   readonly maxConnections: number;
   readonly handshakeTimeoutMs: number;
-  /**
-   * Plaintext: the gate reads the whole HTTP/2 client preface (magic and SETTINGS) itself before
-   * grpc-js gets the socket. Under TLS the preface is encrypted; the gate can only count bytes.
-   */
-  readonly readsPreface: boolean;
+  /** Under TLS, the gate terminates it (tls-termination.ts) and grpc-js gets decrypted sockets. */
+  readonly tls?: TlsTermination | undefined;
 }
 
 /**
@@ -23,13 +19,13 @@ export interface ConnectionGateOptions {
  *
  * - at most `maxConnections` open at once; one more is closed at once, with a warning logged at
  *   most every 10 s naming JQ_GRPC_MAX_CONNECTIONS;
- * - a socket that has not sent its whole HTTP/2 client preface (the magic and a complete SETTINGS
- *   frame) within `handshakeTimeoutMs` is reset (slowloris): the gate reads the preface itself and
- *   hands the socket, with those bytes put back, to grpc-js only once it is complete, so a client
- *   trickling it a byte at a time gets no HTTP/2 session (and no keepalive) to hide in. Under TLS
- *   the gate only sees ciphertext: a socket that has not sent a TLS hello's worth of bytes in time
- *   is reset, and Node's TLS handshake timeout and grpc-js's keepalive cover the rest. Idle and
- *   dead connections after the handshake are grpc-js's keepalive and max-idle settings.
+ * - a socket that has not completed its TLS handshake (under TLS) and then sent its whole HTTP/2
+ *   client preface (the magic and a complete SETTINGS frame) within `handshakeTimeoutMs` of being
+ *   accepted is reset (slowloris): the gate terminates TLS itself (tls-termination.ts), reads the
+ *   preface from the decrypted stream and hands that socket, with those bytes put back, to grpc-js
+ *   only once it is complete, so a client stalling its ClientHello or trickling the preface a byte
+ *   at a time gets no HTTP/2 session (and no keepalive) to hide in. Idle and dead connections after
+ *   the handshake are grpc-js's keepalive and max-idle settings.
  */
 export class ConnectionGate {
   private readonly server: net.Server;
@@ -47,23 +43,21 @@ export class ConnectionGate {
       this.open.add(socket);
       socket.once("close", () => this.open.delete(socket));
       socket.on("error", () => {});
-      let handedOver = false;
       const deadline = setTimeout(() => {
-        const done = this.options.readsPreface ? handedOver : socket.bytesRead >= PREFACE_BYTES;
-        if (done) return;
         this.log.debug({ remote: socket.remoteAddress, bytesRead: socket.bytesRead }, "closing a connection that did not complete its handshake in time");
-        // A reset, not a FIN: an HTTP/2 session attached to the socket would otherwise keep the
-        // descriptor open waiting for a preface that never comes.
+        // A reset, not a FIN, of the TCP socket (under TLS, that ends the TLS socket on it too).
         socket.resetAndDestroy();
       }, this.options.handshakeTimeoutMs);
       deadline.unref();
       socket.once("close", () => clearTimeout(deadline));
-      if (!this.options.readsPreface) return inject(socket);
-      readPreface(socket, () => {
-        handedOver = true;
-        clearTimeout(deadline);
-        inject(socket);
-      });
+      // `stream` is the socket itself in plaintext, the decrypted TLS socket on it under TLS.
+      const handOver = (stream: net.Socket) =>
+        readPreface(stream, () => {
+          clearTimeout(deadline);
+          inject(stream);
+        });
+      if (this.options.tls) this.options.tls.accept(socket, handOver);
+      else handOver(socket);
     });
   }
 
@@ -86,7 +80,7 @@ export class ConnectionGate {
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
 
-  /** Ends every socket still open (after the gRPC server's deadline). */
+  /** Ends every socket still open (after the gRPC server's deadline); a TLS socket ends with its TCP socket. */
   destroyAll(): void {
     for (const socket of this.open) socket.destroy();
   }

@@ -1,4 +1,3 @@
-import { readFileSync } from "node:fs";
 import * as grpc from "@grpc/grpc-js";
 import { HealthImplementation } from "grpc-health-check";
 import type { Config } from "../../libs/config/index.js";
@@ -7,6 +6,7 @@ import { JQ_SERVICE_NAMES } from "../../libs/proto/index.js";
 import type { Component } from "../../libs/runtime/index.js";
 import { ConnectionGate } from "./connection-gate.js";
 import { reflectionService } from "./reflection.js";
+import { TlsTermination } from "./tls-termination.js";
 
 export interface ServiceBinding {
   readonly definition: grpc.ServiceDefinition;
@@ -50,7 +50,9 @@ export class GrpcServer implements Component {
       "grpc.max_connection_age_ms": g.maxConnectionAgeMs,
       "grpc.max_connection_age_grace_ms": g.maxConnectionAgeGraceMs,
     });
-    this.gate = new ConnectionGate({ maxConnections: g.maxConnections, handshakeTimeoutMs: g.handshakeTimeoutMs, readsPreface: g.tls === undefined }, log, (socket) =>
+    // Under TLS the gate decrypts (tls-termination.ts), so grpc-js always gets plaintext HTTP/2.
+    const tls = g.tls === undefined ? undefined : new TlsTermination(g.tls, g.handshakeTimeoutMs, log);
+    this.gate = new ConnectionGate({ maxConnections: g.maxConnections, handshakeTimeoutMs: g.handshakeTimeoutMs, tls }, log, (socket) =>
       this.injector?.injectConnection(socket),
     );
     for (const s of services) this.server.addService(s.definition, s.implementation);
@@ -65,7 +67,7 @@ export class GrpcServer implements Component {
 
   async start(): Promise<void> {
     const address = `${this.config.grpc.host}:${this.config.grpc.port}`;
-    this.injector = this.server.createConnectionInjector(this.credentials());
+    this.injector = this.server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
     this.boundPort = await this.gate.listen(this.config.grpc.host, this.config.grpc.port);
     for (const name of ["", ...JQ_SERVICE_NAMES]) this.health.setStatus(name, "SERVING");
     this.log.info({ grpcPort: this.boundPort, address, tls: this.config.grpc.tls !== undefined }, "gRPC server listening");
@@ -97,16 +99,5 @@ export class GrpcServer implements Component {
     this.gate.destroyAll();
     await closing;
     this.boundPort = undefined;
-  }
-
-  private credentials(): grpc.ServerCredentials {
-    const tls = this.config.grpc.tls;
-    if (!tls) return grpc.ServerCredentials.createInsecure();
-    const ca = tls.clientCaFile ? readFileSync(tls.clientCaFile) : null;
-    return grpc.ServerCredentials.createSsl(
-      ca,
-      [{ private_key: readFileSync(tls.keyFile), cert_chain: readFileSync(tls.certFile) }],
-      ca !== null,
-    );
   }
 }

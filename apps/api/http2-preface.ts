@@ -6,10 +6,11 @@ const SETTINGS_FRAME = 0x4;
 const DEFAULT_MAX_FRAME = 16_384;
 
 /**
- * How much of a plaintext HTTP/2 client preface — the magic, then a SETTINGS frame — `received`
- * holds (pure; apps/api/connection-gate.ts reads it before handing the socket to grpc-js):
- * "complete" once both are there, "incomplete" while a prefix of them, "invalid" when the bytes
- * cannot be a preface (grpc-js then refuses the connection itself, as it would have anyway).
+ * How much of an HTTP/2 client preface — the magic, then a SETTINGS frame — `received` holds
+ * (pure; apps/api/connection-gate.ts reads it, decrypted under TLS, before handing the socket to
+ * grpc-js): "complete" once both are there, "incomplete" while a prefix of them, "invalid" when
+ * the bytes cannot be a preface (grpc-js then refuses the connection itself, as it would have
+ * anyway).
  */
 export function clientPreface(received: Buffer): "complete" | "incomplete" | "invalid" {
   const magic = received.subarray(0, MAGIC.length);

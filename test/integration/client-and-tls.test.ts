@@ -82,7 +82,8 @@ describe("TLS and mutual TLS on apps/api", () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "jq-tls-"));
     // Self-signed certificates: each one is its own CA, which is all a test needs.
-    for (const who of ["server", "client"]) {
+    // "stranger" is a client certificate the client CA did not sign.
+    for (const who of ["server", "client", "stranger"]) {
       execFileSync("openssl", [
         "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
         "-keyout", file(`${who}.key`), "-out", file(`${who}.crt`),
@@ -111,7 +112,7 @@ describe("TLS and mutual TLS on apps/api", () => {
     }
   });
 
-  it("with a client CA, accepts only clients that present a certificate it signed", async () => {
+  it("with a client CA, accepts only clients that present a certificate it signed, not one without or with another", async () => {
     const api = await startApi(db.url, {
       JQ_TLS_CERT_FILE: file("server.crt"),
       JQ_TLS_KEY_FILE: file("server.key"),
@@ -128,6 +129,22 @@ describe("TLS and mutual TLS on apps/api", () => {
       const anonymous = new JqClient({ address: api.address, tls: { caFile: file("server.crt") }, maxAttempts: 1, deadlineMs: 2000 });
       await expectCode(anonymous.call(anonymous.admin, "listQueues", { pageSize: 0, pageToken: "" }), grpc.status.UNAVAILABLE);
       anonymous.close();
+      const stranger = new JqClient({
+        address: api.address,
+        tls: { caFile: file("server.crt"), certFile: file("stranger.crt"), keyFile: file("stranger.key") },
+        maxAttempts: 1,
+        deadlineMs: 2000,
+      });
+      await expectCode(stranger.call(stranger.admin, "listQueues", { pageSize: 0, pageToken: "" }), grpc.status.UNAVAILABLE);
+      stranger.close();
+      // The refused handshakes cost the server nothing: a signed client still gets in.
+      const again = new JqClient({
+        address: api.address,
+        tls: { caFile: file("server.crt"), certFile: file("client.crt"), keyFile: file("client.key") },
+        maxAttempts: 1,
+      });
+      await again.call(again.admin, "listQueues", { pageSize: 0, pageToken: "" });
+      again.close();
     } finally {
       expect(await api.stop()).toBe(0);
     }
