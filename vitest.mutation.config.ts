@@ -43,7 +43,9 @@ export const MUTATION_TEST_SETS: Record<string, { unit: string[]; integration: s
   },
   leader: {
     unit: ["libs/leader/**/*.test.ts"],
-    integration: ["test/integration/leader-postgres.test.ts", "test/integration/leader-redis.test.ts"],
+    // every leader file: the Redis failover and fencing files hold the renewal-failure, lock-lost
+    // and fencing paths (a set naming only two of them left those paths uncovered)
+    integration: ["test/integration/leader-*.test.ts"],
   },
 };
 
