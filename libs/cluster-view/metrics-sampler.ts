@@ -2,6 +2,7 @@ import type pg from "pg";
 import type { Logger } from "../logging/logger.js";
 import type { Component } from "../runtime/component.js";
 import { readBoundary, readSample } from "./sample-queries.js";
+import { StartLatencies } from "./start-latencies.js";
 import { TimeSeries } from "./time-series.js";
 
 export interface SamplerOptions {
@@ -30,6 +31,7 @@ export class MetricsSampler implements Component {
   /** Time of the last point, so a gap point lands one interval after it on the same (database) clock. */
   private lastAt: number | undefined;
   private failing = false;
+  private readonly latencies = new StartLatencies();
 
   constructor(
     private readonly pool: pg.Pool,
@@ -65,9 +67,10 @@ export class MetricsSampler implements Component {
       if (this.from === undefined) {
         this.from = await readBoundary(this.pool);
       } else {
-        const s = await readSample(this.pool, this.from, this.options.latencyLimit);
+        const s = await readSample(this.pool, this.from);
         const seconds = (s.upto.getTime() - this.from.getTime()) / 1000;
-        this.series.add({ at: s.upto.getTime(), seconds, succeeded: s.succeeded, failed: s.failed, pending: s.pending, latenciesMs: s.latenciesMs });
+        const latenciesMs = this.latencies.take(s.upto.getTime(), s.finishedLatencies, s.heldLatencies, this.options.latencyLimit);
+        this.series.add({ at: s.upto.getTime(), seconds, succeeded: s.succeeded, failed: s.failed, pending: s.pending, latenciesMs });
         this.from = s.upto;
         this.lastAt = s.upto.getTime();
       }

@@ -1,4 +1,5 @@
 import type { Db } from "../postgres/db.js";
+import type { JobLatency } from "./start-latencies.js";
 
 /**
  * The cheap reads behind the dashboard's pictures, each bounded by an index range and a LIMIT,
@@ -11,8 +12,8 @@ import type { Db } from "../postgres/db.js";
  * - completions: DONE and failure-dead-lettered jobs among those recent ones whose completed_at
  *   falls in the interval, per queue;
  * - backlog: PENDING jobs per queue (the PENDING-only claim index; cost follows the backlog);
- * - latency: started_at − created_at of jobs first started in the interval (attempt 1), from those
- *   finished jobs and from the ones still held by workers (jobs_worker_held_idx), LIMIT-bounded.
+ * - latency: started_at − created_at (attempt 1) of those finished jobs and of every job held by a
+ *   worker (jobs_worker_held_idx), LIMIT-bounded; start-latencies.ts counts each job once.
  */
 
 /** Jobs created longer ago than this are not looked at (docs/health.md says what that misses). */
@@ -35,8 +36,9 @@ const FINISHED = `
   SELECT r.queue,
          count(*) FILTER (WHERE r.status = 'DONE')::int AS succeeded,
          count(*) FILTER (WHERE r.status = 'DEAD_LETTERED' AND r.status_reason IN ('RETRIES_EXHAUSTED', 'NOT_RETRYABLE'))::int AS failed,
-         array_agg((extract(epoch FROM r.started_at - r.created_at) * 1000)::float8) FILTER (WHERE r.attempt = 1 AND r.started_at > $1) AS latencies
-  FROM (SELECT j.queue, j.status, j.status_reason, j.completed_at, j.started_at, j.created_at, j.attempt
+         array_agg(r.id::text ORDER BY r.id) FILTER (WHERE r.attempt = 1 AND r.started_at IS NOT NULL) AS latency_ids,
+         array_agg((extract(epoch FROM r.started_at - r.created_at) * 1000)::float8 ORDER BY r.id) FILTER (WHERE r.attempt = 1 AND r.started_at IS NOT NULL) AS latencies
+  FROM (SELECT j.id, j.queue, j.status, j.status_reason, j.completed_at, j.started_at, j.created_at, j.attempt
         FROM jobs j WHERE j.id >= $3::uuid ORDER BY j.id DESC LIMIT $4) r
   WHERE r.status IN ('DONE', 'DEAD_LETTERED') AND r.completed_at > $1 AND r.completed_at <= $2
   GROUP BY r.queue`;
@@ -44,18 +46,23 @@ const FINISHED = `
 /** No parameters. */
 const PENDING = `SELECT queue, count(*)::int AS n FROM jobs WHERE status = 'PENDING' GROUP BY queue`;
 
-/** $1 from (exclusive), $2 upto (inclusive), $3 limit. Jobs held by workers that first started in the interval. */
+/** $1 upto (inclusive), $2 limit. Jobs held by workers in their first attempt, started by upto. */
 const HELD_LATENCIES = `
-  SELECT (extract(epoch FROM started_at - created_at) * 1000)::float8 AS ms FROM jobs
-  WHERE status IN ('ASSIGNED', 'RUNNING') AND started_at > $1 AND started_at <= $2 AND attempt = 1
-  LIMIT $3`;
+  SELECT id::text, (extract(epoch FROM started_at - created_at) * 1000)::float8 AS ms FROM jobs
+  WHERE status IN ('ASSIGNED', 'RUNNING') AND started_at <= $1 AND attempt = 1
+  LIMIT $2`;
+
+/** Most held jobs read per sample: the ones already counted are read again, so more than the sample keeps. */
+const HELD_LIMIT = 10_000;
 
 export interface RawSample {
   readonly upto: Date;
   readonly succeeded: number;
   readonly failed: number;
   readonly pending: Map<string, number>;
-  readonly latenciesMs: number[];
+  /** Attempt-1 jobs finished in the interval, and jobs held by workers: StartLatencies picks. */
+  readonly finishedLatencies: JobLatency[];
+  readonly heldLatencies: JobLatency[];
 }
 
 /** The boundary of the next interval (the first sample only establishes it). */
@@ -64,14 +71,19 @@ export async function readBoundary(db: Db): Promise<Date> {
   return rows[0]!.upto;
 }
 
-/** Everything one point needs for the interval (from, upto]; `latencyLimit` bounds the latencies kept from each source. */
-export async function readSample(db: Db, from: Date, latencyLimit: number): Promise<RawSample> {
+/** Everything one point needs for the interval (from, upto]. */
+export async function readSample(db: Db, from: Date): Promise<RawSample> {
   const upto = await readBoundary(db);
   const createdSince = uuidV7Floor(upto.getTime() - LOOKBACK_MS);
   const [finished, pending, held] = await Promise.all([
-    db.query<{ queue: string; succeeded: number; failed: number; latencies: number[] | null }>(FINISHED, [from, upto, createdSince, RECENT_LIMIT]),
+    db.query<{ queue: string; succeeded: number; failed: number; latency_ids: string[] | null; latencies: number[] | null }>(FINISHED, [
+      from,
+      upto,
+      createdSince,
+      RECENT_LIMIT,
+    ]),
     db.query<{ queue: string; n: number }>(PENDING),
-    db.query<{ ms: number }>(HELD_LATENCIES, [from, upto, latencyLimit]),
+    db.query<JobLatency>(HELD_LATENCIES, [upto, HELD_LIMIT]),
   ]);
   const rows = finished.rows;
   return {
@@ -79,7 +91,8 @@ export async function readSample(db: Db, from: Date, latencyLimit: number): Prom
     succeeded: rows.reduce((n, r) => n + r.succeeded, 0),
     failed: rows.reduce((n, r) => n + r.failed, 0),
     pending: new Map(pending.rows.map((r) => [r.queue, r.n])),
-    latenciesMs: [...rows.flatMap((r) => r.latencies ?? []).slice(0, latencyLimit), ...held.rows.map((r) => r.ms)].map((ms) => Math.max(0, ms)),
+    finishedLatencies: rows.flatMap((r) => (r.latency_ids ?? []).map((id, i) => ({ id, ms: r.latencies![i]! }))),
+    heldLatencies: held.rows,
   };
 }
 

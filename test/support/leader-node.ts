@@ -17,8 +17,8 @@ export interface LeaderNodeSpec {
   readonly keyPrefix?: string;
 }
 
-function print(line: Record<string, unknown>): void {
-  process.stdout.write(`${JSON.stringify({ ...line, at: Date.now() })}\n`);
+function print(line: Record<string, unknown>, at = Date.now()): void {
+  process.stdout.write(`${JSON.stringify({ ...line, at })}\n`);
 }
 
 async function main(spec: LeaderNodeSpec): Promise<void> {
@@ -35,8 +35,12 @@ async function main(spec: LeaderNodeSpec): Promise<void> {
   await elector.start();
   print({ event: "started" });
   const duty = setInterval(() => {
+    // Stamped when it decided, before asking: a SIGSTOP may land between the check and the print,
+    // and a line printed after the wake-up must still say when the node acted (the check itself
+    // looks at the clock, so a node woken past its lease is refused there).
+    const at = Date.now();
     const fence = elector.fence();
-    if (fence) print({ event: "acted", term: fence.term.toString() });
+    if (fence) print({ event: "acted", term: fence.term.toString() }, at);
   }, 10);
   process.once("SIGTERM", () => {
     clearInterval(duty);

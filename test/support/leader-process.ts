@@ -8,7 +8,7 @@ export interface LeaderNodeLine {
   readonly event: "started" | "elected" | "demoted" | "acted";
   readonly term?: string;
   readonly reason?: string;
-  /** The child's wall clock (Date.now()) when it printed the line. */
+  /** The child's wall clock (Date.now()) when it printed the line; for "acted", when it decided to act. */
   readonly at: number;
 }
 
