@@ -445,12 +445,19 @@ describe("LeaseElector on a fake clock", () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 
-  it("stop() of an idle loop cancels its next tick", async () => {
+  it("stop() of an idle loop cancels its next tick, a leader's and a standby's", async () => {
     const a = elector("a");
     await a.start();
     await a.stop();
+    expect(vi.getTimerCount()).toBe(0); // a leader's next tick would only sit out its hold-off
+    lock.holder = "other:1"; // a standby retries every renew interval
+    lock.expiresAt = Number.POSITIVE_INFINITY;
+    const b = elector("b");
+    await b.start();
+    await b.stop();
+    expect(vi.getTimerCount()).toBe(0);
     await vi.advanceTimersByTimeAsync(5 * timing.renewIntervalMs);
-    expect(lock.ticks).toEqual([T0]);
+    expect(lock.ticks).toEqual([T0, T0]);
     expect(vi.getTimerCount()).toBe(0);
   });
 
