@@ -4,35 +4,16 @@ import { PostgresLeaderElector, publishedLeaderTerm } from "../../libs/leader/in
 import { eventually } from "../support/eventually.js";
 import { leaderTestLogger, nextDemotion, nextElection } from "../support/leader-watch.js";
 import { LEASE_MS, RENEW_MS } from "../support/election-timing.js";
-import { useElectionBed } from "../support/election-bed.js";
+import { usePostgresElection } from "../support/postgres-election.js";
 
 // The Postgres elector's own session (libs/leader/postgres-elector.ts): what it sets on it, when
 // it opens and ends it, and the rounds where a term is not taken after all.
 describe("postgres leader election: the elector's session", () => {
-  const bed = useElectionBed<PostgresLeaderElector>({
-    create: (db, name, nodeId, now) =>
-      new PostgresLeaderElector({ name, nodeId, databaseUrl: db.url, leaseMs: LEASE_MS, now, log: leaderTestLogger(nodeId) }),
-    node: (db, name, nodeId) => ({ kind: "postgres", name, nodeId, leaseMs: LEASE_MS, databaseUrl: db.url }),
-  });
-  const { elector, electors, slackMs } = bed;
+  const bed = usePostgresElection();
+  const { elector, electors, slackMs, sessionsOf, advisoryLockHolders } = bed;
 
   /** The elector's own connection, to run SQL in its session (private: read for the test only). */
   const sessionOf = (e: PostgresLeaderElector): pg.Client => (e as unknown as { client: pg.Client }).client;
-
-  async function sessionsOf(nodeId: string): Promise<number[]> {
-    const { rows } = await bed.db.pool.query<{ pid: number }>(
-      "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1",
-      [`jq-leader:${nodeId}`],
-    );
-    return rows.map((r) => r.pid);
-  }
-
-  async function advisoryLockHolders(): Promise<number[]> {
-    const { rows } = await bed.db.pool.query<{ pid: number }>(
-      "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
-    );
-    return rows.map((r) => r.pid);
-  }
 
   it("names its session and gives it the lease as idle timeout and keepalive", async () => {
     const a = new PostgresLeaderElector({ name: bed.name, nodeId: "a", databaseUrl: bed.db.url, leaseMs: 3_000, log: leaderTestLogger("a") });

@@ -11,34 +11,14 @@ import {
 import { startCuttableProxy } from "../support/leader-proxy.js";
 import { leaderTestLogger, nextDemotion, nextElection, sampleLeaders } from "../support/leader-watch.js";
 import { LEASE_MS, RENEW_MS } from "../support/election-timing.js";
-import { useElectionBed } from "../support/election-bed.js";
+import { usePostgresElection } from "../support/postgres-election.js";
 
 // The fallback without Redis (SPEC §10): a session advisory lock on the bed's Postgres, in a
 // fresh database. Each test runs its own election (a fresh name, so its own lock and row).
 
 describe("postgres leader election", () => {
-  const bed = useElectionBed<PostgresLeaderElector>({
-    create: (db, name, nodeId, now) =>
-      new PostgresLeaderElector({ name, nodeId, databaseUrl: db.url, leaseMs: LEASE_MS, now, log: leaderTestLogger(nodeId) }),
-    node: (db, name, nodeId) => ({ kind: "postgres", name, nodeId, leaseMs: LEASE_MS, databaseUrl: db.url }),
-  });
-  const { elector, leaderNode, slackMs } = bed;
-
-  /** Backend pids of an elector's own session (application_name jq-leader:<node>). */
-  async function sessionsOf(nodeId: string): Promise<number[]> {
-    const { rows } = await bed.db.pool.query<{ pid: number }>(
-      "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1",
-      [`jq-leader:${nodeId}`],
-    );
-    return rows.map((r) => r.pid);
-  }
-
-  async function advisoryLockHolders(): Promise<number[]> {
-    const { rows } = await bed.db.pool.query<{ pid: number }>(
-      "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
-    );
-    return rows.map((r) => r.pid);
-  }
+  const bed = usePostgresElection();
+  const { elector, leaderNode, slackMs, sessionsOf, advisoryLockHolders } = bed;
 
   it("lets exactly one of two electors lead, the one whose session holds the lock", async () => {
     const a = elector("a");
