@@ -57,15 +57,17 @@ export async function getWorker(db: Db, workerId: string): Promise<WorkerRecord>
 
 /**
  * A job stream of `workerId` opened on replica `nodeId`: the row points at that replica under the
- * next stream generation, which the stream keeps to detach itself later (migration 0007).
+ * next stream generation, which the stream keeps to detach itself later (migration 0007). Also the
+ * worker's status as of this write: a drain or deregistration that committed after the stream
+ * first read the row, but before the replica could hear of it, shows here.
  */
-export async function attachWorkerStream(db: Db, workerId: string, nodeId: string): Promise<string | undefined> {
-  const { rows } = await db.query<{ generation: string }>(
+export async function attachWorkerStream(db: Db, workerId: string, nodeId: string): Promise<{ generation: string; status: WorkerStatus } | undefined> {
+  const { rows } = await db.query<{ generation: string; status: WorkerStatus }>(
     `UPDATE workers SET node_id = $2, stream_generation = stream_generation + 1, last_heartbeat = now()
-     WHERE worker_id = $1 RETURNING stream_generation::text AS generation`,
+     WHERE worker_id = $1 RETURNING stream_generation::text AS generation, status`,
     [workerId, nodeId],
   );
-  return rows[0]?.generation;
+  return rows[0];
 }
 
 /**

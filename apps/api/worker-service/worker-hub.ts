@@ -168,8 +168,7 @@ export class WorkerHub implements Component {
         this.dispatcher.wakeSession(session);
         return;
       case "drain":
-        session.draining = true;
-        await session.write({ kind: { $case: "drain", value: { message: "DrainWorker was called" } } });
+        await session.drain("DrainWorker was called");
         return;
       case "offline":
         session.close(new FailedPrecondition(`worker ${session.workerId} is OFFLINE; register again`));

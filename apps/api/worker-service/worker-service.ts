@@ -100,9 +100,13 @@ export function workerService(edge: Edge, deps: WorkerServiceDeps): WorkerServic
       // keeps the worker's row pointing at the replica that serves it.
       let generation: string | undefined;
       try {
-        generation = await stores.workers.attachWorkerStream(workerId, deps.nodeId);
+        const attached = await stores.workers.attachWorkerStream(workerId, deps.nodeId);
+        generation = attached?.generation;
+        // The session is registered now, so later drains reach it; one that came before shows here.
+        if (attached === undefined || attached.status === "OFFLINE") throw new FailedPrecondition(`worker ${workerId} is OFFLINE; register again`);
+        if (attached.status === "DRAINING") session.draining = true;
         await hub.resync(session);
-        if (session.draining) await session.write({ kind: { $case: "drain", value: { message: "the worker is draining" } } });
+        if (session.draining) await session.drain("the worker is draining");
         hub.dispatcher.wakeSession(session);
         const ending = await session.whenClosed();
         if (ending) throw ending;

@@ -40,6 +40,27 @@ describe("WorkerSession", () => {
   });
 });
 
+describe("WorkerSession.drain", () => {
+  it("takes no more jobs and tells the worker once, however many times the replica hears of the drain", async () => {
+    const sent: StreamJobsResponse[] = [];
+    const s = session("w", ["q"], 2, async (m) => void sent.push(m));
+    expect(s.freeSlots).toBe(2);
+    await s.drain("the worker is draining");
+    await s.drain("DrainWorker was called");
+    expect(s.freeSlots).toBe(0);
+    expect(sent).toEqual([{ kind: { $case: "drain", value: { message: "the worker is draining" } } }]);
+  });
+
+  it("tells a session that started draining (the row said so) once too", async () => {
+    const sent: StreamJobsResponse[] = [];
+    const s = new WorkerSession("w", ["q"], 2, true, async (m) => void sent.push(m));
+    expect(s.freeSlots).toBe(0);
+    await s.drain("the worker is draining");
+    await s.drain("DrainWorker was called");
+    expect(sent).toHaveLength(1);
+  });
+});
+
 describe("SessionRegistry", () => {
   it("indexes sessions by worker and queue, and a new session replaces the worker's old one", () => {
     const r = new SessionRegistry();

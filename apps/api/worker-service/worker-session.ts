@@ -9,6 +9,7 @@ export class WorkerSession {
   /** Deliveries claimed for this stream whose writes (and RUNNING marks) are still under way. */
   readonly delivering = new Map<string, number>();
   draining: boolean;
+  private drainTold = false;
   filling = false;
   refillRequested = false;
   private closedWith: Error | null | undefined;
@@ -30,6 +31,17 @@ export class WorkerSession {
 
   get freeSlots(): number {
     return this.draining || this.closed ? 0 : Math.max(0, this.concurrency - this.held.size);
+  }
+
+  /**
+   * The worker is draining: no more jobs for it, and it is told once, however many ways this
+   * replica hears of it (the row read at the stream's start, the attach, a drain notification).
+   */
+  async drain(message: string): Promise<void> {
+    const told = this.drainTold;
+    this.draining = true;
+    this.drainTold = true;
+    if (!told) await this.write({ kind: { $case: "drain", value: { message } } });
   }
 
   /** Writes a message; false when the stream is closed or the write failed. */
