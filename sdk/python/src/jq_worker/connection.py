@@ -48,12 +48,14 @@ def call_metadata(api_key: Optional[str]) -> Metadata:
 
 def channel_options(initial_reconnect: float = 0.1, max_reconnect: float = 5.0) -> list[tuple[str, int]]:
     # The channel's own reconnect backoff follows the worker's bounds; gRPC's default ceiling is
-    # 120 s, far too long after an API replica restarts.
+    # 120 s, far too long after an API replica restarts. Not grpc.min_reconnect_backoff_ms: gRPC
+    # core takes it as the least time one connection attempt may take (its default is 20 s), and
+    # at 100 ms a loaded server's SETTINGS came too late ("connection attempt timed out before
+    # receiving SETTINGS frame"), failing the first call UNAVAILABLE.
     return [
         ("grpc.keepalive_time_ms", 30_000),
         ("grpc.keepalive_timeout_ms", 10_000),
         ("grpc.initial_reconnect_backoff_ms", int(initial_reconnect * 1000)),
-        ("grpc.min_reconnect_backoff_ms", int(initial_reconnect * 1000)),
         ("grpc.max_reconnect_backoff_ms", int(max_reconnect * 1000)),
         ("grpc.max_receive_message_length", 16 * 1024 * 1024),
     ]
