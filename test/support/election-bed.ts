@@ -83,3 +83,12 @@ export function useElectionBed<E extends LeaderElector & { stop(): Promise<void>
     },
   };
 }
+
+/**
+ * `bed` with more members for one lock store (a Redis client, session lookups). The members are
+ * added on an object whose prototype is `bed`, so its getters keep answering the current test's
+ * database and name.
+ */
+export function extendBed<E extends LeaderElector, X extends object>(bed: ElectionBed<E>, extras: X): ElectionBed<E> & X {
+  return Object.defineProperties(Object.create(bed) as ElectionBed<E>, Object.getOwnPropertyDescriptors(extras)) as ElectionBed<E> & X;
+}

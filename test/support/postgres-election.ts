@@ -1,5 +1,5 @@
 import { PostgresLeaderElector } from "../../libs/leader/index.js";
-import { useElectionBed, type ElectionBed } from "./election-bed.js";
+import { extendBed, useElectionBed, type ElectionBed } from "./election-bed.js";
 import { LEASE_MS } from "./election-timing.js";
 import { leaderTestLogger } from "./leader-watch.js";
 
@@ -19,30 +19,19 @@ export function usePostgresElection(): PostgresElectionBed {
       new PostgresLeaderElector({ name, nodeId, databaseUrl: db.url, leaseMs: LEASE_MS, now, log: leaderTestLogger(nodeId) }),
     node: (db, name, nodeId) => ({ kind: "postgres", name, nodeId, leaseMs: LEASE_MS, databaseUrl: db.url }),
   });
-  return {
-    get db() {
-      return bed.db;
-    },
-    get name() {
-      return bed.name;
-    },
-    electors: bed.electors,
-    lateness: bed.lateness,
-    slackMs: bed.slackMs,
-    elector: bed.elector,
-    leaderNode: bed.leaderNode,
-    async sessionsOf(nodeId) {
+  return extendBed(bed, {
+    async sessionsOf(nodeId: string): Promise<number[]> {
       const { rows } = await bed.db.pool.query<{ pid: number }>(
         "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1",
         [`jq-leader:${nodeId}`],
       );
       return rows.map((r) => r.pid);
     },
-    async advisoryLockHolders() {
+    async advisoryLockHolders(): Promise<number[]> {
       const { rows } = await bed.db.pool.query<{ pid: number }>(
         "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
       );
       return rows.map((r) => r.pid);
     },
-  };
+  });
 }

@@ -4,7 +4,7 @@ import { RedisLeaderElector } from "../../libs/leader/index.js";
 import { leaderTestLogger } from "./leader-watch.js";
 import { createRedisClient, deleteKeysWithPrefix, redisKeyPrefix } from "./redis.js";
 import { LEASE_MS } from "./election-timing.js";
-import { useElectionBed, type ElectionBed } from "./election-bed.js";
+import { extendBed, useElectionBed, type ElectionBed } from "./election-bed.js";
 
 // Leader election on Redis (SPEC §7) against the bed's Redis and a fresh Postgres database for
 // the published terms.
@@ -49,21 +49,10 @@ export function useRedisElection(): RedisElectionBed {
       keyPrefix: redisKeyPrefix,
     }),
   });
-  return {
-    get db() {
-      return bed.db;
-    },
-    get name() {
-      return bed.name;
-    },
-    electors: bed.electors,
-    lateness: bed.lateness,
-    slackMs: bed.slackMs,
-    elector: bed.elector,
-    leaderNode: bed.leaderNode,
+  return extendBed(bed, {
     get redis() {
       return redis;
     },
     lockKey: () => `${redisKeyPrefix}{${bed.name}}`,
-  };
+  });
 }
