@@ -1,6 +1,6 @@
 // Mutation testing of jq's core with StrykerJS: `npm run test:mutation` (docs/testing.md,
-// "Mutation testing"). Not part of `npm test` or .ci/run: a full run takes the better part of an
-// hour on a 2-core machine.
+// "Mutation testing"). Not part of `npm test` or .ci/run: a full run takes about an hour and a
+// half on a 2-core machine.
 
 /**
  * The core folders whose mutation score docs/testing.md reports, by the test set that covers them
@@ -38,11 +38,12 @@ export default {
   timeoutMS: 30_000,
   timeoutFactor: 2,
   disableTypeChecks: "libs/**/*.ts",
-  ignorePatterns: [".tools", ".data", ".scratch", "test-results", "reports", "bench", "deploy", "sdk", "*.log"],
+  ignorePatterns: [".tools", ".data", ".scratch", "test-results", "reports", "bench", "deploy", "sdk", "*.log", ".stryker-tmp*"],
   reporters: ["clear-text", "progress", "html", "json"],
   htmlReporter: { fileName: `reports/mutation/${set}.html` },
   jsonReporter: { fileName: `reports/mutation/${set}.json` },
   clearTextReporter: { allowColor: false, logTests: false, reportScoreTable: true },
-  tempDirName: ".stryker-tmp",
+  // One sandbox folder per set: scripts/mutation/run.sh runs the outbox set beside the others.
+  tempDirName: `.stryker-tmp-${set}`,
   cleanTempDir: "always",
 };
