@@ -1,5 +1,5 @@
 /** The fixed start of every HTTP/2 client connection (RFC 9113 §3.4). */
-const MAGIC = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "latin1");
+export const HTTP2_MAGIC = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "latin1");
 const FRAME_HEADER_BYTES = 9;
 const SETTINGS_FRAME = 0x4;
 /** The largest frame a peer may send before SETTINGS change it (SETTINGS_MAX_FRAME_SIZE's default). */
@@ -13,11 +13,11 @@ const DEFAULT_MAX_FRAME = 16_384;
  * anyway).
  */
 export function clientPreface(received: Buffer): "complete" | "incomplete" | "invalid" {
-  const magic = received.subarray(0, MAGIC.length);
-  if (!magic.equals(MAGIC.subarray(0, magic.length))) return "invalid";
-  if (received.length < MAGIC.length + FRAME_HEADER_BYTES) return "incomplete";
-  const header = received.subarray(MAGIC.length, MAGIC.length + FRAME_HEADER_BYTES);
+  const magic = received.subarray(0, HTTP2_MAGIC.length);
+  if (!magic.equals(HTTP2_MAGIC.subarray(0, magic.length))) return "invalid";
+  if (received.length < HTTP2_MAGIC.length + FRAME_HEADER_BYTES) return "incomplete";
+  const header = received.subarray(HTTP2_MAGIC.length, HTTP2_MAGIC.length + FRAME_HEADER_BYTES);
   const length = header.readUIntBE(0, 3);
   if (header[3] !== SETTINGS_FRAME || length > DEFAULT_MAX_FRAME) return "invalid";
-  return received.length >= MAGIC.length + FRAME_HEADER_BYTES + length ? "complete" : "incomplete";
+  return received.length >= HTTP2_MAGIC.length + FRAME_HEADER_BYTES + length ? "complete" : "incomplete";
 }

@@ -3,12 +3,13 @@ import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { JqClient } from "../../libs/client/index.js";
 import { JobStatus, type WatchJobResponse } from "../../libs/proto/index.js";
+import { HTTP2_MAGIC } from "../../apps/api/http2-preface.js";
 import { startApi, type RunningApi } from "../support/api.js";
+import { closedAfter, trickleHttp2Preface } from "../support/raw-connections.js";
 import { jobRequest } from "../support/job-requests.js";
 import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
 import { eventually } from "../support/eventually.js";
 
-const MAGIC = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "latin1");
 const AGE_MS = 3000;
 const GRACE_MS = 4000;
 
@@ -83,22 +84,11 @@ describe("apps/api reaps and caps connections", () => {
     await client.call(client.admin, "listQueues", { pageSize: 1, pageToken: "" });
   });
 
-  /** How long the server took to close a raw connection fed by `feed` ("open" if not within 5 s). */
-  const closedAfter = async (feed: (socket: net.Socket) => NodeJS.Timeout | undefined) => {
-    const { socket, closed } = await connect();
-    const started = Date.now();
-    const timer = feed(socket);
-    let giveUp: NodeJS.Timeout | undefined;
-    const result = await Promise.race([closed.then(() => Date.now() - started), new Promise<"open">((r) => (giveUp = setTimeout(() => r("open"), 5000)))]);
-    clearTimeout(giveUp);
-    clearInterval(timer);
-    socket.destroy();
-    return result;
-  };
+  const tcp = () => net.connect(port, "127.0.0.1");
 
   it("resets a client that sends the magic and never its SETTINGS frame", async () => {
-    const t = await closedAfter((s) => {
-      s.write(MAGIC);
+    const t = await closedAfter(tcp, "connect", (s) => {
+      s.write(HTTP2_MAGIC);
       return undefined;
     });
     expect(t).not.toBe("open");
@@ -106,17 +96,7 @@ describe("apps/api reaps and caps connections", () => {
   });
 
   it("resets a client that trickles the preface a byte at a time past the deadline", async () => {
-    // The 24 magic bytes a byte every 5 ms (well before the 500 ms deadline), then the 69 bytes of
-    // SETTINGS frame a byte every 50 ms: never whole in time.
-    const preface = Buffer.concat([MAGIC, Buffer.from([0, 0, 60, 4, 0, 0, 0, 0, 0]), Buffer.alloc(60)]);
-    const t = await closedAfter((s) => {
-      let tick = 0;
-      let i = 0;
-      return setInterval(() => {
-        tick++;
-        if (!s.destroyed && i < preface.length && (i < MAGIC.length || tick % 10 === 0)) s.write(preface.subarray(i, ++i));
-      }, 5);
-    });
+    const t = await closedAfter(tcp, "connect", trickleHttp2Preface);
     expect(t).not.toBe("open");
     expect(t).toBeLessThan(2000);
   });

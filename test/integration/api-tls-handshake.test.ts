@@ -7,11 +7,12 @@ import tls from "node:tls";
 import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { JqClient } from "../../libs/client/index.js";
+import { HTTP2_MAGIC } from "../../apps/api/http2-preface.js";
 import { startApi, type RunningApi } from "../support/api.js";
+import { closedAfter, trickleHttp2Preface } from "../support/raw-connections.js";
 import { eventually } from "../support/eventually.js";
 import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
 
-const MAGIC = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "latin1");
 const HANDSHAKE_MS = 500;
 /** A reset is expected within the deadline plus this (a busy machine); "open" after 5 s. */
 const SLACK_MS = 1500;
@@ -56,27 +57,6 @@ describe("apps/api under TLS resets a stalled handshake at the deadline", () => 
     rmSync(dir, { recursive: true, force: true });
   });
 
-  /**
-   * Opens a connection with `open` and feeds it with `feed` once connected; resolves with how long
-   * after the TCP connect the server closed it, or "open" if it had not after 5 s.
-   */
-  const closedAfter = async <S extends net.Socket>(open: () => S, connectEvent: string, feed: (socket: S) => NodeJS.Timeout | undefined) => {
-    const socket = open();
-    socket.on("error", () => {});
-    const started = Date.now();
-    const closed = new Promise<number>((res) => socket.once("close", () => res(Date.now() - started)));
-    await new Promise<void>((res, rej) => {
-      socket.once(connectEvent, () => res());
-      socket.once("close", () => rej(new Error(`closed before ${connectEvent}`)));
-    });
-    const timer = feed(socket);
-    let giveUp: NodeJS.Timeout | undefined;
-    const result = await Promise.race([closed, new Promise<"open">((r) => (giveUp = setTimeout(() => r("open"), 5000)))]);
-    clearTimeout(giveUp);
-    clearInterval(timer);
-    socket.destroy();
-    return result;
-  };
   const tcp = () => net.connect(port, "127.0.0.1");
   const tlsClient = () => tls.connect({ port, host: "127.0.0.1", ca, ALPNProtocols: ["h2"] });
 
@@ -96,7 +76,7 @@ describe("apps/api under TLS resets a stalled handshake at the deadline", () => 
     let alpn: string | false | null = null;
     const t = await closedAfter(tlsClient, "secureConnect", (s) => {
       alpn = s.alpnProtocol;
-      s.write(MAGIC);
+      s.write(HTTP2_MAGIC);
       return undefined;
     });
     expect(alpn).toBe("h2");
@@ -105,17 +85,8 @@ describe("apps/api under TLS resets a stalled handshake at the deadline", () => 
   });
 
   it("resets a TLS client that trickles the preface a byte at a time past the deadline", async () => {
-    // As in api-connections.test.ts: the magic a byte every 5 ms, then the SETTINGS frame a byte
-    // every 50 ms, all inside TLS: never whole in time.
-    const preface = Buffer.concat([MAGIC, Buffer.from([0, 0, 60, 4, 0, 0, 0, 0, 0]), Buffer.alloc(60)]);
-    const t = await closedAfter(tlsClient, "secureConnect", (s) => {
-      let tick = 0;
-      let i = 0;
-      return setInterval(() => {
-        tick++;
-        if (!s.destroyed && i < preface.length && (i < MAGIC.length || tick % 10 === 0)) s.write(preface.subarray(i, ++i));
-      }, 5);
-    });
+    // As in api-connections.test.ts, all inside TLS: never whole in time.
+    const t = await closedAfter(tlsClient, "secureConnect", trickleHttp2Preface);
     expect(t).not.toBe("open");
     expect(t).toBeLessThan(HANDSHAKE_MS + SLACK_MS);
   });

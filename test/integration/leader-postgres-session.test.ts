@@ -76,7 +76,7 @@ describe("postgres leader election: the elector's session", () => {
     expect(next.term).toBeGreaterThan(first.term);
   });
 
-  it("lets its session go when its lease lapses, so the standby leads, not itself again", async () => {
+  it("says it no longer leads once its clock passes the lease and lets its session go, so the standby leads, not itself again", async () => {
     let skewMs = 0;
     const a = elector("a", () => performance.now() + skewMs);
     await a.start();
@@ -90,6 +90,7 @@ describe("postgres leader election: the elector's session", () => {
     const lapsedAt = performance.now();
     const next = await nextElection([a, b]);
     expect(next.elector).toBe(b);
+    expect(next.term).toBeGreaterThan(term);
     expect(next.at - lapsedAt).toBeLessThan(RENEW_MS + slackMs());
   });
 
