@@ -31,6 +31,8 @@ export const MUTATION_TEST_SETS: Record<string, { unit: string[]; integration: s
       "test/integration/claims-and-deliveries.test.ts",
       "test/integration/attempt-outcomes.test.ts",
       "test/integration/sweep-side-effects.test.ts",
+      // libs/attempts/reconcile-held-jobs.ts, which only the api's end-to-end tests reached
+      "test/integration/heartbeat-reconciliation-store.test.ts",
     ],
   },
   outbox: {
