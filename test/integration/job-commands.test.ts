@@ -151,6 +151,14 @@ describe("job commands", () => {
     expect(await actOnDeadLetters(core.db.pool, { queue: q, reasons: [], jobIds: [] }, { kind: "purge" })).toBe(520);
   });
 
+  it("refuses to requeue or purge the dead letters of a queue that does not exist, naming it", async () => {
+    for (const action of [{ kind: "requeue", limit: 0 }, { kind: "purge" }] as const) {
+      const refused = actOnDeadLetters(core.db.pool, { queue: "no-such-queue", reasons: [], jobIds: [] }, action);
+      await expect(refused).rejects.toThrow(NotFound);
+      await expect(refused).rejects.toMatchObject({ entity: "queue", id: "no-such-queue" });
+    }
+  });
+
   it("submits idempotently: a repeated key in one batch and across batches returns the first job", async () => {
     const q = await core.queue();
     const job = (key: string | null, delayMs: number | null = null): NewJob => ({ queue: q, payload: Buffer.from(key ?? "-"), metadata: { k: String(key) }, priority: 1, maxRetries: 2, timeoutSeconds: 5, delayMs, runAt: null, idempotencyKey: key });
