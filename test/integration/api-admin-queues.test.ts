@@ -48,6 +48,10 @@ describe("AdminService: queues and dead letters", () => {
     expect(queue!.settings).toMatchObject({ timeout: seconds(30), ttl: undefined, maxRetries: 7 });
     await expectCode(c.call(c.admin, "updateQueue", { name: "upd", settings: {}, updateMask: [] }), grpc.status.INVALID_ARGUMENT, /^update_mask: /);
     await expectCode(c.call(c.admin, "updateQueue", { name: "upd", settings: {}, updateMask: ["colour"] }), grpc.status.INVALID_ARGUMENT, /^update_mask\[0\]: unknown setting/);
+    // Names every JavaScript object inherits (the request property test once sent `toString`).
+    for (const inherited of ["toString", "__proto__", "constructor", "settings.hasOwnProperty"]) {
+      await expectCode(c.call(c.admin, "updateQueue", { name: "upd", settings: {}, updateMask: ["ttl", inherited] }), grpc.status.INVALID_ARGUMENT, /^update_mask\[1\]: unknown setting/);
+    }
     await expectCode(c.call(c.admin, "updateQueue", { name: "ghost", settings: {}, updateMask: ["ttl"] }), grpc.status.NOT_FOUND);
   });
 

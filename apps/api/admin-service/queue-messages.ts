@@ -6,16 +6,20 @@ import { validateNonNegativeInt } from "../../../libs/validation/index.js";
 
 const MAX_INT4 = 2_147_483_647;
 
-/** Proto field path (as an update mask names it) → domain setting. */
-const PATHS: Readonly<Record<string, keyof QueueSettings>> = {
-  max_retries: "maxRetries",
-  ttl: "ttlSeconds",
-  backoff_base: "backoffBaseMs",
-  backoff_max: "backoffMaxMs",
-  timeout: "timeoutSeconds",
-  max_concurrency: "maxConcurrency",
-  retention: "retentionSeconds",
-};
+/**
+ * Proto field path (as an update mask names it) → domain setting. A Map, not an object literal: a
+ * mask path is the caller's text, and `toString` or `__proto__` would find an object's inherited
+ * members.
+ */
+const PATHS: ReadonlyMap<string, keyof QueueSettings> = new Map([
+  ["max_retries", "maxRetries"],
+  ["ttl", "ttlSeconds"],
+  ["backoff_base", "backoffBaseMs"],
+  ["backoff_max", "backoffMaxMs"],
+  ["timeout", "timeoutSeconds"],
+  ["max_concurrency", "maxConcurrency"],
+  ["retention", "retentionSeconds"],
+]);
 
 /** One setting from the proto message; absent means the default (null for optional limits). */
 function settingFromProto(p: ProtoSettings | undefined, key: keyof QueueSettings): number | null {
@@ -42,7 +46,7 @@ function settingFromProto(p: ProtoSettings | undefined, key: keyof QueueSettings
 
 export function settingsFromProto(p: ProtoSettings | undefined): QueueSettings {
   const out: Record<string, number | null> = {};
-  for (const key of Object.values(PATHS)) out[key] = settingFromProto(p, key);
+  for (const key of PATHS.values()) out[key] = settingFromProto(p, key);
   return out as unknown as QueueSettings;
 }
 
@@ -51,8 +55,8 @@ export function settingsChangesFromProto(p: ProtoSettings | undefined, mask: rea
   if (!mask || mask.length === 0) throw new InvalidArgument("update_mask", "must name at least one setting");
   const changes: Record<string, number | null> = {};
   for (const [i, path] of mask.entries()) {
-    const key = PATHS[path.replace(/^settings\./, "")];
-    if (!key) throw new InvalidArgument(`update_mask[${i}]`, `unknown setting ${JSON.stringify(path)}; one of ${Object.keys(PATHS).join(", ")}`);
+    const key = PATHS.get(path.replace(/^settings\./, ""));
+    if (!key) throw new InvalidArgument(`update_mask[${i}]`, `unknown setting ${JSON.stringify(path)}; one of ${[...PATHS.keys()].join(", ")}`);
     changes[key] = settingFromProto(p, key);
   }
   return changes as Partial<QueueSettings>;
