@@ -179,8 +179,12 @@ function cancellation(jobId: string, attempt: number): JobCancellation {
   return { jobId, attempt, reason: 13, message: "cancelled by test" };
 }
 
-/** Polls `predicate` until it holds; fails after `timeoutMs`. */
-export async function waitUntil(predicate: () => boolean, what: string, timeoutMs = 3_000): Promise<void> {
+/**
+ * Polls `predicate` until it holds; fails after `timeoutMs`. The default is far above what any
+ * step takes on a quiet machine (milliseconds): it only bounds a broken test, and a whole suite
+ * beside others on two cores once took longer than 3 s to get a job through.
+ */
+export async function waitUntil(predicate: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!predicate()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);

@@ -124,7 +124,7 @@ describe("Worker reconnects", () => {
     const restarted = new ScriptedWorkerServer();
     extraServers.push(restarted);
     await restarted.start(Number(address.split(":")[1]));
-    await waitUntil(() => w.stats.succeeded === 1, "the result reaches the restarted server", 5_000);
+    await waitUntil(() => w.stats.succeeded === 1, "the result reaches the restarted server");
     expect(restarted.of("result").map((c) => c.request.result?.jobId)).toEqual(["k-1"]);
     expect(w.stats.reconnects).toBe(1);
   });
