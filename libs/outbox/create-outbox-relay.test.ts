@@ -14,11 +14,13 @@ describe("createOutboxRelay", () => {
     expect(createOutboxRelay({ kafka: undefined }, { pool, log })).toBeUndefined();
   });
 
-  it("creates a stopped relay for the configured topic", async () => {
+  it("creates a stopped relay for the configured topic, on the pool it is given", async () => {
     const relay = createOutboxRelay({ kafka: { brokers: ["127.0.0.1:1"], clientId: "jq", topic: "jq.job-events", topicPartitions: 6 } }, { pool, log });
     expect(relay).toBeInstanceOf(OutboxRelay);
     expect(relay!.running).toBe(false);
     await relay!.stop(); // before start: a no-op
+    // lag() reads through the given pool, whose server does not exist.
+    await expect(relay!.lag()).rejects.toThrow(/ECONNREFUSED|connect/);
   });
 
   it("refuses a batch size or poll interval that is not positive", () => {

@@ -38,7 +38,8 @@ describe("outbox row → Kafka record (SPEC §6)", () => {
       message: "retry 1 of 3",
       occurredAt: row.createdAt,
     });
-    expect(bytes).toBeGreaterThan((message.value as Buffer).byteLength + row.jobId.length);
+    // key + value + header name and value + 32 bytes of record framing
+    expect(bytes).toBe(row.jobId.length + (message.value as Buffer).byteLength + "type".length + "job.retry_scheduled".length + 32);
   });
 
   it("maps a first event's missing from-status and worker to the proto's empty values", () => {
@@ -56,6 +57,7 @@ describe("chunkBySize", () => {
   });
   it("sends an item bigger than the limit alone", () => {
     expect(ids(chunkBySize(items(10, 500, 10), 100))).toEqual([[0], [1], [2]]);
+    expect(ids(chunkBySize(items(500, 10), 100))).toEqual([[0], [1]]); // first, with no empty chunk before it
   });
   it("returns nothing for nothing", () => {
     expect(chunkBySize([], 100)).toEqual([]);

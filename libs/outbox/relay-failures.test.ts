@@ -43,4 +43,12 @@ describe("FailureStreak", () => {
     expect(warnings[3]).toMatchObject({ failingForMs: 90_000 });
     expect(lines.filter((l) => l.level === "info")).toEqual([expect.objectContaining({ msg: "outbox relay recovered", failures: 100, failedForMs: 100_000 })]);
   });
+
+  it("logs the first failure of a streak at once, even within an interval of the clock's start", () => {
+    const { lines, log } = capture();
+    const streak = new FailureStreak(log, 30_000, () => 5);
+    streak.failed("read", new Error("connection refused"), 100);
+    streak.failed("read", new Error("connection refused"), 200);
+    expect(lines.map((l) => [l.level, l.failures, l.step])).toEqual([["warn", 1, "read"]]);
+  });
 });

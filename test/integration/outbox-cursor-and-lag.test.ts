@@ -53,4 +53,8 @@ describe("outbox cursor and lag", () => {
     expect(rest).toHaveLength(1);
     expect(rest[0]!.position.id > rows[1]!.position.id || rest[0]!.position.xid > rows[1]!.position.xid).toBe(true);
   });
+  it("reads a missing cursor as the start of the log", async () => {
+    await db.pool.query("DELETE FROM relay_cursors");
+    expect(await readRelayCursor(db.pool)).toEqual({ xid: "0", id: "0" });
+  });
 });
