@@ -2,11 +2,11 @@ import { randomBytes } from "node:crypto";
 import net from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OutboxRelay, type OutboxRelayOptions } from "../../libs/outbox/index.js";
 import { readRelayCursor } from "../../libs/outbox/outbox-store.js";
 import { createKafka, uniqueTopicName } from "../support/kafka.js";
-import { capturingLogger, createOutboxDatabase, eventually, relayCounters, writeFiftyEventsPerJob } from "../support/outbox-load.js";
+import { capturingLogger, createOutboxDatabase, eventually, relayCounters, testBedRelay, writeFiftyEventsPerJob } from "../support/outbox-load.js";
 import { checkDelivery, readWholeTopic, storedEvents } from "../support/outbox-topic.js";
 import type { TestDatabase } from "../support/postgres.js";
 
@@ -44,16 +44,7 @@ describe("outbox relay recovery", () => {
     await db.drop();
   });
 
-  const relayFor = (topic: string, options: Partial<OutboxRelayOptions> = {}) => {
-    const relay = new OutboxRelay({
-      pool: db.pool,
-      kafka: { brokers: inject("testBed").kafkaBrokers, clientId: "jq-outbox-recovery-test", topic, topicPartitions: 3 },
-      log: capturingLogger().log,
-      ...options,
-    });
-    relays.push(relay);
-    return relay;
-  };
+  const relayFor = (topic: string, options: Partial<OutboxRelayOptions> = {}) => testBedRelay(relays, db.pool, topic, 3, options);
   const cursorSaving = (allowed: boolean) =>
     db.pool.query(allowed ? `GRANT INSERT, UPDATE ON relay_cursors TO ${role}` : `REVOKE INSERT, UPDATE ON relay_cursors FROM ${role}`);
   /** Where the newest event is in the relay's order: where the cursor ends once all are sent. */

@@ -1,10 +1,10 @@
 import type { Admin } from "kafkajs";
 import type pg from "pg";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { OutboxRelay } from "../../libs/outbox/index.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { OutboxRelay, type OutboxRelayOptions } from "../../libs/outbox/index.js";
 import { findFreePort } from "../bed/free-port.js";
 import { createKafka, uniqueTopicName } from "../support/kafka.js";
-import { capturingLogger, createOutboxDatabase, eventually, relayCounters, startLoad, writeFiftyEventsPerJob } from "../support/outbox-load.js";
+import { capturingLogger, createOutboxDatabase, eventually, relayCounters, startLoad, testBedRelay, writeFiftyEventsPerJob } from "../support/outbox-load.js";
 import { checkDelivery, readWholeTopic, storedEvents } from "../support/outbox-topic.js";
 import type { TestDatabase } from "../support/postgres.js";
 
@@ -52,16 +52,7 @@ describe("outbox relay", () => {
     databases.push(db);
     return db;
   };
-  const relayFor = (db: TestDatabase, topic: string, options: Partial<ConstructorParameters<typeof OutboxRelay>[0]> = {}) => {
-    const relay = new OutboxRelay({
-      pool: db.pool,
-      kafka: { brokers: inject("testBed").kafkaBrokers, clientId: "jq-outbox-test", topic, topicPartitions: 6 },
-      log: capturingLogger().log,
-      ...options,
-    });
-    relays.push(relay);
-    return relay;
-  };
+  const relayFor = (db: TestDatabase, topic: string, options: Partial<OutboxRelayOptions> = {}) => testBedRelay(relays, db.pool, topic, 6, options);
 
   beforeAll(async () => {
     admin = kafka.admin();

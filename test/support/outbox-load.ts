@@ -5,7 +5,8 @@ import { finishAttempts, type FinishRequest } from "../../libs/attempts/index.js
 import { claimJobs, markDelivered, type ClaimedJob } from "../../libs/dispatch/index.js";
 import { cancelJob, retryJob, submitJobs, type NewJob } from "../../libs/jobs/index.js";
 import { createLogger, type Logger } from "../../libs/logging/logger.js";
-import type { OutboxRelayHooks, RelayStep } from "../../libs/outbox/index.js";
+import { inject } from "vitest";
+import { OutboxRelay, type OutboxRelayHooks, type OutboxRelayOptions, type RelayStep } from "../../libs/outbox/index.js";
 import { loadMigrations, migrate, MIGRATIONS_DIR } from "../../libs/postgres/index.js";
 import { createQueue, QUEUE_DEFAULTS } from "../../libs/queues/index.js";
 import { createTestDatabase, type TestDatabase } from "./postgres.js";
@@ -164,4 +165,19 @@ export function relayCounters(): {
     } satisfies OutboxRelayHooks,
   };
   return counters;
+}
+
+/**
+ * A relay of `pool`'s event log to `topic` on the test bed's Kafka, with a quiet logger unless
+ * `options` say otherwise; pushed onto `relays` for the file's afterAll to stop.
+ */
+export function testBedRelay(relays: OutboxRelay[], pool: pg.Pool, topic: string, partitions: number, options: Partial<OutboxRelayOptions> = {}): OutboxRelay {
+  const relay = new OutboxRelay({
+    pool,
+    kafka: { brokers: inject("testBed").kafkaBrokers, clientId: "jq-outbox-test", topic, topicPartitions: partitions },
+    log: capturingLogger().log,
+    ...options,
+  });
+  relays.push(relay);
+  return relay;
 }
