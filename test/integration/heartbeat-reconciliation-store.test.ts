@@ -109,5 +109,7 @@ describe("reconcileHeartbeats", () => {
     expect((await core.job(listed.assigned.jobId)).status).toBe("ASSIGNED");
     expect((await core.job(offline.assigned.jobId)).status).toBe("ASSIGNED");
     for (const w of [listed.w, offline.w, idle]) expect(await absentOf(w)).toEqual([]);
+    // Only workers it skips: nothing read, nothing to do.
+    expect(await reconcileHeartbeats(core.db.pool, [beat(offline.w, []), beat(crypto.randomUUID(), [])], 0)).toEqual(new Map());
   });
 });
