@@ -15,13 +15,11 @@ started=$(date +%s)
 status=0
 mkdir -p reports/mutation
 beside=""
-for set in "${sets[@]}"; do
-  if [ "$set" = outbox ] && [ ${#sets[@]} -gt 1 ]; then
-    echo "mutation: set outbox, beside the others (reports/mutation/outbox.log)"
-    JQ_MUTATION_SET=outbox stryker run > reports/mutation/outbox.log 2>&1 &
-    beside=$!
-  fi
-done
+if [ ${#sets[@]} -gt 1 ] && [[ " ${sets[*]} " == *" outbox "* ]]; then
+  echo "mutation: set outbox, beside the others (reports/mutation/outbox.log)"
+  JQ_MUTATION_SET=outbox stryker run > reports/mutation/outbox.log 2>&1 &
+  beside=$!
+fi
 for set in "${sets[@]}"; do
   [ "$set" = outbox ] && [ -n "$beside" ] && continue
   echo "mutation: set $set"
