@@ -205,6 +205,7 @@ export class OutboxRelay implements Component {
         if (step === "send" && ++failedSends % this.recreateProducerAfter === 0) {
           // kafkajs reconnects by itself, but a producer can also be wedged (fenced, or out of
           // sequence after a broker lost its state): a new one starts clean.
+          this.options.log.warn({ failedSends }, "outbox relay: replacing the Kafka producer after repeated failed sends");
           await link.reset();
         }
         await sleep(retryInMs, signal);

@@ -13,10 +13,14 @@ import type { TestDatabase } from "../support/postgres.js";
 // The relay's rounds when a step fails and when the log is busy, in this process against the test
 // bed's Postgres and Kafka (libs/outbox/outbox-relay.ts): a cursor Kafka acknowledged but Postgres
 // would not save is saved before the next read and at stop, never sent twice; a failed read is
-// retried; full batches go back to back; and a stop while a send hangs leaves no round running. outbox-relay.test.ts has the happy path and ordering, outbox-kafka-outage.test.ts
-// a broker that goes away.
+// retried, and the round that next succeeds says the relay recovered; a failed read or save never
+// replaces the producer; full batches go back to back; and a stop while a send hangs leaves no
+// round running. outbox-relay.test.ts has the happy path and ordering, outbox-relay-rounds.test.ts
+// the idle polls and the producer's replacement, outbox-kafka-outage.test.ts a broker that goes away.
 
 const QUEUE = "recovery";
+const RECOVERED = "outbox relay recovered";
+const REPLACING = "outbox relay: replacing the Kafka producer after repeated failed sends";
 const CLEAN = { missing: [], duplicates: 0, unknown: [], splitJobs: [], outOfOrder: [], mismatched: [] };
 
 describe("outbox relay recovery", () => {
@@ -50,6 +54,17 @@ describe("outbox relay recovery", () => {
   /** Where the newest event is in the relay's order: where the cursor ends once all are sent. */
   const lastPosition = async () =>
     (await db.pool.query<{ xid: string; id: string }>("SELECT xid::text AS xid, id::text AS id FROM job_events ORDER BY xid DESC, id DESC LIMIT 1")).rows[0]!;
+  /**
+   * The role's pool, retrying a refused step every 50 ms, with a producer that would be replaced
+   * after every failed send: a failed read or save must never replace it.
+   */
+  const retryingOnRefusal = (counters: ReturnType<typeof relayCounters>, logger: ReturnType<typeof capturingLogger>) => ({
+    pool: rolePool,
+    backoff: { baseMs: 50, maxMs: 50, jitter: "none" as const },
+    recreateProducerAfter: 1,
+    hooks: counters.hooks,
+    log: logger.log,
+  });
   const expectTopicHoldsEveryEventOnce = async (topic: string) => {
     const stored = await storedEvents(db.pool);
     expect(checkDelivery(await readWholeTopic(kafka, topic), stored)).toEqual({ delivered: stored.size, ...CLEAN });
@@ -78,7 +93,8 @@ describe("outbox relay recovery", () => {
     await cursorSaving(false);
     const topic = uniqueTopicName("unsaved");
     const counters = relayCounters();
-    const relay = relayFor(topic, { pool: rolePool, pollMs: 20, backoff: { baseMs: 50, maxMs: 50, jitter: "none" }, hooks: counters.hooks });
+    const logger = capturingLogger();
+    const relay = relayFor(topic, { ...retryingOnRefusal(counters, logger), pollMs: 20 });
     await relay.start();
     await eventually("the save refused twice", () => counters.failures.filter((f) => f.step === "advance").length >= 2, 20_000);
     expect(counters.relayed).toBe(50);
@@ -93,6 +109,7 @@ describe("outbox relay recovery", () => {
     await relay.stop();
     expect(counters.relayed).toBe(50);
     expect(await readRelayCursor(db.pool)).toEqual(last);
+    expect(logger.lines.filter((l) => l.msg === REPLACING)).toEqual([]);
   });
 
   it("saves an acknowledged cursor at stop when the round's save failed", async () => {
@@ -110,21 +127,41 @@ describe("outbox relay recovery", () => {
     expect(await readRelayCursor(db.pool)).toEqual(await lastPosition());
   });
 
-  it("retries a read Postgres refused, naming the step, and relays once it may read", async () => {
+  it("retries a read Postgres refused, naming the step, and says it recovered with the batch that follows", async () => {
     await db.pool.query(`REVOKE SELECT ON job_events FROM ${role}`);
     await cursorSaving(true);
     await writeFiftyEventsPerJob(db.pool, QUEUE, 1);
     const topic = uniqueTopicName("read");
     const counters = relayCounters();
-    const relay = relayFor(topic, { pool: rolePool, pollMs: 20, backoff: { baseMs: 50, maxMs: 50, jitter: "none" }, hooks: counters.hooks });
+    const logger = capturingLogger();
+    // A poll interval far longer than the test: the recovery is the relayed batch's to report.
+    const relay = relayFor(topic, { ...retryingOnRefusal(counters, logger), pollMs: 60_000 });
     await relay.start();
     await eventually("the read refused twice", () => counters.failures.length >= 2, 20_000);
     expect(counters.failures.every((f) => f.step === "read" && /permission denied/.test(f.message))).toBe(true);
     expect(counters.relayed).toBe(0);
     await db.pool.query(`GRANT SELECT ON job_events TO ${role}`);
     await eventually("the waiting events relayed", async () => (await readRelayCursor(db.pool)).id === (await lastPosition()).id, 20_000);
+    await eventually("the recovery logged", () => logger.lines.some((l) => l.msg === RECOVERED), 5_000);
     await relay.stop();
     expect(counters.relayed).toBe(50);
+    expect(logger.lines.filter((l) => l.msg === REPLACING)).toEqual([]);
+  });
+
+  it("reports a refused cursor read under the read step, and says it recovered at the first empty read", async () => {
+    await db.pool.query(`REVOKE SELECT ON relay_cursors FROM ${role}`);
+    const counters = relayCounters();
+    const logger = capturingLogger();
+    const relay = relayFor(uniqueTopicName("cursor_read"), { ...retryingOnRefusal(counters, logger), pollMs: 60_000 });
+    await relay.start();
+    await eventually("the cursor read refused twice", () => counters.failures.length >= 2, 20_000);
+    expect(counters.failures.every((f) => f.step === "read" && /permission denied/.test(f.message))).toBe(true);
+    await db.pool.query(`GRANT SELECT ON relay_cursors TO ${role}`);
+    // Nothing waits to be sent: the empty read is the round that succeeds.
+    await eventually("the recovery logged", () => logger.lines.some((l) => l.msg === RECOVERED), 5_000);
+    await relay.stop();
+    expect(counters.relayed).toBe(0);
+    expect(logger.lines.filter((l) => l.msg === REPLACING)).toEqual([]);
   });
 
   it("stops while a send hangs, and no round runs after stop() resolves", async () => {
