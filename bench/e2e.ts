@@ -76,7 +76,7 @@ async function main(teardown: Teardown): Promise<number> {
   if (options.systems.includes("jq") && !existsSync(appEntry("api"))) throw new Error(`${appEntry("api")} is missing: build first with tsc -p tsconfig.json`);
   const startedAt = new Date();
   const loadBefore = os.loadavg()[0]!;
-  const postgres = await startBenchPostgres(options.fastPostgres);
+  const postgres = await startBenchPostgres(options.fastPostgres, options.statements);
   teardown.add("postgres", postgres.stop);
   const runs: SystemRun[] = [];
   for (const name of options.systems) runs.push(await runSystem(name, options, postgres, teardown));

@@ -35,6 +35,8 @@ export interface Options extends SystemOptions {
   readonly settleSeconds: number;
   /** fsync, synchronous_commit and full_page_writes off (the test bed's settings) instead of durable. */
   readonly fastPostgres: boolean;
+  /** Load pg_stat_statements and report each phase's most expensive statements. */
+  readonly statements: boolean;
 }
 
 const FLAGS = {
@@ -59,6 +61,7 @@ const FLAGS = {
 export const USAGE = `usage: npm run bench:e2e -- [options]   (tsx bench/e2e.ts after tsc -p tsconfig.json)
 ${Object.entries(FLAGS).map(([flag, [value, what]]) => `  --${flag.padEnd(18)} ${what}${value === "" ? "" : ` (default ${value})`}`).join("\n")}
   --fast-postgres      fsync, synchronous_commit and full_page_writes off (default: durable)
+  --statements         where Postgres' time goes: each phase's top statements (loads pg_stat_statements)
 `;
 
 function whole(flag: string, text: string, min: number): number {
@@ -80,7 +83,7 @@ export function parseOptions(args: readonly string[]): Options | "help" {
   const flags = Object.fromEntries(Object.entries(FLAGS).map(([name, [value]]) => [name, { type: "string" as const, default: value }]));
   let values: Record<string, string | boolean | undefined>;
   try {
-    ({ values } = parseArgs({ args: [...args], options: { ...flags, "fast-postgres": { type: "boolean" }, help: { type: "boolean", short: "h" } }, strict: true }));
+    ({ values } = parseArgs({ args: [...args], options: { ...flags, "fast-postgres": { type: "boolean" }, statements: { type: "boolean" }, help: { type: "boolean", short: "h" } }, strict: true }));
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
@@ -104,5 +107,6 @@ export function parseOptions(args: readonly string[]): Options | "help" {
     stallSeconds: whole("stall-seconds", text("stall-seconds"), 1),
     settleSeconds: whole("settle-seconds", text("settle-seconds"), 0),
     fastPostgres: values["fast-postgres"] === true,
+    statements: values.statements === true,
   };
 }

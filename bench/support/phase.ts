@@ -3,6 +3,7 @@ import { ownCpuSeconds, processCpuSeconds, processFamilyCpuSeconds } from "./cpu
 import { closedLoop, openLoop, percentile, type LoadResult } from "./load.js";
 import { readPostgres, walBytesBetween, type BenchPostgres } from "./postgres.js";
 import { epochMs } from "./protocol.js";
+import { readStatements, resetStatements, type StatementTime } from "./statements.js";
 import type { SystemUnderTest } from "./system.js";
 
 // One phase of one system: submit jobs one way, wait until every one has completed, and time it
@@ -51,6 +52,8 @@ export interface PhaseResult {
   readonly perJob: PerJob;
   /** CPU ms per job of each process (bench, api#1, worker#1, redis, postgres). */
   readonly cpuMsByProcess: Readonly<Record<string, number>>;
+  /** With `--statements`: the statements that took most of Postgres' time in this phase. */
+  readonly statements: readonly StatementTime[] | undefined;
 }
 
 function readCpu(system: SystemUnderTest, postmasterPid: number): Record<string, number> {
@@ -88,6 +91,8 @@ export async function runPhase(system: SystemUnderTest, plan: Plan, ctx: PhaseCo
   const { sampler, postmasterPid } = ctx.postgres;
   const database = system.databaseName;
   const pgBefore = database === undefined ? undefined : await readPostgres(sampler, database);
+  const tracked = database !== undefined && ctx.postgres.statements;
+  if (tracked) await resetStatements(sampler);
   const benchCommitsBefore = system.benchCommits();
   const cpuBefore = readCpu(system, postmasterPid);
   const startedAt = epochMs();
@@ -100,6 +105,7 @@ export async function runPhase(system: SystemUnderTest, plan: Plan, ctx: PhaseCo
   const wallSeconds = ((await system.lastCompletionMs()) - startedAt) / 1000;
   const samples = plan.kind === "rate" ? await system.workers.collect() : [];
   const startMs = samples.map(([, submittedAt, started]) => started - submittedAt);
+  const statements = tracked ? await readStatements(sampler, database) : undefined;
   let perJobPostgres: Omit<PerJob, "cpuMs" | "postgresCpuMs"> = { walBytes: null, rows: null, commits: null };
   if (database !== undefined && pgBefore !== undefined) {
     const walAt = (await readPostgres(sampler, database)).walLsn;
@@ -128,5 +134,6 @@ export async function runPhase(system: SystemUnderTest, plan: Plan, ctx: PhaseCo
       ...perJobPostgres,
     },
     cpuMsByProcess,
+    statements,
   };
 }

@@ -1,6 +1,7 @@
 import pg from "pg";
 import { DURABLE_SETTINGS, startLocalPostgres } from "../../test/bed/postgres.js";
 import { parentPidOf } from "./cpu-time.js";
+import { enableStatements, STATEMENT_SETTINGS } from "./statements.js";
 
 // The bench's one Postgres, shared by the systems that keep their jobs in it (each in its own
 // database), and what it did for a phase: WAL bytes, commits and rows written. Durable by default;
@@ -15,6 +16,8 @@ export interface BenchPostgres {
   /** A connection to the `postgres` database, so its own queries count in no system's database. */
   readonly sampler: pg.Client;
   readonly settings: Readonly<Record<string, string>>;
+  /** pg_stat_statements is loaded (`--statements`). */
+  readonly statements: boolean;
   databaseUrl(name: string): string;
   stop(): Promise<void>;
 }
@@ -27,15 +30,16 @@ export interface PostgresReading {
   readonly rows: number;
 }
 
-export async function startBenchPostgres(fast: boolean): Promise<BenchPostgres> {
+export async function startBenchPostgres(fast: boolean, statements = false): Promise<BenchPostgres> {
   // shared_buffers as a production server has it either way, so only durability differs.
-  const settings = fast ? { shared_buffers: DURABLE_SETTINGS.shared_buffers! } : DURABLE_SETTINGS;
-  const server = await startLocalPostgres({ settings });
+  const durability = fast ? { shared_buffers: DURABLE_SETTINGS.shared_buffers! } : DURABLE_SETTINGS;
+  const server = await startLocalPostgres({ settings: statements ? { ...durability, ...STATEMENT_SETTINGS } : durability });
   const sampler = new pg.Client({ connectionString: server.endpoint, application_name: "bench-sampler" });
   sampler.on("error", () => undefined);
   try {
     await sampler.connect();
     for (const name of Object.values(DATABASES)) await sampler.query(`CREATE DATABASE ${name}`);
+    if (statements) await enableStatements(sampler);
     const { rows } = await sampler.query<{ pid: number; fsync: string }>("SELECT pg_backend_pid() AS pid, current_setting('fsync') AS fsync");
     const databaseUrl = (name: string): string => Object.assign(new URL(server.endpoint), { pathname: `/${name}` }).toString();
     const shown = await sampler.query<{ name: string; setting: string }>(
@@ -47,6 +51,7 @@ export async function startBenchPostgres(fast: boolean): Promise<BenchPostgres> 
       postmasterPid: parentPidOf(rows[0]!.pid),
       sampler,
       settings: Object.fromEntries(shown.rows.map((r) => [r.name, r.setting])),
+      statements,
       databaseUrl,
       stop: async () => {
         await sampler.end().catch(() => undefined);

@@ -90,11 +90,21 @@ export function formatReport(run: Run): string {
       const tables = r.tableWrites.filter((t) => t.inserted + t.updated + t.deleted >= 0.005 * r.verification.submitted).map((t) => `${t.table} ${per(t.inserted)} ins, ${per(t.updated)} upd (${num((100 * t.hotUpdated) / Math.max(t.updated, 1))} % HOT), ${per(t.deleted)} del`);
       return `${LABELS[r.system]}, whole run, rows per job: ${tables.join("; ")}`;
     });
+  const statements = run.runs.flatMap((r) =>
+    [r.single, r.batch].flatMap((p) =>
+      p.statements === undefined
+        ? []
+        : [
+            `${LABELS[r.system]}, ${p.plan.kind}: Postgres' top statements, per job: exec µs, plan µs, calls; rows per call`,
+            ...p.statements.map((st) => `  ${num((st.execMs * 1000) / p.jobs, 1).padStart(7)} ${num((st.planMs * 1000) / p.jobs, 1).padStart(6)} ${num(st.calls / p.jobs, 3).padStart(6)} ${num(st.rows / Math.max(st.calls, 1), 1).padStart(6)}  ${st.query}`),
+          ],
+    ),
+  );
   const verified = run.runs.map((r) => {
     const v = r.verification;
     const failed = r.failedCalls > 0 ? `; ${r.failedCalls} submit calls failed` : "";
     return `${LABELS[r.system]}: ${isVerified(r) ? "verified" : "NOT VERIFIED"}: ${v.submitted} submitted, ${v.stored} stored, ${v.completed} completed, ${v.handlerStarts} handler starts${v.problem === undefined ? "" : ` (${v.problem})`}${failed}`;
   });
   const json = JSON.stringify({ bench: "e2e", ...run, verified: run.runs.every(isVerified) }, rounded);
-  return [head, table(rows), "", ...ratios(run.runs), "", "where the cpu goes:", ...where, "", ...writes, "", ...verified, json, ""].join("\n");
+  return [head, table(rows), "", ...ratios(run.runs), "", "where the cpu goes:", ...where, "", ...writes, "", ...(statements.length > 0 ? [...statements, ""] : []), ...verified, json, ""].join("\n");
 }
