@@ -1,4 +1,5 @@
 import type { Db } from "../postgres/db.js";
+import { namedStatement } from "../postgres/named-statement.js";
 import { reconcileHeldJobs, sameDeliveries, type AbsentDelivery, type DeliveryRef, type HeldDelivery } from "../workers/held-jobs-reconciliation.js";
 import { releaseDeliveries } from "./release-worker-jobs.js";
 
@@ -12,6 +13,17 @@ export interface CompleteHeartbeat {
 
 export const LOST_BY_HEARTBEAT = "the worker no longer holds the job: missing from its heartbeats";
 
+/** $1 worker ids: what each live one holds, with its remembered absences and the database's clock. */
+const HELD_JOBS = namedStatement(
+  `SELECT w.worker_id, w.absent_jobs, j.id AS job_id, j.attempt, j.status, (extract(epoch FROM now()) * 1000)::bigint::text AS now
+   FROM workers w LEFT JOIN jobs j ON j.worker_id = w.worker_id AND j.status IN ('ASSIGNED', 'RUNNING')
+   WHERE w.worker_id = ANY($1::uuid[]) AND w.status <> 'OFFLINE'`,
+);
+/** $1 worker ids, $2 their absences (jsonb). */
+const SAVE_ABSENCES = namedStatement(
+  `UPDATE workers w SET absent_jobs = v.absent FROM unnest($1::uuid[], $2::jsonb[]) AS v(id, absent) WHERE w.worker_id = v.id`,
+);
+
 /**
  * Reconciles the jobs the database says these workers hold with what their heartbeats list
  * (issue 13 item 8; the rule is `reconcileHeldJobs`): remembers this heartbeat's absences, with
@@ -22,10 +34,7 @@ export async function reconcileHeartbeats(db: Db, beats: readonly CompleteHeartb
   const released = new Map<string, number>();
   if (beats.length === 0) return released;
   const { rows } = await db.query<{ worker_id: string; absent_jobs: AbsentDelivery[]; job_id: string | null; attempt: number | null; status: HeldDelivery["status"] | null; now: string }>(
-    `SELECT w.worker_id, w.absent_jobs, j.id AS job_id, j.attempt, j.status, (extract(epoch FROM now()) * 1000)::bigint::text AS now
-     FROM workers w LEFT JOIN jobs j ON j.worker_id = w.worker_id AND j.status IN ('ASSIGNED', 'RUNNING')
-     WHERE w.worker_id = ANY($1::uuid[]) AND w.status <> 'OFFLINE'`,
-    [beats.map((b) => b.workerId)],
+    HELD_JOBS([beats.map((b) => b.workerId)]),
   );
   const views = new Map<string, { previouslyAbsent: AbsentDelivery[]; held: HeldDelivery[] }>();
   const now = rows.length > 0 ? Number(rows[0]!.now) : 0;
@@ -44,10 +53,7 @@ export async function reconcileHeartbeats(db: Db, beats: readonly CompleteHeartb
     if (r.handBack.length > 0) lost.push({ workerId: beat.workerId, handBack: r.handBack });
   }
   if (changed.length > 0) {
-    await db.query(
-      `UPDATE workers w SET absent_jobs = v.absent FROM unnest($1::uuid[], $2::jsonb[]) AS v(id, absent) WHERE w.worker_id = v.id`,
-      [changed.map((c) => c.workerId), changed.map((c) => JSON.stringify(c.absent))],
-    );
+    await db.query(SAVE_ABSENCES([changed.map((c) => c.workerId), changed.map((c) => JSON.stringify(c.absent))]));
   }
   for (const { workerId, handBack } of lost) {
     const n = await releaseDeliveries(db, workerId, handBack, LOST_BY_HEARTBEAT);

@@ -1,4 +1,5 @@
 import type { Db } from "../postgres/db.js";
+import { namedStatement } from "../postgres/named-statement.js";
 import { appendEventSeries, move, NEXT_EVENT_XID, setStatus } from "../jobs/transition-sql.js";
 import type { FinishRequest } from "./finish-attempts.js";
 
@@ -17,18 +18,20 @@ const SUCCEEDED = move("RUNNING", "DONE", "SUCCEEDED");
  */
 export async function recordSuccesses(db: Db, requests: readonly FinishRequest[]): Promise<Map<string, string>> {
   if (requests.length === 0) return new Map();
-  const { rows } = await db.query<{ id: string; queue: string }>(SUCCESSES, [
-    requests.map((r) => r.jobId),
-    requests.map((r) => r.attempt),
-    requests.map((r) => r.workerId),
-    requests.map((r) => (r.outcome.kind === "success" ? r.outcome.result : null)),
-    requests.map((r) => r.deliveredAt ?? null),
-  ]);
+  const { rows } = await db.query<{ id: string; queue: string }>(
+    SUCCESSES([
+      requests.map((r) => r.jobId),
+      requests.map((r) => r.attempt),
+      requests.map((r) => r.workerId),
+      requests.map((r) => (r.outcome.kind === "success" ? r.outcome.result : null)),
+      requests.map((r) => r.deliveredAt ?? null),
+    ]),
+  );
   return new Map(rows.map((r) => [r.id, r.queue]));
 }
 
 /** $1 ids, $2 attempts, $3 workers, $4 results, $5 delivery times (null: now, if still ASSIGNED). */
-const SUCCESSES = `
+const SUCCESSES = namedStatement(`
   WITH input AS (
     SELECT * FROM unnest($1::uuid[], $2::int[], $3::uuid[], $4::bytea[], $5::timestamptz[]) AS i(id, attempt, worker_id, result, delivered_at)
   ), seen AS (
@@ -49,4 +52,4 @@ const SUCCESSES = `
       { move: SUCCEEDED, source: "done", values: { worker: "worker_id" } },
     ])}
   )
-  SELECT id, queue FROM done`;
+  SELECT id, queue FROM done`);

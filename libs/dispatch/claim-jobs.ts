@@ -2,6 +2,7 @@ import type pg from "pg";
 import { JOBS_AVAILABLE_CHANNEL } from "../notifications/channels.js";
 import { appendEvents, move, NEXT_EVENT_XID, setStatus } from "../jobs/transition-sql.js";
 import { withTransaction, type Db } from "../postgres/db.js";
+import { namedStatement } from "../postgres/named-statement.js";
 
 /** A job claimed for a worker: what goes on its stream. */
 export interface ClaimedJob {
@@ -39,27 +40,30 @@ export interface ClaimRequest {
 export async function claimJobs(pool: pg.Pool, req: ClaimRequest, limitedQueues: ReadonlySet<string>): Promise<ClaimedJob[]> {
   if (req.limit <= 0 || req.queues.length === 0) return [];
   const limited = req.queues.filter((q) => limitedQueues.has(q));
-  if (limited.length === 0) return (await pool.query<ClaimedJob>(CLAIM, [req.queues, req.limit, req.workerId, req.leaseMs, false])).rows;
+  if (limited.length === 0) return (await pool.query<ClaimedJob>(CLAIM([req.queues, req.limit, req.workerId, req.leaseMs]))).rows;
   return withTransaction(pool, async (client) => {
     await client.query("SELECT 1 FROM queues WHERE name = ANY($1::text[]) AND max_concurrency IS NOT NULL ORDER BY name FOR NO KEY UPDATE", [limited]);
-    return (await client.query<ClaimedJob>(CLAIM, [req.queues, req.limit, req.workerId, req.leaseMs, true])).rows;
+    return (await client.query<ClaimedJob>(CLAIM_LIMITED([req.queues, req.limit, req.workerId, req.leaseMs]))).rows;
   });
 }
 
 const CLAIMED = move("PENDING", "ASSIGNED", "CLAIMED");
 
 /**
- * $1 queues, $2 limit, $3 worker id, $4 lease ms, $5 whether limited queues' rows are locked
- * (when not, limited queues get no jobs: their count could be stale).
+ * $1 queues, $2 limit, $3 worker id, $4 lease ms. How many a queue may give (`cap`) is the
+ * statement's one difference: a limited queue's count of held jobs is only right once its row is
+ * locked, so the statement without that lock gives limited queues nothing. Two statements, not a
+ * flag: with the count in it the statement's generic plan costs more than a custom one, and
+ * Postgres would plan it on every call (docs/write-path.md, "Planning"). For the same reason the
+ * queue list and the limit are read through `(SELECT $n)`: a custom plan would see the values and
+ * estimate fewer rows than the generic one, which is the same plan.
  */
-const CLAIM = `
+const claimStatement = (cap: string) =>
+  namedStatement(`
   WITH caps AS (
     SELECT q.name, q.max_retries, q.timeout_seconds,
-           CASE WHEN q.max_concurrency IS NULL THEN $2::int
-                WHEN NOT $5::bool THEN 0
-                ELSE greatest(q.max_concurrency - (SELECT count(*) FROM jobs h WHERE h.queue = q.name AND h.status IN ('ASSIGNED', 'RUNNING')), 0)::int
-           END AS cap
-    FROM queues q WHERE q.name = ANY($1::text[]) AND NOT q.paused
+${cap}
+    FROM queues q WHERE q.name = ANY((SELECT $1::text[])::text[]) AND NOT q.paused
   ), candidates AS (
     SELECT c.id, c.priority, caps.max_retries, caps.timeout_seconds
     FROM caps, LATERAL (
@@ -70,7 +74,7 @@ const CLAIM = `
       FOR UPDATE OF j SKIP LOCKED
     ) c
     ORDER BY c.priority DESC, c.id
-    LIMIT $2::int
+    LIMIT (SELECT $2::int)
   ), claimed AS (
     UPDATE jobs j SET ${setStatus(CLAIMED)}, attempt = j.attempt + 1, worker_id = $3::uuid,
            assigned_at = now(), started_at = NULL, not_before = NULL, event_xid = ${NEXT_EVENT_XID},
@@ -83,7 +87,13 @@ const CLAIM = `
     ${appendEvents(CLAIMED, "claimed", { worker: "$3::uuid" })}
   )
   SELECT id, queue, attempt, payload, metadata, priority, "createdAt", "retryCount", "maxRetries", "timeoutSeconds"
-  FROM claimed ORDER BY priority DESC, id`;
+  FROM claimed ORDER BY priority DESC, id`);
+const CLAIM = claimStatement("CASE WHEN q.max_concurrency IS NULL THEN $2::int ELSE 0 END AS cap");
+const CLAIM_LIMITED = claimStatement(
+  `CASE WHEN q.max_concurrency IS NULL THEN $2::int
+        ELSE greatest(q.max_concurrency - (SELECT count(*) FROM jobs h WHERE h.queue = q.name AND h.status IN ('ASSIGNED', 'RUNNING')), 0)::int
+   END AS cap`,
+);
 
 /** A delivery: (job, attempt) as written to a worker's stream. */
 export interface Delivery {
@@ -99,6 +109,26 @@ export interface DeliveryMark extends Delivery {
 
 const DELIVERED = move("ASSIGNED", "RUNNING", "DELIVERED");
 
+/** $1 job ids, $2 attempts, $3 worker ids, $4 delivery times. */
+const MARK_DELIVERED = namedStatement(
+  `WITH d AS (SELECT * FROM unnest($1::uuid[], $2::int[], $3::uuid[], $4::timestamptz[]) AS d(id, attempt, worker_id, at)),
+   target AS (
+     SELECT j.id, d.at, coalesce(j.timeout_seconds, q.timeout_seconds) AS timeout_seconds
+     FROM jobs j JOIN d ON d.id = j.id AND d.attempt = j.attempt AND d.worker_id = j.worker_id JOIN queues q ON q.name = j.queue
+     WHERE j.status = 'ASSIGNED'
+     ORDER BY j.id FOR UPDATE OF j
+   ), changed AS (
+     UPDATE jobs j SET ${setStatus(DELIVERED)}, started_at = t.at, updated_at = now(),
+            event_xid = ${NEXT_EVENT_XID},
+            lease_expires_at = CASE WHEN t.timeout_seconds IS NULL THEN NULL ELSE t.at + t.timeout_seconds * interval '1 second' END
+     FROM target t WHERE j.id = t.id
+     RETURNING j.id, j.queue, j.attempt, j.worker_id, j.event_xid, t.at
+   ), events AS (
+     ${appendEvents(DELIVERED, "changed", { worker: "worker_id", at: "at" })}
+   )
+   SELECT id FROM changed`,
+);
+
 /**
  * ASSIGNED → RUNNING for deliveries written to their workers' streams, in one statement, fenced
  * by attempt and worker. Each event and `started_at` carry the time of the write, and the
@@ -109,23 +139,7 @@ const DELIVERED = move("ASSIGNED", "RUNNING", "DELIVERED");
 export async function markDelivered(db: Db, marks: readonly DeliveryMark[]): Promise<Set<string>> {
   if (marks.length === 0) return new Set();
   const { rows } = await db.query<{ id: string }>(
-    `WITH d AS (SELECT * FROM unnest($1::uuid[], $2::int[], $3::uuid[], $4::timestamptz[]) AS d(id, attempt, worker_id, at)),
-     target AS (
-       SELECT j.id, d.at, coalesce(j.timeout_seconds, q.timeout_seconds) AS timeout_seconds
-       FROM jobs j JOIN d ON d.id = j.id AND d.attempt = j.attempt AND d.worker_id = j.worker_id JOIN queues q ON q.name = j.queue
-       WHERE j.status = 'ASSIGNED'
-       ORDER BY j.id FOR UPDATE OF j
-     ), changed AS (
-       UPDATE jobs j SET ${setStatus(DELIVERED)}, started_at = t.at, updated_at = now(),
-              event_xid = ${NEXT_EVENT_XID},
-              lease_expires_at = CASE WHEN t.timeout_seconds IS NULL THEN NULL ELSE t.at + t.timeout_seconds * interval '1 second' END
-       FROM target t WHERE j.id = t.id
-       RETURNING j.id, j.queue, j.attempt, j.worker_id, j.event_xid, t.at
-     ), events AS (
-       ${appendEvents(DELIVERED, "changed", { worker: "worker_id", at: "at" })}
-     )
-     SELECT id FROM changed`,
-    [marks.map((d) => d.jobId), marks.map((d) => d.attempt), marks.map((d) => d.workerId), marks.map((d) => d.deliveredAt)],
+    MARK_DELIVERED([marks.map((d) => d.jobId), marks.map((d) => d.attempt), marks.map((d) => d.workerId), marks.map((d) => d.deliveredAt)]),
   );
   return new Set(rows.map((r) => r.id));
 }

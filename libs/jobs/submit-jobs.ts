@@ -2,6 +2,7 @@ import { v7 as uuidv7 } from "uuid";
 import { NotFound } from "../errors/index.js";
 import type { Db } from "../postgres/db.js";
 import { sqlState } from "../postgres/db.js";
+import { namedStatement } from "../postgres/named-statement.js";
 import { JOB_COLUMNS_FULL, type JobRecord } from "./job-record.js";
 import { appendEvents, FIRST_EVENT_XID, move } from "./transition-sql.js";
 
@@ -52,19 +53,21 @@ export async function submitJobs(db: Db, jobs: readonly NewJob[]): Promise<Submi
   let inserted: JobRecord[];
   try {
     // ON CONFLICT makes every row a speculative insert (more WAL, more work): only when needed.
-    const sql = input.some((j) => j.idempotencyKey !== null) ? INSERT_JOBS_IDEMPOTENT : INSERT_JOBS;
-    ({ rows: inserted } = await db.query<JobRecord>(sql, [
-      ids,
-      input.map((j) => j.queue),
-      input.map((j) => j.payload),
-      input.map((j) => j.priority),
-      input.map((j) => j.maxRetries),
-      input.map((j) => j.timeoutSeconds),
-      input.map((j) => j.delayMs),
-      input.map((j) => j.runAt),
-      input.map((j) => j.idempotencyKey),
-      input.map((j) => JSON.stringify(j.metadata)),
-    ]));
+    const insert = input.some((j) => j.idempotencyKey !== null) ? INSERT_JOBS_IDEMPOTENT : INSERT_JOBS;
+    ({ rows: inserted } = await db.query<JobRecord>(
+      insert([
+        ids,
+        input.map((j) => j.queue),
+        input.map((j) => j.payload),
+        input.map((j) => j.priority),
+        input.map((j) => j.maxRetries),
+        input.map((j) => j.timeoutSeconds),
+        input.map((j) => j.delayMs),
+        input.map((j) => j.runAt),
+        input.map((j) => j.idempotencyKey),
+        input.map((j) => JSON.stringify(j.metadata)),
+      ]),
+    ));
   } catch (err) {
     if (sqlState(err) === "23503") throw new NotFound("queue", missingQueue(err) ?? input[0]!.queue);
     throw err;
@@ -131,5 +134,5 @@ const insertJobs = (onConflict: string) => `
   )
   SELECT inserted.* FROM inserted`;
 
-const INSERT_JOBS = insertJobs("");
-const INSERT_JOBS_IDEMPOTENT = insertJobs("ON CONFLICT (queue, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING");
+const INSERT_JOBS = namedStatement(insertJobs(""));
+const INSERT_JOBS_IDEMPOTENT = namedStatement(insertJobs("ON CONFLICT (queue, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING"));

@@ -1,5 +1,6 @@
 import type pg from "pg";
 import type { Logger } from "../logging/logger.js";
+import { namedStatement } from "../postgres/named-statement.js";
 import { JOBS_AVAILABLE_CHANNEL } from "./channels.js";
 
 /**
@@ -52,7 +53,7 @@ export class QueueWaker {
     const queues = [...this.pending];
     this.pending = new Set();
     this.sending = this.pool
-      .query(WAKE, [JOBS_AVAILABLE_CHANNEL, queues])
+      .query(WAKE([JOBS_AVAILABLE_CHANNEL, queues]))
       .then(
         () => undefined,
         (err: unknown) => this.log.warn({ err: (err as Error).message, queues }, "could not send wake-ups; the dispatch sweep covers them"),
@@ -65,6 +66,6 @@ export class QueueWaker {
 }
 
 /** $1 channel, $2 queues. One NOTIFY per queue, committed without waiting for the WAL flush. */
-const WAKE = `
+const WAKE = namedStatement(`
   WITH async AS (SELECT set_config('synchronous_commit', 'off', true))
-  SELECT pg_notify($1, q) FROM async, unnest($2::text[]) AS q`;
+  SELECT pg_notify($1, q) FROM async, unnest($2::text[]) AS q`);

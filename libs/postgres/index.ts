@@ -4,3 +4,4 @@ export { describeSchema } from "./schema-snapshot.js";
 export { openProcessDatabase, type ProcessDatabase } from "./process-database.js";
 export { MIGRATIONS_DIR, SCHEMA_SNAPSHOT_FILE } from "./migrations-dir.js";
 export { bindStore, type BoundStore } from "./bind-store.js";
+export { namedStatement } from "./named-statement.js";

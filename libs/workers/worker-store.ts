@@ -1,5 +1,6 @@
 import { FailedPrecondition, NotFound } from "../errors/index.js";
 import type { Db } from "../postgres/db.js";
+import { namedStatement } from "../postgres/named-statement.js";
 import type { WorkerStatus } from "./worker-status.js";
 
 export type { WorkerStatus };
@@ -83,18 +84,20 @@ export async function detachWorkerStream(db: Db, workerId: string, generation: s
   return (rowCount ?? 0) > 0;
 }
 
+/** $1 worker ids. */
+const RECORD_HEARTBEATS = namedStatement(
+  `UPDATE workers w SET last_heartbeat = CASE WHEN w.status = 'OFFLINE' THEN w.last_heartbeat ELSE now() END
+   FROM unnest($1::uuid[]) AS h(id) WHERE w.worker_id = h.id
+   RETURNING w.worker_id, w.status`,
+);
+
 /**
  * Records many heartbeats in one statement (a replica coalesces them), returning each live
  * worker's status; workers not returned are unknown.
  */
 export async function recordHeartbeats(db: Db, workerIds: readonly string[]): Promise<Map<string, WorkerStatus>> {
   if (workerIds.length === 0) return new Map();
-  const { rows } = await db.query<{ worker_id: string; status: WorkerStatus }>(
-    `UPDATE workers w SET last_heartbeat = CASE WHEN w.status = 'OFFLINE' THEN w.last_heartbeat ELSE now() END
-     FROM unnest($1::uuid[]) AS h(id) WHERE w.worker_id = h.id
-     RETURNING w.worker_id, w.status`,
-    [workerIds],
-  );
+  const { rows } = await db.query<{ worker_id: string; status: WorkerStatus }>(RECORD_HEARTBEATS([workerIds]));
   return new Map(rows.map((r) => [r.worker_id, r.status]));
 }
 

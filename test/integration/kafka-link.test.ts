@@ -1,9 +1,9 @@
-import net from "node:net";
 import type { Admin } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { KafkaLink } from "../../libs/outbox/kafka-link.js";
 import { createKafka, createTopic, uniqueTopicName } from "../support/kafka.js";
 import { capturingLogger } from "../support/outbox-load.js";
+import { findFreePort } from "../bed/free-port.js";
 
 // The relay's connection to Kafka (libs/outbox/kafka-link.ts) against the test bed's broker: the
 // topic is created with the configured partitions, an existing one is kept as it is (a different
@@ -80,10 +80,7 @@ describe("kafka link", () => {
 
   it("logs kafkajs's own lines at debug, tagged with their namespace, and fails a send to a broker that refuses", async () => {
     // A port nothing listens on: every connection is refused at once.
-    const closed = net.createServer();
-    await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
-    const port = (closed.address() as net.AddressInfo).port;
-    await new Promise((resolve) => closed.close(resolve));
+    const port = await findFreePort();
 
     const { link, lines } = linkTo(uniqueTopicName("link_refused"), 1, [`127.0.0.1:${port}`]);
     await expect(link.send(RECORD)).rejects.toThrow();

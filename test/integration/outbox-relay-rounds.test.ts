@@ -1,4 +1,3 @@
-import net from "node:net";
 import pg from "pg";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -7,9 +6,11 @@ import { readRelayCursor } from "../../libs/outbox/outbox-store.js";
 import { uniqueTopicName } from "../support/kafka.js";
 import { capturingLogger, createOutboxDatabase, eventually, relayCounters, testBedRelay, writeFiftyEventsPerJob } from "../support/outbox-load.js";
 import type { TestDatabase } from "../support/postgres.js";
+import { findFreePort } from "../bed/free-port.js";
 
 // The relay's rounds between its reads and sends, in this process against the test bed's Postgres
-// and Kafka (libs/outbox/outbox-relay.ts): an idle relay polls at its interval, a stop that
+// and Kafka (libs/outbox/outbox-relay.ts): an idle relay polls at its interval and so does one
+// after a batch that was not full, a stop that
 // arrives during a read sends nothing of what the read returns, the producer is replaced after
 // every `recreateProducerAfter` failed sends, and the lag is measured on the wall clock.
 
@@ -62,6 +63,29 @@ describe("outbox relay rounds", () => {
     expect(reads).toBeLessThanOrEqual(15);
   });
 
+  it("after a batch that was not full, waits its poll interval before reading again", async () => {
+    // When each read of the event log started (the relay's pool, watched).
+    const readsAt: number[] = [];
+    const watched = new Proxy(db.pool, {
+      get(target, prop, receiver) {
+        if (prop !== "query") return Reflect.get(target, prop, receiver) as unknown;
+        return (...args: unknown[]) => {
+          if (typeof args[0] === "string" && args[0].includes("FROM job_events")) readsAt.push(performance.now());
+          return (target.query as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+    const counters = relayCounters();
+    const relay = testBedRelay(relays, watched, uniqueTopicName("partial"), 1, { pollMs: 5_000, hooks: counters.hooks });
+    await writeFiftyEventsPerJob(db.pool, QUEUE, 1);
+    await relay.start();
+    await eventually("the partial batch relayed", () => counters.relayed === 50, 20_000);
+    await sleep(500);
+    await relay.stop();
+    const ackAt = counters.acks[0]!;
+    expect(readsAt.filter((t) => t > ackAt)).toEqual([]);
+  });
+
   it("measures the lag of waiting events on the wall clock when it is given no clock", async () => {
     await writeFiftyEventsPerJob(db.pool, QUEUE, 1);
     const relay = testBedRelay(relays, db.pool, uniqueTopicName("lag"), 1);
@@ -106,10 +130,7 @@ describe("outbox relay rounds", () => {
   it("replaces the producer after every recreateProducerAfter failed sends", async () => {
     await writeFiftyEventsPerJob(db.pool, QUEUE, 1);
     // A port nothing listens on: every send fails at once.
-    const closed = net.createServer();
-    await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
-    const port = (closed.address() as net.AddressInfo).port;
-    await new Promise((resolve) => closed.close(resolve));
+    const port = await findFreePort();
 
     const counters = relayCounters();
     const logger = capturingLogger();

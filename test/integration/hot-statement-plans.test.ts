@@ -1,0 +1,59 @@
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { recordSuccesses } from "../../libs/attempts/report-successes.js";
+import { claimJobs, markDelivered } from "../../libs/dispatch/index.js";
+import { submitJobs, type NewJob } from "../../libs/jobs/index.js";
+import { startCoreJobs, type CoreJobs } from "../support/core-jobs.js";
+
+// The write path's hot statements keep one generic plan per connection instead of being planned
+// on every call (docs/write-path.md, "Planning"; libs/postgres/named-statement.ts). Postgres
+// switches a named statement to its generic plan after five custom ones when the generic plan
+// costs no more; a change that makes a custom plan look cheaper (a flag the planner can fold, a
+// limit it can see) sends the statement back to planning each call, and this test says which.
+
+const ROUNDS = 12;
+
+describe("hot statement plans", () => {
+  let core: CoreJobs;
+  /** One connection, so every statement is prepared on the session pg_prepared_statements shows. */
+  let session: pg.Pool;
+  beforeAll(async () => {
+    core = await startCoreJobs("plans");
+    session = new pg.Pool({ connectionString: core.db.url, max: 1 });
+  });
+  afterAll(async () => {
+    await session.end();
+    await core.db.drop();
+  });
+
+  it("runs submit, claim (limited queue or not), delivery mark and success on generic plans after the first five calls", async () => {
+    const [open, limited] = [await core.queue(), await core.queue({ maxConcurrency: 1_000 })];
+    const worker = await core.worker([open, limited]);
+    const job = (queue: string): NewJob => ({ queue, payload: Buffer.from("x"), metadata: {}, priority: 0, maxRetries: null, timeoutSeconds: null, delayMs: null, runAt: null, idempotencyKey: null });
+    // A backlog, as a busy queue has: with a few rows every plan costs about the same, and a
+    // custom plan that sees the limit or the queue list looks cheaper only on a real table.
+    for (const queue of [open, limited]) for (let i = 0; i < 4; i++) await submitJobs(core.db.pool, Array.from({ length: 500 }, () => job(queue)));
+    await core.db.pool.query("ANALYZE jobs");
+    for (let round = 0; round < ROUNDS; round++) {
+      await submitJobs(session, Array.from({ length: 4 + (round % 3) }, () => job(round % 2 === 0 ? open : limited)));
+      const claimed = await claimJobs(session, { workerId: worker, queues: [open, limited], limit: 3 + (round % 4), leaseMs: 60_000 }, new Set(round % 2 === 0 ? [] : [limited]));
+      expect(claimed.length).toBeGreaterThan(0);
+      await markDelivered(session, claimed.slice(0, 1).map((c) => ({ jobId: c.id, attempt: c.attempt, workerId: worker, deliveredAt: new Date() })));
+      await recordSuccesses(session, claimed.map((c) => ({ jobId: c.id, attempt: c.attempt, workerId: worker, outcome: { kind: "success", result: Buffer.alloc(0) } })));
+    }
+    const { rows } = await session.query<{ statement: string; generic_plans: string; custom_plans: string }>(
+      "SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements",
+    );
+    const plans = (pattern: RegExp) => {
+      const found = rows.filter((r) => pattern.test(r.statement));
+      expect(found, `one prepared statement matching ${pattern}`).toHaveLength(1);
+      return { generic: Number(found[0]!.generic_plans), custom: Number(found[0]!.custom_plans) };
+    };
+    // Six claims of each kind: the sixth runs on the generic plan.
+    expect(plans(/WITH caps AS[\s\S]*ELSE 0 END AS cap/)).toEqual({ generic: 1, custom: 5 });
+    expect(plans(/WITH caps AS[\s\S]*SELECT count\(\*\) FROM jobs h/)).toEqual({ generic: 1, custom: 5 });
+    expect(plans(/INSERT INTO jobs/)).toEqual({ generic: ROUNDS - 5, custom: 5 }); // the backlog went in on another connection
+    expect(plans(/AS d\(id, attempt, worker_id, at\)/)).toEqual({ generic: ROUNDS - 5, custom: 5 });
+    expect(plans(/AS i\(id, attempt, worker_id, result, delivered_at\)/)).toEqual({ generic: ROUNDS - 5, custom: 5 });
+  });
+});
