@@ -1,6 +1,6 @@
 // Mutation testing of jq's core with StrykerJS: `npm run test:mutation` (docs/testing.md,
-// "Mutation testing"). Not part of `npm test` or .ci/run: a full run takes about an hour and a
-// half on a 2-core machine.
+// "Mutation testing"). Not part of `npm test` or .ci/run: a full run takes about 70 minutes on a
+// 2-core machine.
 
 /**
  * The core folders whose mutation score docs/testing.md reports, by the test set that covers them
