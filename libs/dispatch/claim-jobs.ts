@@ -50,7 +50,7 @@ export async function claimJobs(pool: pg.Pool, req: ClaimRequest, limitedQueues:
 const CLAIMED = move("PENDING", "ASSIGNED", "CLAIMED");
 
 /**
- * $1 queues, $2 limit, $3 worker id, $4 lease ms. How many a queue may give (`cap`) is the
+ * $1 queues, $2 limit, $3 worker id, $4 lease ms. How many a limited queue may give is the
  * statement's one difference: a limited queue's count of held jobs is only right once its row is
  * locked, so the statement without that lock gives limited queues nothing. Two statements, not a
  * flag: with the count in it the statement's generic plan costs more than a custom one, and
@@ -58,11 +58,11 @@ const CLAIMED = move("PENDING", "ASSIGNED", "CLAIMED");
  * queue list and the limit are read through `(SELECT $n)`: a custom plan would see the values and
  * estimate fewer rows than the generic one, which is the same plan.
  */
-const claimStatement = (cap: string) =>
+const claimStatement = (limitedCap: string) =>
   namedStatement(`
   WITH caps AS (
     SELECT q.name, q.max_retries, q.timeout_seconds,
-${cap}
+           CASE WHEN q.max_concurrency IS NULL THEN $2::int ELSE ${limitedCap} END AS cap
     FROM queues q WHERE q.name = ANY((SELECT $1::text[])::text[]) AND NOT q.paused
   ), candidates AS (
     SELECT c.id, c.priority, caps.max_retries, caps.timeout_seconds
@@ -88,11 +88,9 @@ ${cap}
   )
   SELECT id, queue, attempt, payload, metadata, priority, "createdAt", "retryCount", "maxRetries", "timeoutSeconds"
   FROM claimed ORDER BY priority DESC, id`);
-const CLAIM = claimStatement("CASE WHEN q.max_concurrency IS NULL THEN $2::int ELSE 0 END AS cap");
+const CLAIM = claimStatement("0");
 const CLAIM_LIMITED = claimStatement(
-  `CASE WHEN q.max_concurrency IS NULL THEN $2::int
-        ELSE greatest(q.max_concurrency - (SELECT count(*) FROM jobs h WHERE h.queue = q.name AND h.status IN ('ASSIGNED', 'RUNNING')), 0)::int
-   END AS cap`,
+  "greatest(q.max_concurrency - (SELECT count(*) FROM jobs h WHERE h.queue = q.name AND h.status IN ('ASSIGNED', 'RUNNING')), 0)::int",
 );
 
 /** A delivery: (job, attempt) as written to a worker's stream. */
