@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { cancelJob, retryJob, submitJobs, type NewJob } from "../../libs/jobs/index.js";
 import { OutboxRelay } from "../../libs/outbox/index.js";
 import { createKafka, uniqueTopicName } from "../support/kafka.js";
-import { capturingLogger, createOutboxDatabase, eventually, newJob, relayCounters } from "../support/outbox-load.js";
+import { capturingLogger, createOutboxDatabase, eventually, newJob, relayCounters, watchRelayReads } from "../support/outbox-load.js";
 import { checkDelivery, readWholeTopic, storedEvents } from "../support/outbox-topic.js";
 import type { TestDatabase } from "../support/postgres.js";
 
@@ -16,22 +16,6 @@ const QUEUE = "horizon";
 const CLEAN = { missing: [], duplicates: 0, unknown: [], splitJobs: [], outOfOrder: [], mismatched: [] };
 
 const job = (name: string): NewJob => newJob(QUEUE, name);
-
-/** A pool that counts the relay's batch reads (the statement bounded by the horizon). */
-function countingReads(pool: pg.Pool): { pool: pg.Pool; readonly reads: number } {
-  let reads = 0;
-  const query = async (...args: Parameters<pg.Pool["query"]>) => {
-    if (typeof args[0] === "string" && args[0].includes("pg_snapshot_xmin(pg_current_snapshot())")) reads++;
-    return (pool.query as (...a: unknown[]) => Promise<pg.QueryResult>)(...args);
-  };
-  const watched = new Proxy(pool, { get: (target, prop) => (prop === "query" ? query : (Reflect.get(target, prop, target) as unknown)) });
-  return {
-    pool: watched,
-    get reads() {
-      return reads;
-    },
-  };
-}
 
 /** Clients of open transactions, released after the tests even when one fails midway. */
 const clients = new Set<pg.PoolClient>();
@@ -65,7 +49,7 @@ describe("event log relay below the transaction horizon", () => {
     // One partition: the topic's order is the relay's order, for every job at once.
     await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
     const counters = relayCounters();
-    const watched = countingReads(db.pool);
+    const watched = watchRelayReads(db.pool);
     const relay = new OutboxRelay({
       pool: watched.pool,
       kafka: { brokers: inject("testBed").kafkaBrokers, clientId: "jq-event-log-test", topic, topicPartitions: 1 },
@@ -98,8 +82,8 @@ describe("event log relay below the transaction horizon", () => {
     expect(ids.rows.map((r) => r.job_id)).toEqual([early!.job.id]);
 
     await relay.start();
-    const readsBefore = watched.reads;
-    await eventually("five relay reads while the transaction is open", () => watched.reads >= readsBefore + 5, 10_000);
+    const readsBefore = watched.readsAt.length;
+    await eventually("five relay reads while the transaction is open", () => watched.readsAt.length >= readsBefore + 5, 10_000);
     expect(counters.relayed).toBe(0); // the committed later event waits behind the open transaction
     expect((await relay.lag()).rows).toBe(1);
 

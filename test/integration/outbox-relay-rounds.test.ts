@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OutboxRelay } from "../../libs/outbox/index.js";
 import { readRelayCursor } from "../../libs/outbox/outbox-store.js";
 import { uniqueTopicName } from "../support/kafka.js";
-import { capturingLogger, createOutboxDatabase, eventually, relayCounters, testBedRelay, writeFiftyEventsPerJob } from "../support/outbox-load.js";
+import { capturingLogger, createOutboxDatabase, eventually, relayCounters, testBedRelay, watchRelayReads, writeFiftyEventsPerJob } from "../support/outbox-load.js";
 import type { TestDatabase } from "../support/postgres.js";
 import { findFreePort } from "../bed/free-port.js";
 
@@ -64,26 +64,16 @@ describe("outbox relay rounds", () => {
   });
 
   it("after a batch that was not full, waits its poll interval before reading again", async () => {
-    // When each read of the event log started (the relay's pool, watched).
-    const readsAt: number[] = [];
-    const watched = new Proxy(db.pool, {
-      get(target, prop, receiver) {
-        if (prop !== "query") return Reflect.get(target, prop, receiver) as unknown;
-        return (...args: unknown[]) => {
-          if (typeof args[0] === "string" && args[0].includes("FROM job_events")) readsAt.push(performance.now());
-          return (target.query as (...a: unknown[]) => unknown).apply(target, args);
-        };
-      },
-    });
+    const watched = watchRelayReads(db.pool);
     const counters = relayCounters();
-    const relay = testBedRelay(relays, watched, uniqueTopicName("partial"), 1, { pollMs: 5_000, hooks: counters.hooks });
+    const relay = testBedRelay(relays, watched.pool, uniqueTopicName("partial"), 1, { pollMs: 5_000, hooks: counters.hooks });
     await writeFiftyEventsPerJob(db.pool, QUEUE, 1);
     await relay.start();
     await eventually("the partial batch relayed", () => counters.relayed === 50, 20_000);
     await sleep(500);
     await relay.stop();
     const ackAt = counters.acks[0]!;
-    expect(readsAt.filter((t) => t > ackAt)).toEqual([]);
+    expect(watched.readsAt.filter((t) => t > ackAt)).toEqual([]);
   });
 
   it("measures the lag of waiting events on the wall clock when it is given no clock", async () => {

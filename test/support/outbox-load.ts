@@ -130,6 +130,20 @@ export function startLoad(pool: pg.Pool, queue: string, options: { writers?: num
   };
 }
 
+/**
+ * `pool` watched for the relay: `readsAt` holds the performance.now() at which each batch read of
+ * the event log (the statement bounded by the transaction horizon) was sent.
+ */
+export function watchRelayReads(pool: pg.Pool): { pool: pg.Pool; readonly readsAt: number[] } {
+  const readsAt: number[] = [];
+  const query = (...args: Parameters<pg.Pool["query"]>) => {
+    if (typeof args[0] === "string" && args[0].includes("pg_snapshot_xmin(pg_current_snapshot())")) readsAt.push(performance.now());
+    return (pool.query as (...a: unknown[]) => Promise<pg.QueryResult>)(...args);
+  };
+  const watched = new Proxy(pool, { get: (target, prop) => (prop === "query" ? query : (Reflect.get(target, prop, target) as unknown)) });
+  return { pool: watched, readsAt };
+}
+
 /** A logger for the code under test that keeps its lines (parsed) instead of printing them. */
 export function capturingLogger(level = "info"): { log: Logger; lines: Record<string, unknown>[] } {
   const lines: Record<string, unknown>[] = [];
