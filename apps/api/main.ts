@@ -38,7 +38,7 @@ await runProcess("api", async ({ config, log, registry }) => {
   const jobs = new JobStore(db.pool, { submitWindowMs: config.database.submitWindowMs });
   const feed = new JobEventFeed(jobs, log);
   const hub = new WorkerHub(db.pool, config.database.url!, config, log, (n) => metrics.jobsDispatched.inc(n));
-  const waker = new QueueWaker(db.pool, log, (queue) => hub.dispatcher.wakeQueue(queue));
+  const waker = new QueueWaker(db.pool, log, { wake: (queue) => hub.dispatcher.wakeQueue(queue), origin: hub.origin });
   let server: GrpcServer | undefined;
 
   const grpc = component(

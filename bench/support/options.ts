@@ -1,3 +1,4 @@
+import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { SYSTEM_NAMES, type SystemName } from "./system.js";
 
@@ -18,6 +19,8 @@ export interface SystemOptions {
   readonly payloadBytes: number;
   /** Postgres connections of each apps/api and of the pg-boss producer. */
   readonly poolMax: number;
+  /** Where each apps/api writes a V8 CPU profile when it exits; undefined: no profiles. */
+  readonly cpuProfDir: string | undefined;
 }
 
 export interface Options extends SystemOptions {
@@ -56,6 +59,7 @@ const FLAGS = {
   "pool-max": ["10", "Postgres connections of each apps/api and of the pg-boss producer"],
   "stall-seconds": ["30", "fail a phase when no job completes for this long"],
   "settle-seconds": ["11", "wait after each phase before reading Postgres' row and commit counters"],
+  "cpu-prof": ["", "directory where each jq apps/api writes a V8 CPU profile of its whole run"],
 } as const;
 
 export const USAGE = `usage: npm run bench:e2e -- [options]   (tsx bench/e2e.ts after tsc -p tsconfig.json)
@@ -108,5 +112,6 @@ export function parseOptions(args: readonly string[]): Options | "help" {
     settleSeconds: whole("settle-seconds", text("settle-seconds"), 0),
     fastPostgres: values["fast-postgres"] === true,
     statements: values.statements === true,
+    cpuProfDir: text("cpu-prof") === "" ? undefined : resolve(text("cpu-prof")),
   };
 }

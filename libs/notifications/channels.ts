@@ -1,11 +1,23 @@
 /**
  * NOTIFY channels between API replicas (they never call each other, SPEC §1).
  *
- *   jq_jobs_available   payload: queue name          — jobs became claimable (submit, resume, hand-back)
+ *   jq_jobs_available   payload: queue name [origin] — jobs became claimable (submit, resume, hand-back);
+ *                                                      origin: the sending replica's token, when it has
+ *                                                      already filled its own streams
  *   jq_worker_control   payload: WorkerControl JSON  — for the replica holding a worker's stream
  */
 export const JOBS_AVAILABLE_CHANNEL = "jq_jobs_available";
 export const WORKER_CONTROL_CHANNEL = "jq_worker_control";
+
+/** A jq_jobs_available payload: the queue, then the origin after a space (queue names have none). */
+export function jobsAvailablePayload(queue: string, origin?: string): string {
+  return origin === undefined ? queue : `${queue} ${origin}`;
+}
+
+export function parseJobsAvailable(payload: string): { readonly queue: string; readonly origin: string | undefined } {
+  const space = payload.indexOf(" ");
+  return space < 0 ? { queue: payload, origin: undefined } : { queue: payload.slice(0, space), origin: payload.slice(space + 1) };
+}
 
 export type WorkerControl =
   /** A result for the worker was recorded elsewhere: recount its held jobs and refill. */

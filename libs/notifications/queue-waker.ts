@@ -1,7 +1,7 @@
 import type pg from "pg";
 import type { Logger } from "../logging/logger.js";
 import { namedStatement } from "../postgres/named-statement.js";
-import { JOBS_AVAILABLE_CHANNEL } from "./channels.js";
+import { JOBS_AVAILABLE_CHANNEL, jobsAvailablePayload } from "./channels.js";
 
 /**
  * Tells every API replica that jobs became claimable in some queues (SPEC §5), coalesced.
@@ -17,32 +17,47 @@ import { JOBS_AVAILABLE_CHANNEL } from "./channels.js";
  * settings its commit would wait for a WAL flush before the listeners hear it: one more disk flush
  * between a submit and its claim. Nothing in it needs to survive a crash (a lost wake-up is what the
  * sweep is for), so it commits asynchronously (`synchronous_commit = off` for this transaction only).
+ *
+ * In apps/api the replica's own streams come first: the waker fills them, and only a queue they
+ * did not drain is announced to the others. Otherwise every replica holding a stream of the queue
+ * raced for the same jobs and all but one claim came back empty (in bench:e2e, half of all claims).
+ * Its own NOTIFY carries the replica's origin, so its listener does not wake it a second time.
  */
 export class QueueWaker {
   private pending = new Set<string>();
   private sending: Promise<void> | undefined;
+  private readonly local = new Set<Promise<void>>();
 
   constructor(
     private readonly pool: pg.Pool,
     private readonly log: Logger,
-    /** Wakes this replica's own dispatcher without a round trip through Postgres. */
-    private readonly wakeLocal: (queue: string) => void = () => {},
+    /** This replica's own dispatcher, woken first and without a round trip through Postgres. */
+    private readonly dispatch?: LocalDispatch,
   ) {}
 
   wake(queues: Iterable<string>): void {
-    const local: string[] = [];
-    for (const q of queues) {
-      this.pending.add(q);
-      local.push(q);
+    const names = [...queues];
+    if (names.length === 0) return;
+    if (this.dispatch === undefined) {
+      for (const q of names) this.pending.add(q);
+      return this.kick();
     }
     // After the current call has answered: a submit's reply does not wait for local dispatch.
-    if (local.length > 0) setImmediate(() => local.forEach((q) => this.wakeLocal(q)));
-    this.kick();
+    const dispatch = this.dispatch;
+    const run = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => Promise.all(names.map(async (q) => ((await dispatch.wake(q).catch(() => false)) ? undefined : q))))
+      .then((left) => {
+        for (const q of left) if (q !== undefined) this.pending.add(q);
+        this.kick();
+      })
+      .finally(() => this.local.delete(run));
+    this.local.add(run);
   }
 
   /** Resolves once every wake-up asked for so far was sent. */
   async flush(): Promise<void> {
-    while (this.sending || this.pending.size > 0) {
+    while (this.local.size > 0 || this.sending || this.pending.size > 0) {
+      await Promise.all([...this.local]);
       this.kick();
       await this.sending;
     }
@@ -53,7 +68,7 @@ export class QueueWaker {
     const queues = [...this.pending];
     this.pending = new Set();
     this.sending = this.pool
-      .query(WAKE([JOBS_AVAILABLE_CHANNEL, queues]))
+      .query(WAKE([JOBS_AVAILABLE_CHANNEL, queues.map((q) => jobsAvailablePayload(q, this.dispatch?.origin))]))
       .then(
         () => undefined,
         (err: unknown) => this.log.warn({ err: (err as Error).message, queues }, "could not send wake-ups; the dispatch sweep covers them"),
@@ -65,7 +80,18 @@ export class QueueWaker {
   }
 }
 
-/** $1 channel, $2 queues. One NOTIFY per queue, committed without waiting for the WAL flush. */
+/** What a QueueWaker needs of its replica's dispatcher. */
+export interface LocalDispatch {
+  /**
+   * Fills this replica's streams that take `queue`; resolves true when they found it drained,
+   * so that no other replica need be told. False (or a rejection) sends the NOTIFY.
+   */
+  wake(queue: string): Promise<boolean>;
+  /** Marks this replica's NOTIFYs so that its own listener skips them (see jobsAvailablePayload). */
+  readonly origin: string;
+}
+
+/** $1 channel, $2 payloads. One NOTIFY per queue, committed without waiting for the WAL flush. */
 const WAKE = namedStatement(`
   WITH async AS (SELECT set_config('synchronous_commit', 'off', true))
-  SELECT pg_notify($1, q) FROM async, unnest($2::text[]) AS q`);
+  SELECT pg_notify($1, p) FROM async, unnest($2::text[]) AS p`);

@@ -1,4 +1,6 @@
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { JOBS_AVAILABLE_CHANNEL, parseJobsAvailable } from "../../libs/notifications/index.js";
 import type { JqClient } from "../../libs/client/index.js";
 import { JobStatus, TransitionReason } from "../../libs/proto/index.js";
 import { startApp, type AppProcess } from "../support/app-process.js";
@@ -90,6 +92,44 @@ describe("dispatch across replicas, with the scheduler's sweeps", () => {
       w.close();
     } finally {
       expect(await c.stop()).toBe(0);
+    }
+  });
+
+  it("a replica fills its own streams first: it announces a submit only when they could not take it all", async () => {
+    // Two replicas with no dispatch sweep within the test, and a LISTEN of our own: what reaches
+    // the other replica's worker can only have come through a NOTIFY.
+    const [c, d] = await Promise.all([startApi(db.url, { ...env, JQ_DISPATCH_SWEEP_MS: String(NO_SWEEP_MS) }), startApi(db.url, { ...env, JQ_DISPATCH_SWEEP_MS: String(NO_SWEEP_MS) })]);
+    const heard: string[] = [];
+    const listener = new pg.Client({ connectionString: db.url });
+    try {
+      await listener.connect();
+      listener.on("notification", (n) => heard.push(n.payload ?? ""));
+      await listener.query(`LISTEN ${JOBS_AVAILABLE_CHANNEL}`);
+      const cc = c.client();
+      await cc.call(cc.admin, "createQueue", { name: "local-first", paused: false });
+      const near = (await (await RawWorker.register(cc, ["local-first"], 3)).opened()).beat(200);
+      const far = (await (await RawWorker.register(d.client(), ["local-first"], 5)).opened()).beat(200);
+      workers.push(near, far);
+
+      await cc.call(cc.jobs, "submitJobs", { jobs: [job("local-first"), job("local-first")] });
+      await near.until(() => near.assignments.length === 2);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(heard.filter((p) => parseJobsAvailable(p).queue === "local-first")).toEqual([]);
+      expect(far.assignments).toEqual([]);
+
+      // The near worker has one slot left for three jobs: the replica tells the others, marked as its own.
+      await cc.call(cc.jobs, "submitJobs", { jobs: [job("local-first"), job("local-first"), job("local-first")] });
+      await far.until(() => far.assignments.length === 2, 10_000, "the far worker's jobs");
+      expect(near.assignments).toHaveLength(3);
+      const announced = heard.map(parseJobsAvailable).filter((n) => n.queue === "local-first");
+      expect(announced.length).toBeGreaterThan(0);
+      expect(announced.every((n) => n.origin !== undefined)).toBe(true);
+      near.close();
+      far.close();
+    } finally {
+      await listener.end();
+      expect(await c.stop()).toBe(0);
+      expect(await d.stop()).toBe(0);
     }
   });
 

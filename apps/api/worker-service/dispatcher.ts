@@ -4,6 +4,7 @@ import { claimJobs, handBackUndelivered, type ClaimedJob } from "../../../libs/d
 import type { Logger } from "../../../libs/logging/logger.js";
 import type { StreamJobsResponse } from "../../../libs/proto/index.js";
 import type { DeliveryMarks } from "./delivery-marks.js";
+import { DrainedQueues } from "./drained-queues.js";
 import { LimitedQueues } from "./limited-queues.js";
 import type { SessionRegistry, WorkerSession } from "./worker-session.js";
 
@@ -19,6 +20,9 @@ import type { SessionRegistry, WorkerSession } from "./worker-session.js";
  */
 export class Dispatcher {
   private readonly limited: LimitedQueues;
+  private readonly drained = new DrainedQueues();
+  /** Sessions woken while being filled: one more fill each, and who waits for it. */
+  private readonly refills = new Map<WorkerSession, { readonly done: Promise<void>; readonly resolve: () => void }>();
   private sweepTimer: NodeJS.Timeout | undefined;
   private readonly inFlight = new Set<Promise<void>>();
   private stopped = false;
@@ -45,12 +49,19 @@ export class Dispatcher {
     await Promise.allSettled([...this.inFlight]);
   }
 
-  wakeQueue(queue: string): void {
-    for (const s of this.sessions.ofQueue(queue)) this.schedule(s);
+  /**
+   * Jobs may have become claimable in `queue`: fills the streams that take it. Resolves true when
+   * their claims left it drained, so the replica that submitted need not tell the others.
+   */
+  async wakeQueue(queue: string): Promise<boolean> {
+    this.drained.wake(queue);
+    await Promise.all([...this.sessions.ofQueue(queue)].map((s) => this.schedule(s)));
+    return this.drained.isDrained(queue);
   }
 
+  /** The session has free slots: fill them from its queues not known to be drained. */
   wakeSession(session: WorkerSession): void {
-    this.schedule(session);
+    void this.schedule(session);
   }
 
   async sweep(): Promise<void> {
@@ -60,25 +71,32 @@ export class Dispatcher {
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, "dispatcher sweep could not read queue limits");
     }
-    for (const s of this.sessions.all()) this.schedule(s);
+    this.drained.forget();
+    for (const s of this.sessions.all()) void this.schedule(s);
   }
 
-  private schedule(session: WorkerSession): void {
-    if (this.stopped || session.closed || session.freeSlots === 0) return;
+  /** Fills the session now, or once the fill under way has ended; resolves when that fill has. */
+  private schedule(session: WorkerSession): Promise<void> {
+    if (this.stopped || session.closed || session.freeSlots === 0) return Promise.resolve();
     if (session.filling) {
-      session.refillRequested = true;
-      return;
+      let refill = this.refills.get(session);
+      if (refill === undefined) {
+        let resolve!: () => void;
+        refill = { done: new Promise<void>((r) => (resolve = r)), resolve };
+        this.refills.set(session, refill);
+      }
+      return refill.done;
     }
     session.filling = true;
     const run = this.fill(session).finally(() => {
       this.inFlight.delete(run);
       session.filling = false;
-      if (session.refillRequested) {
-        session.refillRequested = false;
-        this.schedule(session);
-      }
+      const refill = this.refills.get(session);
+      this.refills.delete(session);
+      if (refill) void this.schedule(session).then(refill.resolve);
     });
     this.inFlight.add(run);
+    return run;
   }
 
   private async fill(session: WorkerSession): Promise<void> {
@@ -86,11 +104,15 @@ export class Dispatcher {
       for (;;) {
         const want = session.freeSlots;
         if (want === 0 || this.stopped) return;
+        const scope = this.drained.claimable(session.queues);
+        if (scope.queues.length === 0) return;
+        const limited = this.limited.current;
         const jobs = await claimJobs(
           this.pool,
-          { workerId: session.workerId, queues: session.queues, limit: want, leaseMs: this.config.workers.assignmentLeaseMs },
-          this.limited.current,
+          { workerId: session.workerId, queues: scope.queues, limit: want, leaseMs: this.config.workers.assignmentLeaseMs },
+          limited,
         );
+        if (jobs.length < want) this.drained.drained(scope, limited);
         if (jobs.length === 0) return;
         await this.deliver(session, jobs);
         this.onDispatched(jobs.length);

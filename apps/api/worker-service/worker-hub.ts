@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type pg from "pg";
 import type { FinishRequest, FinishVerdict } from "../../../libs/attempts/index.js";
 import type { Config } from "../../../libs/config/index.js";
@@ -7,6 +8,7 @@ import type { Logger } from "../../../libs/logging/logger.js";
 import {
   JOBS_AVAILABLE_CHANNEL,
   NotificationListener,
+  parseJobsAvailable,
   notifyWorkerControl,
   parseWorkerControl,
   WORKER_CONTROL_CHANNEL,
@@ -35,6 +37,8 @@ export class WorkerHub implements Component {
   readonly heartbeats: HeartbeatBatcher;
   /** Closers of the open ReportResults streams, run at shutdown. */
   readonly resultStreams = new Set<() => void>();
+  /** Marks this replica's jobs-available NOTIFYs (QueueWaker), which its listener then skips. */
+  readonly origin = randomUUID();
   private readonly listener: NotificationListener;
   private stopping = false;
 
@@ -126,9 +130,11 @@ export class WorkerHub implements Component {
   private afterResults(requests: readonly FinishRequest[], verdicts: readonly FinishVerdict[]): void {
     const remote = new Set<string>();
     requests.forEach((req, i) => {
+      const v = verdicts[i]!;
+      // A retry due now is claimable at once, in a queue the dispatcher may have found drained.
+      if (v.code === "accepted" && v.status === "PENDING") void this.dispatcher.wakeQueue(v.queue);
       if (req.workerId === null) return;
       const session = this.sessions.get(req.workerId);
-      const v = verdicts[i]!;
       if (session) {
         if (session.held.get(req.jobId) === req.attempt) session.held.delete(req.jobId);
         this.dispatcher.wakeSession(session);
@@ -145,7 +151,12 @@ export class WorkerHub implements Component {
   }
 
   private onNotification(channel: string, payload: string): void {
-    if (channel === JOBS_AVAILABLE_CHANNEL) return this.dispatcher.wakeQueue(payload);
+    if (channel === JOBS_AVAILABLE_CHANNEL) {
+      const { queue, origin } = parseJobsAvailable(payload);
+      // This replica's own wake-up: its streams were filled before it was sent.
+      if (origin !== this.origin) void this.dispatcher.wakeQueue(queue);
+      return;
+    }
     const control = parseWorkerControl(payload);
     const session = control && this.sessions.get(control.worker);
     if (control && session) void this.applyControl(session, control);

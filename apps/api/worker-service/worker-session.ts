@@ -11,7 +11,6 @@ export class WorkerSession {
   draining: boolean;
   private drainTold = false;
   filling = false;
-  refillRequested = false;
   private closedWith: Error | null | undefined;
   private readonly closeWaiters: ((err: Error | null) => void)[] = [];
 
