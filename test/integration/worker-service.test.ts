@@ -99,6 +99,31 @@ describe("WorkerService over real streams", () => {
     ]);
   });
 
+  it("frees a worker's slot when its result arrives, before the result is committed", async () => {
+    const q = await queue();
+    const w = (await worker([q], 1)).open();
+    const { results } = await c.call(c.jobs, "submitJobs", { jobs: [job(q), job(q)] });
+    await w.until(() => w.assignments.length === 1);
+    const first = w.assignments[0]!;
+    await delivered(first.jobId);
+    // Hold the first job's row: its result cannot commit until this transaction ends.
+    const blocker = await db.pool.connect();
+    try {
+      await blocker.query("BEGIN");
+      await blocker.query("SELECT 1 FROM jobs WHERE id = $1 FOR UPDATE", [first.jobId]);
+      const sent = w.succeed(first);
+      // The worker no longer runs the first job, so the second reaches it while the first's result waits.
+      await w.until(() => w.assignments.length === 2, 10_000, "the second job, with the first result uncommitted");
+      expect(w.assignments[1]!.jobId).toBe(results.find((r) => r.job!.id !== first.jobId)!.job!.id);
+      expect((await db.pool.query("SELECT status FROM jobs WHERE id = $1", [first.jobId])).rows[0].status).toBe("RUNNING");
+      await blocker.query("ROLLBACK");
+      expect(await w.ackOf(sent)).toMatchObject({ code: ResultAckCode.ACCEPTED, jobStatus: JobStatus.DONE });
+    } finally {
+      await blocker.query("ROLLBACK").catch(() => {});
+      blocker.release();
+    }
+  });
+
   it("refuses a duplicate, an old-attempt and a foreign result, changing nothing", async () => {
     const q = await queue({ backoffBase: { seconds: "0", nanos: 1e6 }, backoffMax: { seconds: "0", nanos: 1e6 } });
     const w = (await worker([q], 1)).open();

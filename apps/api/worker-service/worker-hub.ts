@@ -93,6 +93,7 @@ export class WorkerHub implements Component {
    * same transaction, with the time it was written to the stream.
    */
   async recordResult(request: FinishRequest): Promise<FinishVerdict> {
+    this.release(request);
     const deliveredAt = request.workerId === null ? undefined : this.marks.take(request.jobId, request.attempt);
     if (deliveredAt === undefined) return this.results.record(request);
     try {
@@ -101,6 +102,20 @@ export class WorkerHub implements Component {
       this.marks.restore(this.sessions.get(request.workerId!), request.jobId, request.attempt, deliveredAt);
       throw err;
     }
+  }
+
+  /**
+   * A worker that reports a result no longer runs that job: its slot is free now, not once the
+   * result is committed, so the next claim overlaps the result's commit instead of following it.
+   * Only the attempt the stream holds is released (the caller has checked the worker's secret).
+   * Postgres still counts the job as RUNNING until the commit, so `max_concurrency` stays exact;
+   * a result whose commit fails is reported again by the SDK (docs/worker-protocol.md).
+   */
+  private release(request: FinishRequest): void {
+    const session = request.workerId === null ? undefined : this.sessions.get(request.workerId);
+    if (session?.held.get(request.jobId) !== request.attempt) return;
+    session.held.delete(request.jobId);
+    this.dispatcher.wakeSession(session);
   }
 
   /** Replaces the held set of a session with the database's view, e.g. after a reconnect. */
