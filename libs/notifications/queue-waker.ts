@@ -44,13 +44,14 @@ export class QueueWaker {
     }
     // After the current call has answered: a submit's reply does not wait for local dispatch.
     const dispatch = this.dispatch;
-    const run = new Promise<void>((resolve) => setImmediate(resolve))
-      .then(() => Promise.all(names.map(async (q) => ((await dispatch.wake(q).catch(() => false)) ? undefined : q))))
-      .then((left) => {
-        for (const q of left) if (q !== undefined) this.pending.add(q);
-        this.kick();
-      })
-      .finally(() => this.local.delete(run));
+    const run = (async () => {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      const drained = await Promise.all(names.map((q) => dispatch.wake(q).catch(() => false)));
+      names.forEach((q, i) => {
+        if (!drained[i]) this.pending.add(q);
+      });
+      this.kick();
+    })().finally(() => this.local.delete(run));
     this.local.add(run);
   }
 

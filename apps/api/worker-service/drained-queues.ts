@@ -35,10 +35,7 @@ export class DrainedQueues {
   /** The queues among `queues` that may hold claimable jobs, and what a claim over them has seen. */
   claimable(queues: readonly string[]): ClaimScope {
     const wakes = new Map<string, number>();
-    for (const q of queues) {
-      const n = this.wakes.get(q) ?? 0;
-      if (this.drainedAt.get(q) !== n) wakes.set(q, n);
-    }
+    for (const q of queues) if (!this.isDrained(q)) wakes.set(q, this.wakes.get(q) ?? 0);
     return { queues: [...wakes.keys()], wakes, sweeps: this.sweeps };
   }
 

@@ -113,9 +113,7 @@ export class WorkerHub implements Component {
    */
   private release(request: FinishRequest): void {
     const session = request.workerId === null ? undefined : this.sessions.get(request.workerId);
-    if (session?.held.get(request.jobId) !== request.attempt) return;
-    session.held.delete(request.jobId);
-    this.dispatcher.wakeSession(session);
+    if (session?.letGo(request.jobId, request.attempt)) this.dispatcher.wakeSession(session);
   }
 
   /** Replaces the held set of a session with the database's view, e.g. after a reconnect. */
@@ -151,8 +149,8 @@ export class WorkerHub implements Component {
       if (req.workerId === null) return;
       const session = this.sessions.get(req.workerId);
       if (session) {
-        if (session.held.get(req.jobId) === req.attempt) session.held.delete(req.jobId);
-        this.dispatcher.wakeSession(session);
+        // Usually let go already when the result arrived (release); again if a resync re-added it.
+        if (session.letGo(req.jobId, req.attempt)) this.dispatcher.wakeSession(session);
       } else if (v.code === "accepted") {
         remote.add(req.workerId);
       }
@@ -184,7 +182,7 @@ export class WorkerHub implements Component {
         this.dispatcher.wakeSession(session);
         return;
       case "cancel":
-        if (session.held.get(c.job) === c.attempt) session.held.delete(c.job);
+        session.letGo(c.job, c.attempt);
         await session.write({
           kind: {
             $case: "cancellation",

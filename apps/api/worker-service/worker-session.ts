@@ -28,6 +28,13 @@ export class WorkerSession {
     return this.closedWith !== undefined;
   }
 
+  /** The stream no longer holds this attempt of the job; false when it did not hold it. */
+  letGo(jobId: string, attempt: number): boolean {
+    if (this.held.get(jobId) !== attempt) return false;
+    this.held.delete(jobId);
+    return true;
+  }
+
   get freeSlots(): number {
     return this.draining || this.closed ? 0 : Math.max(0, this.concurrency - this.held.size);
   }
