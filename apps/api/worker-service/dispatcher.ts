@@ -51,12 +51,13 @@ export class Dispatcher {
 
   /**
    * Jobs may have become claimable in `queue`: fills the streams that take it. Resolves true when
-   * their claims left it drained, so the replica that submitted need not tell the others.
+   * a claim that started after this wake-up left it drained, so the replica that submitted need
+   * not tell the others.
    */
   async wakeQueue(queue: string): Promise<boolean> {
-    this.drained.wake(queue);
+    const wake = this.drained.wake(queue);
     await Promise.all([...this.sessions.ofQueue(queue)].map((s) => this.schedule(s)));
-    return this.drained.isDrained(queue);
+    return this.drained.drainedSince(queue, wake);
   }
 
   /** The session has free slots: fill them from its queues not known to be drained. */

@@ -22,6 +22,28 @@ describe("DrainedQueues", () => {
     expect(d.claimable(["a"]).queues).toEqual(["a"]);
   });
 
+  it("answers for a wake-up once a claim that started after it came back short, whatever woke since", () => {
+    const d = new DrainedQueues();
+    const mine = d.wake("a");
+    const scope = d.claimable(["a"]); // the refill my wake-up asked for
+    const later = d.wake("a"); // another submit, while that claim runs
+    d.drained(scope, new Set());
+    expect(d.drainedSince("a", mine)).toBe(true);
+    expect(d.drainedSince("a", later)).toBe(false); // its jobs may have committed after the claim began
+    expect(d.isDrained("a")).toBe(false);
+  });
+
+  it("keeps the newest mark when an older short claim ends last", () => {
+    const d = new DrainedQueues();
+    d.wake("a");
+    const older = d.claimable(["a"]);
+    const second = d.wake("a");
+    d.drained(d.claimable(["a"]), new Set());
+    d.drained(older, new Set());
+    expect(d.drainedSince("a", second)).toBe(true);
+    expect(d.isDrained("a")).toBe(true);
+  });
+
   it("never marks a limited queue: its claim may have been short because of the limit", () => {
     const d = new DrainedQueues();
     d.drained(d.claimable(["limited", "open"]), new Set(["limited"]));
