@@ -35,9 +35,9 @@ await runProcess("api", async ({ config, log, registry }) => {
   if (!auth.enabled) log.warn("NO API KEYS CONFIGURED: the gRPC API is open to anyone who can reach it; set JQ_API_KEYS");
   const metrics = new RpcMetrics(registry);
   const stores = apiStores(db.pool);
-  const jobs = new JobStore(db.pool, { submitWindowMs: config.database.submitWindowMs });
-  const feed = new JobEventFeed(jobs, log);
   const hub = new WorkerHub(db.pool, config.database.url!, config, log, (n) => metrics.jobsDispatched.inc(n));
+  const jobs = new JobStore(db.pool, { submitWindowMs: config.database.submitWindowMs, handOff: hub.dispatcher });
+  const feed = new JobEventFeed(jobs, log);
   const waker = new QueueWaker(db.pool, log, { wake: (queue) => hub.dispatcher.wakeQueue(queue), origin: hub.origin });
   let server: GrpcServer | undefined;
 

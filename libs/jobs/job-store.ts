@@ -3,7 +3,21 @@ import { Coalescer } from "../batching/coalescer.js";
 import { isConnectionError } from "../postgres/db.js";
 import { cancelJob, retryJob } from "./job-commands.js";
 import { getJob, listEventsOfJobs, listJobEvents, listJobs, type JobFilter } from "./read-jobs.js";
-import { submitJobs, type NewJob, type SubmittedJob } from "./submit-jobs.js";
+import { submitJobs, type HandOffRequest, type NewJob, type SubmittedJob } from "./submit-jobs.js";
+
+/**
+ * Local worker slots offered to a submit (apps/api's dispatcher): jobs that can start at once go
+ * out ASSIGNED in the submit's own statement instead of waiting for a claim (docs/write-path.md).
+ */
+export interface SubmitHandOff {
+  /** Reserves slots for some of these jobs; undefined when none can take any. */
+  offer(jobs: readonly NewJob[]): HandOffOffer | undefined;
+}
+
+/** Reserved slots, released by `settle`: with the results once committed, undefined on failure. */
+export interface HandOffOffer extends HandOffRequest {
+  settle(results: readonly SubmittedJob[] | undefined): void;
+}
 
 /** Most jobs one group-committed insert carries. */
 const MAX_JOBS_PER_INSERT = 2000;
@@ -19,11 +33,20 @@ export class JobStore {
 
   constructor(
     private readonly db: pg.Pool,
-    options: { readonly submitWindowMs: number; readonly maxInFlight?: number },
+    options: { readonly submitWindowMs: number; readonly maxInFlight?: number; readonly handOff?: SubmitHandOff },
   ) {
     this.submits = new Coalescer(
       async (calls) => {
-        const results = await submitJobs(db, calls.flat());
+        const jobs = calls.flat();
+        const offer = options.handOff?.offer(jobs);
+        let results: SubmittedJob[];
+        try {
+          results = await submitJobs(db, jobs, offer);
+        } catch (err) {
+          offer?.settle(undefined);
+          throw err;
+        }
+        offer?.settle(results);
         let at = 0;
         return calls.map((jobs) => results.slice(at, (at += jobs.length)));
       },

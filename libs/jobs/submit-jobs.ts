@@ -4,7 +4,7 @@ import type { Db } from "../postgres/db.js";
 import { sqlState } from "../postgres/db.js";
 import { namedStatement } from "../postgres/named-statement.js";
 import { JOB_COLUMNS_FULL, type JobRecord } from "./job-record.js";
-import { appendEvents, FIRST_EVENT_XID, move } from "./transition-sql.js";
+import { appendEventSeries, FIRST_EVENT_XID, move, statusValues } from "./transition-sql.js";
 
 /** A validated job to create (the edge has checked names, sizes and ranges). */
 export interface NewJob {
@@ -24,6 +24,26 @@ export interface SubmittedJob {
   readonly job: JobRecord;
   /** True when an earlier job with the same (queue, idempotency key) was returned instead. */
   readonly deduplicated: boolean;
+  /** Set when the job was handed off at submit (it is ASSIGNED to the worker offered for it). */
+  readonly handedOff?: HandedOff;
+}
+
+/** What a stream assignment needs beyond the job row: its queue's defaults. */
+export interface HandedOff {
+  readonly queueMaxRetries: number;
+  readonly queueTimeoutSeconds: number | null;
+}
+
+/**
+ * Workers offered for jobs of a submit, one per job (null: none), by a replica whose streams have
+ * free slots. A job offered a worker is inserted already ASSIGNED to it (events SUBMITTED then
+ * CLAIMED), saving the claim's statement and commit, when its queue is unpaused, has no
+ * `max_concurrency` and holds no claimable PENDING job: a hand-off never jumps a queue.
+ */
+export interface HandOffRequest {
+  readonly workers: readonly (string | null)[];
+  /** How long the assignment stays ASSIGNED before it is handed back (as for a claim). */
+  readonly leaseMs: number;
 }
 
 
@@ -34,7 +54,7 @@ export interface SubmittedJob {
  * `deduplicated`. Concurrent identical submits meet on the unique index: one inserts, the others
  * wait for its commit and then read its row.
  */
-export async function submitJobs(db: Db, jobs: readonly NewJob[]): Promise<SubmittedJob[]> {
+export async function submitJobs(db: Db, jobs: readonly NewJob[], handOff?: HandOffRequest): Promise<SubmittedJob[]> {
   if (jobs.length === 0) return [];
   // Within one batch, a repeated (queue, key) maps to its first occurrence.
   const firstByKey = new Map<string, number>();
@@ -50,11 +70,11 @@ export async function submitJobs(db: Db, jobs: readonly NewJob[]): Promise<Submi
   const input = unique.map((i) => jobs[i]!);
   const ids = input.map(() => uuidv7());
 
-  let inserted: JobRecord[];
+  let inserted: InsertedRow[];
   try {
     // ON CONFLICT makes every row a speculative insert (more WAL, more work): only when needed.
     const insert = input.some((j) => j.idempotencyKey !== null) ? INSERT_JOBS_IDEMPOTENT : INSERT_JOBS;
-    ({ rows: inserted } = await db.query<JobRecord>(
+    ({ rows: inserted } = await db.query<InsertedRow>(
       insert([
         ids,
         input.map((j) => j.queue),
@@ -66,6 +86,8 @@ export async function submitJobs(db: Db, jobs: readonly NewJob[]): Promise<Submi
         input.map((j) => j.runAt),
         input.map((j) => j.idempotencyKey),
         input.map((j) => JSON.stringify(j.metadata)),
+        unique.map((i) => handOff?.workers[i] ?? null),
+        handOff?.leaseMs ?? 0,
       ]),
     ));
   } catch (err) {
@@ -74,6 +96,7 @@ export async function submitJobs(db: Db, jobs: readonly NewJob[]): Promise<Submi
   }
 
   const byId = new Map(inserted.map((r) => [r.id, r]));
+
   const existing = await findExisting(
     db,
     input.filter((j, n) => j.idempotencyKey !== null && !byId.has(ids[n]!)),
@@ -82,7 +105,11 @@ export async function submitJobs(db: Db, jobs: readonly NewJob[]): Promise<Submi
   const resultOfUnique = new Map<number, SubmittedJob>();
   unique.forEach((i, n) => {
     const created = byId.get(ids[n]!);
-    if (created) return resultOfUnique.set(i, { job: created, deduplicated: false });
+    if (created) {
+      const { queueMaxRetries, queueTimeoutSeconds, ...job } = created;
+      const handedOff = queueMaxRetries === null ? undefined : { queueMaxRetries, queueTimeoutSeconds };
+      return resultOfUnique.set(i, { job, deduplicated: false, ...(handedOff && { handedOff }) });
+    }
     const j = jobs[i]!;
     const found = existing.get(`${j.queue}\u0000${j.idempotencyKey}`);
     // Only possible if the first job was deleted between the two statements (retention).
@@ -113,26 +140,57 @@ function missingQueue(err: unknown): string | undefined {
   return /Key \(queue\)=\((.*)\) is not present/.exec(detail)?.[1];
 }
 
-const SUBMITTED = move(null, "PENDING", "SUBMITTED");
+/** A new job row, with its queue's defaults when it was handed off (null otherwise). */
+type InsertedRow = JobRecord & { readonly queueMaxRetries: number | null; readonly queueTimeoutSeconds: number | null };
 
+const SUBMITTED = move(null, "PENDING", "SUBMITTED");
+const CLAIMED = move("PENDING", "ASSIGNED", "CLAIMED");
+const pending = statusValues(SUBMITTED);
+const assigned = statusValues(CLAIMED);
+
+/**
+ * $1…$10 the jobs' columns, $11 the worker offered for each (or null), $12 the lease in ms. The
+ * `open` queues are those an offered job may be handed off in (HandOffRequest); when nothing is
+ * offered that CTE reads nothing.
+ */
 const insertJobs = (onConflict: string) => `
   WITH input AS (
     SELECT * FROM unnest($1::uuid[], $2::text[], $3::bytea[], $4::smallint[], $5::int[], $6::int[],
-                         $7::bigint[], $8::timestamptz[], $9::text[], $10::jsonb[])
+                         $7::bigint[], $8::timestamptz[], $9::text[], $10::jsonb[], $11::uuid[])
       WITH ORDINALITY AS t(id, queue, payload, priority, max_retries, timeout_seconds, delay_ms, run_at,
-                           idempotency_key, metadata, ord)
+                           idempotency_key, metadata, offered_to, ord)
+  ), open AS (
+    SELECT q.name, q.max_retries, q.timeout_seconds FROM queues q
+    WHERE q.name IN (SELECT queue FROM input WHERE offered_to IS NOT NULL) AND NOT q.paused AND q.max_concurrency IS NULL
+      AND NOT EXISTS (SELECT 1 FROM jobs p WHERE p.queue = q.name AND p.status = 'PENDING' AND (p.not_before IS NULL OR p.not_before <= now()))
   ), inserted AS (
-    INSERT INTO jobs AS j (id, queue, payload, priority, max_retries, timeout_seconds, not_before, idempotency_key, metadata, event_xid)
-    SELECT id, queue, payload, priority, max_retries, timeout_seconds,
-           CASE WHEN delay_ms IS NOT NULL THEN now() + delay_ms * interval '1 millisecond' ELSE run_at END,
-           idempotency_key, metadata, ${FIRST_EVENT_XID}
-    FROM input ORDER BY ord
+    INSERT INTO jobs AS j (id, queue, payload, priority, max_retries, timeout_seconds, not_before, idempotency_key, metadata, event_xid,
+                           status, status_reason, attempt, worker_id, assigned_at, lease_expires_at)
+    SELECT i.id, i.queue, i.payload, i.priority, i.max_retries, i.timeout_seconds,
+           CASE WHEN i.delay_ms IS NOT NULL THEN now() + i.delay_ms * interval '1 millisecond' ELSE i.run_at END,
+           i.idempotency_key, i.metadata, ${FIRST_EVENT_XID},
+           CASE WHEN o.name IS NULL THEN ${pending.status} ELSE ${assigned.status} END,
+           CASE WHEN o.name IS NULL THEN ${pending.reason} ELSE ${assigned.reason} END,
+           CASE WHEN o.name IS NULL THEN 0 ELSE 1 END,
+           CASE WHEN o.name IS NULL THEN NULL ELSE i.offered_to END,
+           CASE WHEN o.name IS NULL THEN NULL ELSE now() END,
+           CASE WHEN o.name IS NULL THEN NULL ELSE now() + $12::int * interval '1 millisecond' END
+    FROM input i LEFT JOIN open o ON o.name = i.queue AND i.offered_to IS NOT NULL
+    ORDER BY i.ord
     ${onConflict}
     RETURNING ${JOB_COLUMNS_FULL}
+  ), submitted AS (
+    SELECT id, queue, 0 AS attempt FROM inserted
+  ), handed AS (
+    SELECT id, queue, attempt, "workerId" FROM inserted WHERE "workerId" IS NOT NULL
   ), events AS (
-    ${appendEvents(SUBMITTED, "inserted", { xid: FIRST_EVENT_XID })}
+    ${appendEventSeries([
+      { move: SUBMITTED, source: "submitted", values: { xid: FIRST_EVENT_XID } },
+      { move: CLAIMED, source: "handed", values: { xid: FIRST_EVENT_XID, worker: '"workerId"' } },
+    ])}
   )
-  SELECT inserted.* FROM inserted`;
+  SELECT inserted.*, o.max_retries AS "queueMaxRetries", o.timeout_seconds AS "queueTimeoutSeconds"
+  FROM inserted LEFT JOIN open o ON o.name = inserted.queue AND inserted."workerId" IS NOT NULL`;
 
 const INSERT_JOBS = namedStatement(insertJobs(""));
 const INSERT_JOBS_IDEMPOTENT = namedStatement(insertJobs("ON CONFLICT (queue, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING"));

@@ -45,6 +45,11 @@ export function setStatus(m: Move): string {
   return `status = ${literal(m.to)}::job_status, status_reason = ${literal(m.reason)}`;
 }
 
+/** The state a move puts a new row in, as SQL values for its INSERT's `status` and `status_reason`. */
+export function statusValues(m: Move): { readonly status: string; readonly reason: string } {
+  return { status: `${literal(m.to)}::job_status`, reason: literal(m.reason) };
+}
+
 /** The value a changed job row's `event_xid` takes (table alias `j`). */
 export const NEXT_EVENT_XID = "greatest(j.event_xid, pg_current_xact_id())";
 /** The same for a new job row. */

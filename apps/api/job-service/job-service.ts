@@ -44,7 +44,8 @@ export function jobService(edge: Edge, deps: JobServiceDeps): JobServiceServer {
     const results = await store.submit(jobs);
     const created = results.filter((r) => !r.deduplicated);
     for (const r of created) deps.metrics.jobsSubmitted.inc({ queue: r.job.queue });
-    deps.waker.wake(new Set(created.map((r) => r.job.queue)));
+    // A job handed off at submit is already on its way to a worker: only PENDING ones wake anyone.
+    deps.waker.wake(new Set(created.filter((r) => r.handedOff === undefined).map((r) => r.job.queue)));
     return results.map((r) => ({ job: jobToProto(r.job), deduplicated: r.deduplicated }));
   };
 

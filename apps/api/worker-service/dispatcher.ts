@@ -1,6 +1,7 @@
 import type pg from "pg";
 import type { Config } from "../../../libs/config/index.js";
 import { claimJobs, handBackUndelivered, type ClaimedJob } from "../../../libs/dispatch/index.js";
+import type { HandOffOffer, NewJob, SubmitHandOff, SubmittedJob } from "../../../libs/jobs/index.js";
 import type { Logger } from "../../../libs/logging/logger.js";
 import type { StreamJobsResponse } from "../../../libs/proto/index.js";
 import type { DeliveryMarks } from "./delivery-marks.js";
@@ -18,7 +19,7 @@ import type { SessionRegistry, WorkerSession } from "./worker-session.js";
  *   delivery mark, written with the job's result or within a fraction of a heartbeat, see
  *   DeliveryMarks); a write that fails hands the job back (DELIVERY_FAILED).
  */
-export class Dispatcher {
+export class Dispatcher implements SubmitHandOff {
   private readonly limited: LimitedQueues;
   private readonly drained = new DrainedQueues();
   /** Sessions woken while being filled: one more fill each, and who waits for it. */
@@ -58,6 +59,66 @@ export class Dispatcher {
     const wake = this.drained.wake(queue);
     await Promise.all([...this.sessions.ofQueue(queue)].map((s) => this.schedule(s)));
     return this.drained.drainedSince(queue, wake);
+  }
+
+  /**
+   * Offers this replica's free slots to jobs being submitted here (SubmitHandOff): each job that
+   * could start at once (no delay, no idempotency key, a queue without a limit) is promised a free
+   * slot of a stream of its queue (slots a claim under way may fill are not free), highest
+   * priority first. The submit's
+   * statement hands the job off only if its queue has nothing older to claim; settling delivers
+   * what was handed off and frees the rest. One statement and commit per job instead of two.
+   */
+  offer(jobs: readonly NewJob[]): HandOffOffer | undefined {
+    if (this.stopped) return undefined;
+    const workers: (string | null)[] = jobs.map(() => null);
+    const promised = new Map<string, WorkerSession>();
+    const order = jobs.map((_, i) => i).sort((a, b) => jobs[b]!.priority - jobs[a]!.priority);
+    for (const i of order) {
+      const job = jobs[i]!;
+      if (job.delayMs !== null || job.runAt !== null || job.idempotencyKey !== null || this.limited.current.has(job.queue)) continue;
+      let best: WorkerSession | undefined;
+      for (const s of this.sessions.ofQueue(job.queue)) {
+        if (s.freeSlots > (best?.freeSlots ?? 0)) best = s;
+      }
+      if (best === undefined) continue;
+      best.reserved++;
+      workers[i] = best.workerId;
+      promised.set(best.workerId, best);
+    }
+    if (promised.size === 0) return undefined;
+    return {
+      workers,
+      leaseMs: this.config.workers.assignmentLeaseMs,
+      settle: (results) => this.settle(workers, promised, results),
+    };
+  }
+
+  private settle(workers: readonly (string | null)[], promised: ReadonlyMap<string, WorkerSession>, results: readonly SubmittedJob[] | undefined): void {
+    const handed = new Map<WorkerSession, ClaimedJob[]>();
+    workers.forEach((workerId, i) => {
+      if (workerId === null) return;
+      const session = promised.get(workerId)!;
+      session.reserved--;
+      const r = results?.[i];
+      if (r?.handedOff === undefined || r.job.workerId !== workerId) return;
+      const list = handed.get(session) ?? [];
+      handed.set(session, list);
+      list.push(claimedJob(r));
+    });
+    for (const session of promised.values()) {
+      const jobs = handed.get(session);
+      if (jobs === undefined) {
+        this.wakeSession(session); // its promised slots are free again
+        continue;
+      }
+      const run = this.deliver(session, jobs)
+        .then(() => this.onDispatched(jobs.length))
+        .catch((err: unknown) => this.log.warn({ err: (err as Error).message, worker: session.workerId }, "hand-off delivery failed; the lease covers it"))
+        .finally(() => this.inFlight.delete(run));
+      this.inFlight.add(run);
+      if (jobs.length < workers.filter((w) => w === session.workerId).length) this.wakeSession(session); // some were not handed off
+    }
   }
 
   /** The session has free slots: fill them from its queues not known to be drained. */
@@ -108,11 +169,17 @@ export class Dispatcher {
         const scope = this.drained.claimable(session.queues);
         if (scope.queues.length === 0) return;
         const limited = this.limited.current;
-        const jobs = await claimJobs(
-          this.pool,
-          { workerId: session.workerId, queues: scope.queues, limit: want, leaseMs: this.config.workers.assignmentLeaseMs },
-          limited,
-        );
+        session.claiming = want;
+        let jobs: ClaimedJob[];
+        try {
+          jobs = await claimJobs(
+            this.pool,
+            { workerId: session.workerId, queues: scope.queues, limit: want, leaseMs: this.config.workers.assignmentLeaseMs },
+            limited,
+          );
+        } finally {
+          session.claiming = 0;
+        }
         if (jobs.length < want) this.drained.drained(scope, limited);
         if (jobs.length === 0) return;
         await this.deliver(session, jobs);
@@ -129,12 +196,14 @@ export class Dispatcher {
     const written: ClaimedJob[] = [];
     const failed: ClaimedJob[] = [];
     const claimedAt = Date.now();
-    for (const job of jobs) session.delivering.set(job.id, job.attempt);
+    // All held at once: a hand-off is delivered outside any fill, and a fill running meanwhile
+    // must not count these slots as free.
+    for (const job of jobs) {
+      session.delivering.set(job.id, job.attempt);
+      session.held.set(job.id, job.attempt);
+    }
     try {
-      for (const job of jobs) {
-        session.held.set(job.id, job.attempt);
-        (await session.write(assignment(job, claimedAt)) ? written : failed).push(job);
-      }
+      for (const job of jobs) (await session.write(assignment(job, claimedAt)) ? written : failed).push(job);
       if (written.length > 0) this.marks.add(session, written, new Date());
       if (failed.length > 0) {
         for (const j of failed) session.held.delete(j.id);
@@ -147,6 +216,22 @@ export class Dispatcher {
 }
 
 const ref = (j: ClaimedJob) => ({ jobId: j.id, attempt: j.attempt });
+
+/** A job handed off at submit, as its claim would have returned it. */
+function claimedJob({ job, handedOff }: SubmittedJob): ClaimedJob {
+  return {
+    id: job.id,
+    queue: job.queue,
+    attempt: job.attempt,
+    payload: job.payload!,
+    metadata: job.metadata,
+    priority: job.priority,
+    createdAt: job.createdAt,
+    retryCount: job.retryCount,
+    maxRetries: job.maxRetries ?? handedOff!.queueMaxRetries,
+    timeoutSeconds: job.timeoutSeconds ?? handedOff!.queueTimeoutSeconds,
+  };
+}
 
 /**
  * The stream message for a claimed job. The deadline is counted from the claim; the database's

@@ -8,6 +8,10 @@ export class WorkerSession {
   readonly held = new Map<string, number>();
   /** Deliveries claimed for this stream whose writes (and RUNNING marks) are still under way. */
   readonly delivering = new Map<string, number>();
+  /** Slots promised to jobs of a submit still being committed (Dispatcher.offer). */
+  reserved = 0;
+  /** Slots the claim under way may fill. */
+  claiming = 0;
   draining: boolean;
   private drainTold = false;
   filling = false;
@@ -36,7 +40,7 @@ export class WorkerSession {
   }
 
   get freeSlots(): number {
-    return this.draining || this.closed ? 0 : Math.max(0, this.concurrency - this.held.size);
+    return this.draining || this.closed ? 0 : Math.max(0, this.concurrency - this.held.size - this.reserved - this.claiming);
   }
 
   /**
