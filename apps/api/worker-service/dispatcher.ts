@@ -62,12 +62,12 @@ export class Dispatcher implements SubmitHandOff {
   }
 
   /**
-   * Offers this replica's free slots to jobs being submitted here (SubmitHandOff): each job that
-   * could start at once (no delay, no idempotency key, a queue without a limit) is promised a free
-   * slot of a stream of its queue (slots a claim under way may fill are not free), highest
-   * priority first. The submit's
-   * statement hands the job off only if its queue has nothing older to claim; settling delivers
-   * what was handed off and frees the rest. One statement and commit per job instead of two.
+   * Offers this replica's free slots to jobs being submitted here (SubmitHandOff). A job that could
+   * start at once (no delay, no idempotency key, a queue without a limit that the last claim here
+   * found drained) is promised a free slot of a stream of its queue, highest priority first; slots
+   * a claim under way may fill are not free. The submit's statement hands the job off only if its
+   * queue has nothing older to claim; settling delivers what was handed off and frees the rest.
+   * One statement and commit per job instead of two.
    */
   offer(jobs: readonly NewJob[]): HandOffOffer | undefined {
     if (this.stopped) return undefined;
@@ -77,6 +77,9 @@ export class Dispatcher implements SubmitHandOff {
     for (const i of order) {
       const job = jobs[i]!;
       if (job.delayMs !== null || job.runAt !== null || job.idempotencyKey !== null || this.limited.current.has(job.queue)) continue;
+      // A queue this replica's last claim did not empty likely holds older jobs, and the statement
+      // would refuse the hand-off; the slots are better left to the claims that take those.
+      if (!this.drained.isDrained(job.queue)) continue;
       let best: WorkerSession | undefined;
       for (const s of this.sessions.ofQueue(job.queue)) {
         if (s.freeSlots > (best?.freeSlots ?? 0)) best = s;
