@@ -81,7 +81,7 @@ async function main(teardown: Teardown): Promise<number> {
   const postgres = await startBenchPostgres(false); // durable: fsync and synchronous_commit on
   teardown.add("postgres", postgres.stop);
   const databaseUrl = postgres.databaseUrl(DATABASES.jq);
-  const api = await startApi(databaseUrl, { poolMax: 10, batchSize: 1000, cpuProfDir: undefined }, "bench-api-1", teardown);
+  const api = await startApi(databaseUrl, { poolMax: 10, batchSize: 1000 }, "bench-api-1", teardown);
   const db = new pg.Client({ connectionString: databaseUrl });
   await db.connect();
   teardown.add("observer connection", () => db.end());

@@ -27,7 +27,7 @@ export interface Api {
 /** One apps/api. At JQ_LOG_LEVEL=warn it logs no "ready" line, so it gets fixed ports and readiness is /readyz. */
 export async function startApi(
   databaseUrl: string,
-  options: Pick<SystemOptions, "poolMax" | "batchSize" | "cpuProfDir">,
+  options: Pick<SystemOptions, "poolMax" | "batchSize"> & Partial<Pick<SystemOptions, "cpuProfDir">>,
   nodeId: string,
   teardown: Teardown,
 ): Promise<Api> {
