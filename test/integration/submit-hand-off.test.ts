@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { submitJobs, type NewJob } from "../../libs/jobs/index.js";
-import { startCoreJobs, type CoreJobs } from "../support/core-jobs.js";
+import { submitJobs } from "../../libs/jobs/index.js";
+import { newJob as job, startCoreJobs, type CoreJobs } from "../support/core-jobs.js";
 
 // libs/jobs/submit-jobs.ts with workers offered (apps/api's dispatcher offers its free slots):
 // a job is inserted ASSIGNED only where a claim would have given it to that worker at once, with
@@ -15,9 +15,6 @@ describe("a submit that hands its jobs off", () => {
     await core.db.drop();
   });
 
-  const job = (queue: string, over: Partial<NewJob> = {}): NewJob => ({
-    queue, payload: Buffer.from("p"), metadata: {}, priority: 0, maxRetries: null, timeoutSeconds: null, delayMs: null, runAt: null, idempotencyKey: null, ...over,
-  });
   const leaseMs = 30_000;
 
   it("inserts an offered job ASSIGNED to its worker, attempt 1, leased, after a SUBMITTED and a CLAIMED event", async () => {

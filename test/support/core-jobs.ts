@@ -38,6 +38,11 @@ export type JobRow = Record<string, unknown> & {
   readonly lease_expires_at: Date | null;
 };
 
+/** A job to submit with every option at its default. */
+export function newJob(queue: string, over: Partial<NewJob> = {}): NewJob {
+  return { queue, payload: Buffer.from("x"), metadata: {}, priority: 0, maxRetries: null, timeoutSeconds: null, delayMs: null, runAt: null, idempotencyKey: null, ...over };
+}
+
 export async function startCoreJobs(prefix: string): Promise<CoreJobs> {
   const db = await createTestDatabase();
   await migrate(db.pool, await loadMigrations(MIGRATIONS_DIR));
@@ -50,8 +55,7 @@ export async function startCoreJobs(prefix: string): Promise<CoreJobs> {
       return name;
     },
     async submit(queue, over = {}) {
-      const job: NewJob = { queue, payload: Buffer.from("x"), metadata: {}, priority: 0, maxRetries: null, timeoutSeconds: null, delayMs: null, runAt: null, idempotencyKey: null, ...over };
-      return (await submitJobs(db.pool, [job]))[0]!.job.id;
+      return (await submitJobs(db.pool, [newJob(queue, over)]))[0]!.job.id;
     },
     async worker(queue) {
       const queues = typeof queue === "string" ? [queue] : [...queue];
