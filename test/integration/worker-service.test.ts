@@ -106,7 +106,7 @@ describe("WorkerService over real streams", () => {
     await c.call(c.jobs, "submitJob", job(q));
     await w.until(() => w.assignments.length === 1);
     await w.ackOf(w.succeed(w.assignments.shift()!));
-    const { results } = await c.call(c.jobs, "submitJobs", { jobs: [0, 5, 1].map((priority) => job(q, { priority })) });
+    const { results } = await c.call(c.jobs, "submitJobs", { jobs: [0, 1, 5].map((priority) => job(q, { priority })) });
     expect(results.map((r) => [r.job!.status, r.job!.workerId])).toEqual([
       [JobStatus.PENDING, ""],
       [JobStatus.ASSIGNED, w.id],
@@ -115,13 +115,13 @@ describe("WorkerService over real streams", () => {
     const ids = results.map((r) => r.job!.id);
     await w.until(() => w.assignments.length === 2);
     expect(w.assignments.map((a) => [a.jobId, a.attempt, a.maxRetries])).toEqual([
-      [ids[1], 1, 3],
       [ids[2], 1, 3],
+      [ids[1], 1, 3],
     ]);
     await w.ackOf(w.succeed(w.assignments[0]!));
     await w.until(() => w.assignments.length === 3);
     expect(w.assignments[2]!.jobId).toBe(ids[0]);
-    expect(await reasons(ids[1]!)).toEqual(["SUBMITTED", "CLAIMED", "DELIVERED", "SUCCEEDED"]);
+    expect(await reasons(ids[2]!)).toEqual(["SUBMITTED", "CLAIMED", "DELIVERED", "SUCCEEDED"]);
   });
 
   it("frees a worker's slot when its result arrives, before the result is committed", async () => {

@@ -110,7 +110,8 @@ export class Dispatcher implements SubmitHandOff {
       list.push(claimedJob(r));
     });
     for (const session of promised.values()) {
-      const jobs = handed.get(session);
+      // In the order a claim would have returned them.
+      const jobs = handed.get(session)?.sort((a, b) => b.priority - a.priority || (a.id < b.id ? -1 : 1));
       if (jobs === undefined) {
         this.wakeSession(session); // its promised slots are free again
         continue;
