@@ -1,6 +1,9 @@
 import { Redis } from "ioredis";
 import { Kafka, logLevel, type Admin } from "kafkajs";
 import type { Logger } from "../logging/logger.js";
+import { stopIdleRequestQueueTimers } from "../outbox/kafkajs-idle-timer.js";
+
+stopIdleRequestQueueTimers();
 
 /**
  * Reachability of the optional dependencies, as apps/health reports them (SPEC §8). Each check

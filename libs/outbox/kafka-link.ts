@@ -1,5 +1,8 @@
 import { Kafka, logLevel, Partitioners, type Admin, type KafkaConfig, type LogEntry, type Message, type Producer } from "kafkajs";
 import type { Logger } from "../logging/logger.js";
+import { stopIdleRequestQueueTimers } from "./kafkajs-idle-timer.js";
+
+stopIdleRequestQueueTimers();
 
 /** Where events go: `config.kafka` (SPEC §6, §10). */
 export interface OutboxKafkaSettings {

@@ -1,5 +1,5 @@
 import type { Admin } from "kafkajs";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from "vitest";
 import { KafkaLink } from "../../libs/outbox/kafka-link.js";
 import { createKafka, createTopic, uniqueTopicName } from "../support/kafka.js";
 import { capturingLogger } from "../support/outbox-load.js";
@@ -89,5 +89,23 @@ describe("kafka link", () => {
     expect(kafkajsLines.every((l) => l.level === "debug" && typeof l.kafkajs === "string" && l.kafkajsLevel === "ERROR" && typeof l.msg === "string")).toBe(true);
     expect(kafkajsLines.some((l) => /ECONNREFUSED|connect/i.test(String(l.msg)))).toBe(true);
     expect(lines.filter((l) => l.level !== "debug")).toEqual([]);
+  });
+
+  it("leaves an idle, connected producer without kafkajs's 1 ms polling timer, and it still sends", async () => {
+    const topic = await createTopic(admin, uniqueTopicName("link_idle"));
+    const { link } = linkTo(topic, 1);
+    await link.send(RECORD);
+    const timers = vi.spyOn(globalThis, "setTimeout");
+    try {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      const before = timers.mock.calls.length;
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      // Unpatched, every connection of the link re-arms a 1 ms timer: hundreds in 300 ms.
+      expect(timers.mock.calls.length - before).toBeLessThan(20);
+    } finally {
+      timers.mockRestore();
+    }
+    await link.send(RECORD);
+    expect(await recordsIn(topic)).toBe(2);
   });
 });
