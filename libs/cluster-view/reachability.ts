@@ -3,8 +3,6 @@ import { Kafka, logLevel, type Admin } from "kafkajs";
 import type { Logger } from "../logging/logger.js";
 import { stopIdleRequestQueueTimers } from "../outbox/kafkajs-idle-timer.js";
 
-stopIdleRequestQueueTimers();
-
 /**
  * Reachability of the optional dependencies, as apps/health reports them (SPEC §8). Each check
  * connects on first use, answers within `timeoutMs` or rejects, and `close()` (safe twice) drops
@@ -57,6 +55,7 @@ export class KafkaReachability implements Reachability {
   private closed = false;
 
   constructor(settings: { brokers: readonly string[]; clientId: string }, private readonly timeoutMs: number) {
+    stopIdleRequestQueueTimers();
     this.kafka = new Kafka({
       clientId: `${settings.clientId}-health`,
       brokers: [...settings.brokers],

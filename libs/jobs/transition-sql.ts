@@ -40,14 +40,15 @@ export function moveFromEverySource(to: JobStatus, reason: TransitionReason): Mo
   return move(sourcesOf(to, reason), to, reason);
 }
 
-/** The assignments that put a job row in the move's state, for its UPDATE's SET list. */
-export function setStatus(m: Move): string {
-  return `status = ${literal(m.to)}::job_status, status_reason = ${literal(m.reason)}`;
-}
-
-/** The state a move puts a new row in, as SQL values for its INSERT's `status` and `status_reason`. */
+/** The state a move puts a row in, as SQL values of its `status` and `status_reason`. */
 export function statusValues(m: Move): { readonly status: string; readonly reason: string } {
   return { status: `${literal(m.to)}::job_status`, reason: literal(m.reason) };
+}
+
+/** The assignments that put a job row in the move's state, for its UPDATE's SET list. */
+export function setStatus(m: Move): string {
+  const { status, reason } = statusValues(m);
+  return `status = ${status}, status_reason = ${reason}`;
 }
 
 /** The value a changed job row's `event_xid` takes (table alias `j`). */

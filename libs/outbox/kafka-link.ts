@@ -2,8 +2,6 @@ import { Kafka, logLevel, Partitioners, type Admin, type KafkaConfig, type LogEn
 import type { Logger } from "../logging/logger.js";
 import { stopIdleRequestQueueTimers } from "./kafkajs-idle-timer.js";
 
-stopIdleRequestQueueTimers();
-
 /** Where events go: `config.kafka` (SPEC §6, §10). */
 export interface OutboxKafkaSettings {
   readonly brokers: readonly string[];
@@ -41,6 +39,7 @@ export class KafkaLink {
     private readonly log: Logger,
     client: Partial<KafkaConfig> = {},
   ) {
+    stopIdleRequestQueueTimers();
     this.kafka = new Kafka({
       ...CLIENT_DEFAULTS,
       ...client,

@@ -99,30 +99,31 @@ export class Dispatcher implements SubmitHandOff {
 
   private settle(workers: readonly (string | null)[], promised: ReadonlyMap<string, WorkerSession>, results: readonly SubmittedJob[] | undefined): void {
     const handed = new Map<WorkerSession, ClaimedJob[]>();
+    const returned = new Set<WorkerSession>();
     workers.forEach((workerId, i) => {
       if (workerId === null) return;
       const session = promised.get(workerId)!;
       session.reserved--;
       const r = results?.[i];
-      if (r?.handedOff === undefined || r.job.workerId !== workerId) return;
+      if (r?.handedOff === undefined || r.job.workerId !== workerId) {
+        returned.add(session);
+        return;
+      }
       const list = handed.get(session) ?? [];
       handed.set(session, list);
       list.push(claimedJob(r));
     });
-    for (const session of promised.values()) {
+    for (const [session, jobs] of handed) {
       // In the order a claim would have returned them.
-      const jobs = handed.get(session)?.sort((a, b) => b.priority - a.priority || (a.id < b.id ? -1 : 1));
-      if (jobs === undefined) {
-        this.wakeSession(session); // its promised slots are free again
-        continue;
-      }
+      jobs.sort((a, b) => b.priority - a.priority || (a.id < b.id ? -1 : 1));
       const run = this.deliver(session, jobs)
         .then(() => this.onDispatched(jobs.length))
         .catch((err: unknown) => this.log.warn({ err: (err as Error).message, worker: session.workerId }, "hand-off delivery failed; the lease covers it"))
         .finally(() => this.inFlight.delete(run));
       this.inFlight.add(run);
-      if (jobs.length < workers.filter((w) => w === session.workerId).length) this.wakeSession(session); // some were not handed off
     }
+    // Slots promised to jobs that were not handed off are free again.
+    for (const session of returned) this.wakeSession(session);
   }
 
   /** The session has free slots: fill them from its queues not known to be drained. */
