@@ -1,6 +1,6 @@
 import type { Db } from "../postgres/db.js";
 import { namedStatement } from "../postgres/named-statement.js";
-import { appendEventSeries, move, NEXT_EVENT_XID, setStatus } from "../jobs/transition-sql.js";
+import { appendEventPair, move, NEXT_EVENT_XID, setStatus } from "../jobs/transition-sql.js";
 import type { FinishRequest } from "./finish-attempts.js";
 
 const DELIVERED = move("ASSIGNED", "RUNNING", "DELIVERED");
@@ -47,9 +47,9 @@ const SUCCESSES = namedStatement(`
     WHERE j.id = s.id AND j.status = s.from_status AND j.attempt = s.attempt AND j.worker_id = s.worker_id
     RETURNING j.id, j.queue, j.attempt, j.worker_id, j.event_xid, s.from_status, coalesce(s.delivered_at, now()) AS delivered_at
   ), events AS (
-    ${appendEventSeries([
+    ${appendEventPair(
       { move: DELIVERED, source: "done WHERE from_status = 'ASSIGNED'", values: { worker: "worker_id", at: "delivered_at" } },
       { move: SUCCEEDED, source: "done", values: { worker: "worker_id" } },
-    ])}
+    )}
   )
   SELECT id, queue FROM done`);

@@ -1,5 +1,5 @@
 import type { Db } from "../postgres/db.js";
-import { eventRelayed } from "./job-record.js";
+import { eventRowRelayed } from "./job-record.js";
 
 /**
  * The one statement that deletes finished jobs: PurgeDeadLetters (and the dashboard's purge) and
@@ -10,7 +10,7 @@ import { eventRelayed } from "./job-record.js";
 export async function deleteJobsWithSentEvents(db: Db, doomed: string, params: readonly unknown[]): Promise<number> {
   const { rowCount } = await db.query(
     `WITH doomed AS (${doomed}), events AS (
-       DELETE FROM job_events e USING doomed WHERE e.job_id = doomed.id AND ${eventRelayed("e")}
+       DELETE FROM job_event_rows e USING doomed WHERE e.job_id = doomed.id AND ${eventRowRelayed("e")}
      )
      DELETE FROM jobs USING doomed WHERE jobs.id = doomed.id`,
     [...params],

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { JobStatus } from "../lifecycle/index.js";
-import { appendEvents, appendEventSeries, EventRows, move, type Move } from "./transition-sql.js";
+import { appendEventPair, appendEvents, EventRows, move, type Move } from "./transition-sql.js";
 
 // The SQL text transition-sql.ts builds for event rows, checked where the statements that use it
 // are built at module load (so a mutant there is invisible to the integration tests): each part of
@@ -8,18 +8,31 @@ import { appendEvents, appendEventSeries, EventRows, move, type Move } from "./t
 // constant inside a quoted literal. (Surviving mutants, docs/testing.md "Mutation testing".)
 
 describe("event SQL text", () => {
-  it("writes one select per part of a series, each with its move's constants and step", () => {
-    const series = appendEventSeries([
+  it("writes one select per move of a pair, each with its move's constants, and joins them by job", () => {
+    const pair = appendEventPair(
       { move: move("ASSIGNED", "RUNNING", "DELIVERED"), source: "done WHERE from_status = 'ASSIGNED'", values: { worker: "worker_id", at: "delivered_at" } },
       { move: move("RUNNING", "DONE", "SUCCEEDED"), source: "done" },
-    ]);
-    expect(series).toContain("'job.started' AS event_type, 'ASSIGNED'::job_status AS from_status, 'RUNNING'::job_status AS to_status");
-    expect(series).toContain("'job.succeeded' AS event_type, 'RUNNING'::job_status AS from_status, 'DONE'::job_status AS to_status");
-    expect(series).toMatch(/worker_id AS worker_id, attempt, NULL::text AS message,\s+delivered_at AS created_at, event_xid AS xid, 0 AS step\s+FROM done WHERE from_status = 'ASSIGNED'/);
-    expect(series).toMatch(/NULL::uuid AS worker_id, attempt, NULL::text AS message,\s+now\(\) AS created_at, event_xid AS xid, 1 AS step\s+FROM done\)/);
-    expect(series).toContain(" UNION ALL ");
-    expect(appendEventSeries([{ move: move("PENDING", "ASSIGNED", "CLAIMED"), source: "s", values: { from: "f", xid: "x", message: "m" } }])).toMatch(
-      /'job.assigned' AS event_type, f AS from_status, .* m AS message,\s+now\(\) AS created_at, x AS xid, 0 AS step/s,
+    );
+    expect(pair).toContain("'job.started' AS event_type, 'ASSIGNED'::job_status AS from_status,\n            'RUNNING'::job_status AS to_status");
+    expect(pair).toContain("'job.succeeded' AS event_type, 'RUNNING'::job_status AS from_status,\n            'DONE'::job_status AS to_status");
+    expect(pair).toMatch(/worker_id AS worker_id,\s+attempt, NULL::text AS message, delivered_at AS created_at, event_xid AS xid\s+FROM done WHERE from_status = 'ASSIGNED'\) a/);
+    expect(pair).toMatch(/NULL::uuid AS worker_id,\s+attempt, NULL::text AS message, now\(\) AS created_at, event_xid AS xid\s+FROM done\) b ON b.id = a.id/);
+    // The row's own event is the first move's when the job has it, else the second's; the second
+    // goes to the next_ columns only beside a first.
+    expect(pair).toContain("CASE WHEN a.id IS NULL THEN b.event_type ELSE a.event_type END");
+    expect(pair).toContain("CASE WHEN a.id IS NOT NULL THEN b.event_type END");
+    expect(pair).toMatch(/INSERT INTO job_event_rows \(job_id, queue, event_type, from_status, to_status, reason, worker_id, attempt, message, created_at, xid, next_event_type, next_to_status, next_reason, next_worker_id, next_attempt, next_message, next_created_at\)/);
+    expect(pair).toMatch(/ORDER BY coalesce\(a.id, b.id\)$/);
+    const claimed = appendEventPair(
+      { move: move(null, "PENDING", "SUBMITTED"), source: "s" },
+      { move: move("PENDING", "ASSIGNED", "CLAIMED"), source: "h", values: { from: "f", xid: "x", message: "m" } },
+    );
+    expect(claimed).toMatch(/'job.assigned' AS event_type, f AS from_status,\s.* m AS message, now\(\) AS created_at, x AS xid/s);
+  });
+
+  it("refuses a pair whose second move cannot leave the state the first enters", () => {
+    expect(() => appendEventPair({ move: move(null, "PENDING", "SUBMITTED"), source: "s" }, { move: move("RUNNING", "DONE", "SUCCEEDED"), source: "d" })).toThrow(
+      "event pair SUBMITTED then SUCCEEDED: the second move cannot leave PENDING",
     );
   });
 
@@ -44,5 +57,31 @@ describe("event SQL text", () => {
     const params = rows.params();
     expect(params[1]).toEqual(["q", "q"]);
     expect(params[9]).toEqual([at, null]);
+  });
+
+  it("puts an event that continues the one before it, of the same job, in that one's row", () => {
+    const rows = new EventRows();
+    const job = { queue: "q", workerId: "w", attempt: 2 };
+    const at = new Date("2026-01-01T00:00:00Z");
+    rows.add({ ...job, jobId: "a", from: "ASSIGNED", to: "RUNNING", reason: "DELIVERED", message: null, at });
+    rows.add({ ...job, jobId: "a", from: "RUNNING", to: "FAILED", reason: "FAILED", message: "boom" });
+    rows.add({ ...job, jobId: "a", from: "FAILED", to: "PENDING", reason: "RETRY_SCHEDULED", message: "retry 1" });
+    rows.add({ ...job, jobId: "b", from: "RUNNING", to: "DONE", reason: "SUCCEEDED", message: null });
+    expect(rows.size).toBe(4);
+    const [jobIds, , types, from, to, , , , messages, ats, nextTypes, nextTo, nextReasons, nextWorkers, nextAttempts, nextMessages, nextAts] = rows.params();
+    expect(jobIds).toEqual(["a", "a", "b"]);
+    expect(types).toEqual(["job.started", "job.retry_scheduled", "job.succeeded"]);
+    expect(from).toEqual(["ASSIGNED", "FAILED", "RUNNING"]);
+    expect(to).toEqual(["RUNNING", "PENDING", "DONE"]);
+    expect(messages).toEqual([null, "retry 1", null]);
+    expect(ats).toEqual([at, null, null]);
+    expect(nextTypes).toEqual(["job.failed", null, null]);
+    expect(nextTo).toEqual(["FAILED", null, null]);
+    expect(nextReasons).toEqual(["FAILED", null, null]);
+    expect(nextWorkers).toEqual(["w", null, null]);
+    expect(nextAttempts).toEqual([2, null, null]);
+    expect(nextMessages).toEqual(["boom", null, null]);
+    expect(nextAts).toEqual([null, null, null]);
+    expect(EventRows.insertSql(11, "updated")).toContain("$27::timestamptz[]");
   });
 });

@@ -71,11 +71,13 @@ export const JOB_EVENT_COLUMNS = `e.id::text AS id, e.job_id AS "jobId", e.queue
 export const RELAY_CURSOR = "kafka";
 
 /**
- * True for an event of alias `e` that the relay has sent: at or behind its cursor. Retention,
- * purges and queue deletion remove only such events, so none is lost before Kafka has it.
+ * True for a `job_event_rows` row of alias `r` whose events the relay has all sent: its last event
+ * is at or behind the cursor. Retention, purges and queue deletion remove only such rows, so no
+ * event is lost before Kafka has it.
  */
-export function eventRelayed(e: string): string {
-  return `EXISTS (SELECT 1 FROM relay_cursors rc WHERE rc.name = '${RELAY_CURSOR}' AND (${e}.xid, ${e}.id) <= (rc.xid, rc.event_id))`;
+export function eventRowRelayed(r: string): string {
+  return `EXISTS (SELECT 1 FROM relay_cursors rc WHERE rc.name = '${RELAY_CURSOR}'
+    AND (${r}.xid, ${r}.id + CASE WHEN ${r}.next_event_type IS NULL THEN 0 ELSE 1 END) <= (rc.xid, rc.event_id))`;
 }
 
 /**

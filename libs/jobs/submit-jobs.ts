@@ -4,7 +4,7 @@ import type { Db } from "../postgres/db.js";
 import { sqlState } from "../postgres/db.js";
 import { namedStatement } from "../postgres/named-statement.js";
 import { JOB_COLUMNS_FULL, type JobRecord } from "./job-record.js";
-import { appendEventSeries, FIRST_EVENT_XID, move, statusValues } from "./transition-sql.js";
+import { appendEventPair, FIRST_EVENT_XID, move, statusValues } from "./transition-sql.js";
 
 /** A validated job to create (the edge has checked names, sizes and ranges). */
 export interface NewJob {
@@ -184,10 +184,10 @@ const insertJobs = (onConflict: string) => `
   ), handed AS (
     SELECT id, queue, attempt, "workerId" FROM inserted WHERE "workerId" IS NOT NULL
   ), events AS (
-    ${appendEventSeries([
+    ${appendEventPair(
       { move: SUBMITTED, source: "submitted", values: { xid: FIRST_EVENT_XID } },
       { move: CLAIMED, source: "handed", values: { xid: FIRST_EVENT_XID, worker: '"workerId"' } },
-    ])}
+    )}
   )
   SELECT inserted.*, o.max_retries AS "queueMaxRetries", o.timeout_seconds AS "queueTimeoutSeconds"
   FROM inserted LEFT JOIN open o ON o.name = inserted.queue AND inserted."workerId" IS NOT NULL`;

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
 import { InvalidTransition, TRANSITIONS } from "../lifecycle/index.js";
-import { appendEvents, appendEventSeries, EventRows, move, moveFromEverySource, setStatus } from "./transition-sql.js";
+import { appendEventPair, appendEvents, EventRows, move, moveFromEverySource, setStatus } from "./transition-sql.js";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 
@@ -21,7 +21,7 @@ const PRODUCTION = [...sources(join(ROOT, "libs")), ...sources(join(ROOT, "apps"
 
 describe("the one home of job state changes", () => {
   it("is the only production file that writes job_events", () => {
-    const writers = PRODUCTION.filter((f) => /INSERT\s+INTO\s+job_events/i.test(f.text)).map((f) => f.file);
+    const writers = PRODUCTION.filter((f) => /INSERT\s+INTO\s+job_event/i.test(f.text)).map((f) => f.file);
     expect(writers).toEqual(["libs/jobs/transition-sql.ts"]);
   });
 
@@ -36,7 +36,7 @@ describe("the one home of job state changes", () => {
     for (const f of setters) {
       expect(f.text, f.file).toMatch(/from "(\.\.\/jobs\/)?\.?\/?transition-sql\.js"/);
       expect(f.text, f.file).toMatch(/NEXT_EVENT_XID/);
-      expect(f.text, f.file).toMatch(/appendEvents|appendEventSeries|EventRows/);
+      expect(f.text, f.file).toMatch(/appendEvents|appendEventPair|EventRows/);
     }
   });
 
@@ -62,11 +62,8 @@ describe("the one home of job state changes", () => {
     expect(sql).toContain("'job.assigned', 'PENDING'::job_status, 'ASSIGNED'::job_status, 'CLAIMED'");
     expect(sql).toMatch(/event_xid\s+FROM claimed ORDER BY id/);
     expect(() => appendEvents(moveFromEverySource("DEAD_LETTERED", "CANCELLED"), "x")).toThrow(/name the source column/);
-    const series = appendEventSeries([
-      { move: move("ASSIGNED", "RUNNING", "DELIVERED"), source: "done" },
-      { move: move("RUNNING", "DONE", "SUCCEEDED"), source: "done" },
-    ]);
-    expect(series).toMatch(/ORDER BY id, step$/);
+    const pair = appendEventPair({ move: move("ASSIGNED", "RUNNING", "DELIVERED"), source: "done" }, { move: move("RUNNING", "DONE", "SUCCEEDED"), source: "done" });
+    expect(pair).toMatch(/ORDER BY coalesce\(a.id, b.id\)$/);
     expect(setStatus(move("PENDING", "ASSIGNED", "CLAIMED"))).toBe("status = 'ASSIGNED'::job_status, status_reason = 'CLAIMED'");
   });
 });

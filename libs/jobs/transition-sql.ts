@@ -73,33 +73,51 @@ export interface EventValues {
 }
 
 /**
- * `INSERT INTO job_events … SELECT … FROM source ORDER BY id` for one fixed move. `source` is a
+ * `INSERT INTO job_event_rows … SELECT … FROM source ORDER BY id` for one fixed move. `source` is a
  * CTE whose rows have `id`, `queue`, `attempt` and `event_xid` (the job row after the change),
  * plus whatever `values` refer to.
  */
 export function appendEvents(m: Move, source: string, values: EventValues = {}): string {
   const from = values.from ?? sourceLiteral(m);
-  return `INSERT INTO job_events (${EVENT_COLUMNS})
+  return `INSERT INTO job_event_rows (${EVENT_COLUMNS})
     SELECT id, queue, ${literal(m.eventType)}, ${from}, ${literal(m.to)}::job_status, ${literal(m.reason)},
            ${values.worker ?? "NULL::uuid"}, attempt, ${values.message ?? "NULL::text"}, ${values.at ?? "now()"}, ${values.xid ?? "event_xid"}
     FROM ${source} ORDER BY id`;
 }
 
+/** One move of an event pair: its source CTE (same columns as `appendEvents`) and values. */
+export interface PairPart {
+  readonly move: Move;
+  readonly source: string;
+  readonly values?: EventValues;
+}
+
+const PAIR_FIELDS = ["event_type", "from_status", "to_status", "reason", "worker_id", "attempt", "message", "created_at", "xid"] as const;
+const NEXT_FIELDS = ["event_type", "to_status", "reason", "worker_id", "attempt", "message", "created_at"] as const;
+
 /**
- * One insert for several moves of the same jobs in one statement (e.g. DELIVERED then SUCCEEDED):
- * per job, the parts' events get increasing ids in the order the parts are given.
+ * One insert for two moves of the same jobs in one statement (SUBMITTED then CLAIMED, DELIVERED
+ * then SUCCEEDED), one row per job (docs/write-path.md, "Event pairs"). A job in both sources gets
+ * one row holding both events, the second in the row's `next_` columns with the id after the
+ * first's; a job in one source only gets a row with that event alone. The second move must leave
+ * the state the first enters: a row's second event has the first one's to_status as its source,
+ * and the xid of the first (both sources must give the same xid per job).
  */
-export function appendEventSeries(parts: readonly { readonly move: Move; readonly source: string; readonly values?: EventValues }[]): string {
-  const selects = parts.map(({ move: m, source, values = {} }, step) => {
-    const from = values.from ?? sourceLiteral(m);
-    return `SELECT id, queue, ${literal(m.eventType)} AS event_type, ${from} AS from_status, ${literal(m.to)}::job_status AS to_status,
-             ${literal(m.reason)} AS reason, ${values.worker ?? "NULL::uuid"} AS worker_id, attempt, ${values.message ?? "NULL::text"} AS message,
-             ${values.at ?? "now()"} AS created_at, ${values.xid ?? "event_xid"} AS xid, ${step} AS step
-      FROM ${source}`;
-  });
-  return `INSERT INTO job_events (${EVENT_COLUMNS})
-    SELECT id, queue, event_type, from_status, to_status, reason, worker_id, attempt, message, created_at, xid
-    FROM (${selects.join(" UNION ALL ")}) series ORDER BY id, step`;
+export function appendEventPair(first: PairPart, second: PairPart): string {
+  if (!second.move.from.includes(first.move.to)) {
+    throw new Error(`event pair ${first.move.reason} then ${second.move.reason}: the second move cannot leave ${first.move.to}`);
+  }
+  const part = ({ move: m, source, values = {} }: PairPart) =>
+    `SELECT id, queue, ${literal(m.eventType)} AS event_type, ${values.from ?? sourceLiteral(m)} AS from_status,
+            ${literal(m.to)}::job_status AS to_status, ${literal(m.reason)} AS reason, ${values.worker ?? "NULL::uuid"} AS worker_id,
+            attempt, ${values.message ?? "NULL::text"} AS message, ${values.at ?? "now()"} AS created_at, ${values.xid ?? "event_xid"} AS xid
+     FROM ${source}`;
+  const firstOf = PAIR_FIELDS.map((f) => `CASE WHEN a.id IS NULL THEN b.${f} ELSE a.${f} END`);
+  const nextOf = NEXT_FIELDS.map((f) => `CASE WHEN a.id IS NOT NULL THEN b.${f} END`);
+  return `INSERT INTO job_event_rows (job_id, queue, ${PAIR_FIELDS.join(", ")}, ${NEXT_FIELDS.map((f) => `next_${f}`).join(", ")})
+    SELECT coalesce(a.id, b.id), coalesce(a.queue, b.queue), ${[...firstOf, ...nextOf].join(", ")}
+    FROM (${part(first)}) a FULL JOIN (${part(second)}) b ON b.id = a.id
+    ORDER BY coalesce(a.id, b.id)`;
 }
 
 function sourceLiteral(m: Move): string {
@@ -117,7 +135,9 @@ function literal(value: string): string {
 /**
  * Event rows that differ per job (recording results: DELIVERED, SUCCEEDED, FAILED, then PENDING
  * or DEAD_LETTERED), as column arrays for one multi-row insert. `add` refuses a row that is not in
- * the table.
+ * the table. An event added right after one of the same job that it continues (its source is the
+ * state that one entered) shares that one's row as the pair's second event (docs/write-path.md,
+ * "Event pairs").
  */
 export class EventRows {
   private readonly jobId: string[] = [];
@@ -130,9 +150,18 @@ export class EventRows {
   private readonly attempt: number[] = [];
   private readonly message: (string | null)[] = [];
   private readonly at: (Date | null)[] = [];
+  private readonly nextType: (string | null)[] = [];
+  private readonly nextTo: (JobStatus | null)[] = [];
+  private readonly nextReason: (string | null)[] = [];
+  private readonly nextWorker: (string | null)[] = [];
+  private readonly nextAttempt: (number | null)[] = [];
+  private readonly nextMessage: (string | null)[] = [];
+  private readonly nextAt: (Date | null)[] = [];
+  private events = 0;
 
+  /** Events added. */
   get size(): number {
-    return this.jobId.length;
+    return this.events;
   }
 
   add(e: {
@@ -148,6 +177,18 @@ export class EventRows {
     at?: Date | null;
   }): void {
     const rule = requireTransition(e.from, e.to, e.reason);
+    this.events++;
+    const last = this.jobId.length - 1;
+    if (last >= 0 && this.jobId[last] === e.jobId && this.nextType[last] === null && this.to[last] === e.from) {
+      this.nextType[last] = rule.eventType;
+      this.nextTo[last] = e.to;
+      this.nextReason[last] = e.reason;
+      this.nextWorker[last] = e.workerId;
+      this.nextAttempt[last] = e.attempt;
+      this.nextMessage[last] = e.message;
+      this.nextAt[last] = e.at ?? null;
+      return;
+    }
     this.jobId.push(e.jobId);
     this.queue.push(e.queue);
     this.type.push(rule.eventType);
@@ -158,11 +199,21 @@ export class EventRows {
     this.attempt.push(e.attempt);
     this.message.push(e.message);
     this.at.push(e.at ?? null);
+    this.nextType.push(null);
+    this.nextTo.push(null);
+    this.nextReason.push(null);
+    this.nextWorker.push(null);
+    this.nextAttempt.push(null);
+    this.nextMessage.push(null);
+    this.nextAt.push(null);
   }
 
-  /** The arrays, to be passed as parameters $first … $first+9 of `insertSql`. */
+  /** The arrays, one element per row, to be passed as parameters $first … $first+16 of `insertSql`. */
   params(): unknown[] {
-    return [this.jobId, this.queue, this.type, this.from, this.to, this.reason, this.worker, this.attempt, this.message, this.at];
+    return [
+      this.jobId, this.queue, this.type, this.from, this.to, this.reason, this.worker, this.attempt, this.message, this.at,
+      this.nextType, this.nextTo, this.nextReason, this.nextWorker, this.nextAttempt, this.nextMessage, this.nextAt,
+    ];
   }
 
   /**
@@ -171,12 +222,16 @@ export class EventRows {
    */
   static insertSql(first: number, xids: string): string {
     const p = (n: number) => `$${first + n}`;
-    return `INSERT INTO job_events (${EVENT_COLUMNS})
+    return `INSERT INTO job_event_rows (${EVENT_COLUMNS}, next_event_type, next_to_status, next_reason, next_worker_id, next_attempt,
+                                        next_message, next_created_at)
       SELECT e.job_id, e.queue, e.event_type, e.from_status, e.to_status, e.reason, e.worker_id, e.attempt, e.message,
-             coalesce(e.at, now()), x.event_xid
+             coalesce(e.at, now()), x.event_xid, e.next_event_type, e.next_to_status, e.next_reason, e.next_worker_id, e.next_attempt,
+             e.next_message, CASE WHEN e.next_event_type IS NOT NULL THEN coalesce(e.next_at, now()) END
       FROM unnest(${p(0)}::uuid[], ${p(1)}::text[], ${p(2)}::text[], ${p(3)}::job_status[], ${p(4)}::job_status[], ${p(5)}::text[],
-                  ${p(6)}::uuid[], ${p(7)}::int[], ${p(8)}::text[], ${p(9)}::timestamptz[])
-        WITH ORDINALITY AS e(job_id, queue, event_type, from_status, to_status, reason, worker_id, attempt, message, at, ord)
+                  ${p(6)}::uuid[], ${p(7)}::int[], ${p(8)}::text[], ${p(9)}::timestamptz[], ${p(10)}::text[], ${p(11)}::job_status[],
+                  ${p(12)}::text[], ${p(13)}::uuid[], ${p(14)}::int[], ${p(15)}::text[], ${p(16)}::timestamptz[])
+        WITH ORDINALITY AS e(job_id, queue, event_type, from_status, to_status, reason, worker_id, attempt, message, at,
+                             next_event_type, next_to_status, next_reason, next_worker_id, next_attempt, next_message, next_at, ord)
       JOIN ${xids} x ON x.id = e.job_id
       ORDER BY e.ord`;
   }

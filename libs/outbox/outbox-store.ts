@@ -7,9 +7,9 @@ import type { Db } from "../postgres/db.js";
 
 /** A place in the log's relay order: (xid, id), compared as a pair. */
 export interface LogPosition {
-  /** job_events.xid, an xid8 as text. */
+  /** The event's xid (job_event_rows.xid), an xid8 as text. */
   readonly xid: string;
-  /** job_events.id, a bigint as text. */
+  /** The event's id (job_events.id), a bigint as text. */
   readonly id: string;
 }
 
@@ -25,12 +25,18 @@ export interface OutboxRow extends JobEventRecord {
  * this returns. An event's xid is never lower than its job's previous event's, so a job's events
  * come out in the order they were written. A transaction held open holds the relay back at its xid
  * (jq_outbox_oldest_age_seconds shows it), never past it.
+ *
+ * A row of the log may hold two events (ids n and n + 1: docs/write-path.md, "Event pairs"), and
+ * the cursor may be between them. The read bounds the rows by their (xid, id) index through the
+ * view's `row_id`, starting at the cursor's own row, and takes the rows in index order: the
+ * events of a row follow each other, so the sort by event id stays within rows.
  */
 const READ_EVENTS = `
   SELECT e.xid::text AS "positionXid", ${JOB_EVENT_COLUMNS}
   FROM job_events e
-  WHERE (e.xid, e.id) > ($1::xid8, $2::bigint) AND e.xid < pg_snapshot_xmin(pg_current_snapshot())
-  ORDER BY e.xid, e.id
+  WHERE (e.xid, e.row_id) >= ($1::xid8, $2::bigint) AND (e.xid, e.id) > ($1::xid8, $2::bigint)
+    AND e.xid < pg_snapshot_xmin(pg_current_snapshot())
+  ORDER BY e.xid, e.row_id, e.id
   LIMIT $3`;
 
 export async function readEventsAfter(db: Db, cursor: LogPosition, limit: number): Promise<OutboxRow[]> {
@@ -75,7 +81,7 @@ const MEASURE_OUTBOX_LAG = `
   SELECT count(*)::float8 AS rows,
          (extract(epoch FROM $1::timestamptz - min(e.created_at)) * 1000)::float8 AS "oldestAgeMs"
   FROM job_events e, relay_cursors c
-  WHERE c.name = $2 AND (e.xid, e.id) > (c.xid, c.event_id)`;
+  WHERE c.name = $2 AND (e.xid, e.row_id) >= (c.xid, c.event_id) AND (e.xid, e.id) > (c.xid, c.event_id)`;
 
 export async function measureOutboxLag(db: Db, now: Date): Promise<OutboxLag> {
   const { rows } = await db.query<{ rows: number; oldestAgeMs: number | null }>(MEASURE_OUTBOX_LAG, [now, RELAY_CURSOR]);

@@ -1,7 +1,7 @@
 import { AlreadyExists, FailedPrecondition, InvalidArgument, NotFound } from "../errors/index.js";
 import { JOBS_AVAILABLE_CHANNEL } from "../notifications/channels.js";
 import { deadLetterJobs } from "../jobs/dead-letters.js";
-import { eventRelayed } from "../jobs/job-record.js";
+import { eventRowRelayed } from "../jobs/job-record.js";
 import { JOB_STATUSES, type JobStatus } from "../lifecycle/index.js";
 import { sqlState, withTransaction, type Db } from "../postgres/db.js";
 import type pg from "pg";
@@ -68,7 +68,7 @@ export async function deleteQueue(db: pg.Pool, name: string, force: boolean): Pr
       await deadLetterJobs(tx, unfinished.map((r) => r.id), "CANCELLED", `queue ${name} deleted`);
     }
     await tx.query(
-      `DELETE FROM job_events e WHERE e.queue = $1 AND ${eventRelayed("e")}`,
+      `DELETE FROM job_event_rows e WHERE e.queue = $1 AND ${eventRowRelayed("e")}`,
       [name],
     );
     const deleted = await tx.query("DELETE FROM jobs WHERE queue = $1", [name]);

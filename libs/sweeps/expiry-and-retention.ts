@@ -1,6 +1,6 @@
 import { deadLetterJobs } from "../jobs/dead-letters.js";
 import { deleteJobsWithSentEvents } from "../jobs/delete-jobs.js";
-import { eventRelayed, uuidV7Floor } from "../jobs/job-record.js";
+import { eventRowRelayed, uuidV7Floor } from "../jobs/job-record.js";
 import { JOBS_AVAILABLE_CHANNEL } from "../notifications/channels.js";
 import type { Db } from "../postgres/db.js";
 
@@ -40,7 +40,7 @@ export function sweepRetention(db: Db, batch = 1000): Promise<number> {
          AND j.completed_at < now() - q.retention_seconds * interval '1 second'
        ORDER BY j.id LIMIT $1) x
      JOIN jobs j ON j.id = x.id
-     WHERE NOT EXISTS (SELECT 1 FROM job_events pending WHERE pending.job_id = j.id AND NOT ${eventRelayed("pending")})
+     WHERE NOT EXISTS (SELECT 1 FROM job_event_rows pending WHERE pending.job_id = j.id AND NOT ${eventRowRelayed("pending")})
      ORDER BY j.completed_at LIMIT $1 FOR UPDATE OF j SKIP LOCKED`,
     [batch],
   );

@@ -24,7 +24,7 @@ TABLE cluster_secrets (
 );
 CREATE UNIQUE INDEX cluster_secrets_pkey ON public.cluster_secrets USING btree (name);
 
-TABLE job_events (
+TABLE job_event_rows (
   id bigint GENERATED ALWAYS AS IDENTITY NOT NULL,
   job_id uuid NOT NULL,
   queue text NOT NULL,
@@ -36,10 +36,18 @@ TABLE job_events (
   attempt integer NOT NULL,
   message text,
   created_at timestamp with time zone NOT NULL DEFAULT now(),
-  xid xid8 NOT NULL
+  xid xid8 NOT NULL,
+  next_event_type text,
+  next_to_status job_status,
+  next_reason text,
+  next_worker_id uuid,
+  next_attempt integer,
+  next_message text,
+  next_created_at timestamp with time zone,
+  CONSTRAINT job_event_rows_next_complete CHECK ((((next_event_type IS NULL) = (next_to_status IS NULL)) AND ((next_event_type IS NULL) = (next_reason IS NULL)) AND ((next_event_type IS NULL) = (next_attempt IS NULL)) AND ((next_event_type IS NULL) = (next_created_at IS NULL))))
 );
-CREATE INDEX job_events_job_id_idx ON public.job_events USING btree (job_id, id);
-CREATE INDEX job_events_relay_idx ON public.job_events USING btree (xid, id);
+CREATE INDEX job_event_rows_job_id_idx ON public.job_event_rows USING btree (job_id, id);
+CREATE INDEX job_event_rows_relay_idx ON public.job_event_rows USING btree (xid, id);
 
 TABLE jobs (
   id uuid NOT NULL,
@@ -173,3 +181,20 @@ TABLE workers (
 );
 CREATE UNIQUE INDEX workers_pkey ON public.workers USING btree (worker_id);
 CREATE INDEX workers_stale_idx ON public.workers USING btree (last_heartbeat) WHERE (status <> 'OFFLINE'::worker_status);
+
+VIEW job_events AS SELECT e.id,
+    r.job_id,
+    r.queue,
+    e.event_type,
+    e.from_status,
+    e.to_status,
+    e.reason,
+    e.worker_id,
+    e.attempt,
+    e.message,
+    e.created_at,
+    r.xid,
+    r.id AS row_id
+   FROM (job_event_rows r
+     CROSS JOIN LATERAL ( VALUES (r.id,r.event_type,r.from_status,r.to_status,r.reason,r.worker_id,r.attempt,r.message,r.created_at), ((r.id + 1),r.next_event_type,r.to_status,r.next_to_status,r.next_reason,r.next_worker_id,r.next_attempt,r.next_message,r.next_created_at)) e(id, event_type, from_status, to_status, reason, worker_id, attempt, message, created_at))
+  WHERE (e.event_type IS NOT NULL);
