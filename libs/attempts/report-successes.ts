@@ -48,8 +48,9 @@ const SUCCESSES = namedStatement(`
     RETURNING j.id, j.queue, j.attempt, j.worker_id, j.event_xid, s.from_status, coalesce(s.delivered_at, now()) AS delivered_at
   ), events AS (
     ${appendEventPair(
-      { move: DELIVERED, source: "done WHERE from_status = 'ASSIGNED'", values: { worker: "worker_id", at: "delivered_at" } },
-      { move: SUCCEEDED, source: "done", values: { worker: "worker_id" } },
+      "done",
+      { move: DELIVERED, when: "from_status = 'ASSIGNED'", values: { worker: "worker_id", at: "delivered_at" } },
+      { move: SUCCEEDED, values: { worker: "worker_id" } },
     )}
   )
   SELECT id, queue FROM done`);

@@ -8,30 +8,39 @@ import { appendEventPair, appendEvents, EventRows, move, type Move } from "./tra
 // constant inside a quoted literal. (Surviving mutants, docs/testing.md "Mutation testing".)
 
 describe("event SQL text", () => {
-  it("writes one select per move of a pair, each with its move's constants, and joins them by job", () => {
+  it("writes a pair from one scan of its source: the row's own event is the first move's where it applies, else the second's", () => {
     const pair = appendEventPair(
-      { move: move("ASSIGNED", "RUNNING", "DELIVERED"), source: "done WHERE from_status = 'ASSIGNED'", values: { worker: "worker_id", at: "delivered_at" } },
-      { move: move("RUNNING", "DONE", "SUCCEEDED"), source: "done" },
+      "done",
+      { move: move("ASSIGNED", "RUNNING", "DELIVERED"), when: "from_status = 'ASSIGNED'", values: { worker: "worker_id", at: "delivered_at" } },
+      { move: move("RUNNING", "DONE", "SUCCEEDED"), values: { worker: "worker_id" } },
     );
-    expect(pair).toContain("'job.started' AS event_type, 'ASSIGNED'::job_status AS from_status,\n            'RUNNING'::job_status AS to_status");
-    expect(pair).toContain("'job.succeeded' AS event_type, 'RUNNING'::job_status AS from_status,\n            'DONE'::job_status AS to_status");
-    expect(pair).toMatch(/worker_id AS worker_id,\s+attempt, NULL::text AS message, delivered_at AS created_at, event_xid AS xid\s+FROM done WHERE from_status = 'ASSIGNED'\) a/);
-    expect(pair).toMatch(/NULL::uuid AS worker_id,\s+attempt, NULL::text AS message, now\(\) AS created_at, event_xid AS xid\s+FROM done\) b ON b.id = a.id/);
-    // The row's own event is the first move's when the job has it, else the second's; the second
-    // goes to the next_ columns only beside a first.
-    expect(pair).toContain("CASE WHEN a.id IS NULL THEN b.event_type ELSE a.event_type END");
-    expect(pair).toContain("CASE WHEN a.id IS NOT NULL THEN b.event_type END");
-    expect(pair).toMatch(/INSERT INTO job_event_rows \(job_id, queue, event_type, from_status, to_status, reason, worker_id, attempt, message, created_at, xid, next_event_type, next_to_status, next_reason, next_worker_id, next_attempt, next_message, next_created_at\)/);
-    expect(pair).toMatch(/ORDER BY coalesce\(a.id, b.id\)$/);
-    const claimed = appendEventPair(
-      { move: move(null, "PENDING", "SUBMITTED"), source: "s" },
-      { move: move("PENDING", "ASSIGNED", "CLAIMED"), source: "h", values: { from: "f", xid: "x", message: "m" } },
+    const first = "from_status = 'ASSIGNED'";
+    expect(pair).toMatch(
+      /^INSERT INTO job_event_rows \(job_id, queue, event_type, from_status, to_status, reason, worker_id, attempt, message, created_at, xid, next_event_type, next_to_status, next_reason,\s+next_worker_id, next_attempt, next_message, next_created_at\)/,
     );
-    expect(claimed).toMatch(/'job.assigned' AS event_type, f AS from_status,\s.* m AS message, now\(\) AS created_at, x AS xid/s);
+    expect(pair).toContain(
+      `SELECT id, queue, CASE WHEN ${first} THEN 'job.started' ELSE 'job.succeeded' END, CASE WHEN ${first} THEN 'ASSIGNED'::job_status ELSE 'RUNNING'::job_status END, ` +
+        `CASE WHEN ${first} THEN 'RUNNING'::job_status ELSE 'DONE'::job_status END, CASE WHEN ${first} THEN 'DELIVERED' ELSE 'SUCCEEDED' END, worker_id, attempt, NULL::text, ` +
+        `CASE WHEN ${first} THEN delivered_at ELSE now() END, event_xid, `,
+    );
+    expect(pair).toContain(
+      `CASE WHEN ${first} AND true THEN 'job.succeeded' END, CASE WHEN ${first} AND true THEN 'DONE'::job_status END, CASE WHEN ${first} AND true THEN 'SUCCEEDED' END, ` +
+        `CASE WHEN ${first} AND true THEN worker_id END, CASE WHEN ${first} AND true THEN attempt END, CASE WHEN ${first} AND true THEN NULL::text END, ` +
+        `CASE WHEN ${first} AND true THEN now() END`,
+    );
+    expect(pair).toMatch(new RegExp(`FROM done WHERE \\(${first}\\) OR \\(true\\)\\s+ORDER BY id$`));
+    const handed = appendEventPair(
+      "inserted",
+      { move: move(null, "PENDING", "SUBMITTED"), values: { xid: "x", attempt: "0" } },
+      { move: move("PENDING", "ASSIGNED", "CLAIMED"), when: "w IS NOT NULL", values: { xid: "x", worker: "w", message: "m" } },
+    );
+    expect(handed).toContain("CASE WHEN true THEN NULL::job_status ELSE 'PENDING'::job_status END");
+    expect(handed).toContain("CASE WHEN true THEN NULL::uuid ELSE w END, CASE WHEN true THEN 0 ELSE attempt END, CASE WHEN true THEN NULL::text ELSE m END, now(), x, ");
+    expect(handed).toContain("CASE WHEN true AND w IS NOT NULL THEN w END, CASE WHEN true AND w IS NOT NULL THEN attempt END");
   });
 
   it("refuses a pair whose second move cannot leave the state the first enters", () => {
-    expect(() => appendEventPair({ move: move(null, "PENDING", "SUBMITTED"), source: "s" }, { move: move("RUNNING", "DONE", "SUCCEEDED"), source: "d" })).toThrow(
+    expect(() => appendEventPair("s", { move: move(null, "PENDING", "SUBMITTED") }, { move: move("RUNNING", "DONE", "SUCCEEDED") })).toThrow(
       "event pair SUBMITTED then SUCCEEDED: the second move cannot leave PENDING",
     );
   });

@@ -179,14 +179,11 @@ const insertJobs = (onConflict: string) => `
     ORDER BY i.ord
     ${onConflict}
     RETURNING ${JOB_COLUMNS_FULL}
-  ), submitted AS (
-    SELECT id, queue, 0 AS attempt FROM inserted
-  ), handed AS (
-    SELECT id, queue, attempt, "workerId" FROM inserted WHERE "workerId" IS NOT NULL
   ), events AS (
     ${appendEventPair(
-      { move: SUBMITTED, source: "submitted", values: { xid: FIRST_EVENT_XID } },
-      { move: CLAIMED, source: "handed", values: { xid: FIRST_EVENT_XID, worker: '"workerId"' } },
+      "inserted",
+      { move: SUBMITTED, values: { xid: FIRST_EVENT_XID, attempt: "0" } },
+      { move: CLAIMED, when: '"workerId" IS NOT NULL', values: { xid: FIRST_EVENT_XID, worker: '"workerId"' } },
     )}
   )
   SELECT inserted.*, o.max_retries AS "queueMaxRetries", o.timeout_seconds AS "queueTimeoutSeconds"

@@ -70,6 +70,8 @@ export interface EventValues {
   readonly from?: string;
   /** The ordering xid; default the source row's `event_xid`. */
   readonly xid?: string;
+  /** The attempt (int); default the source row's `attempt` (event pairs only). */
+  readonly attempt?: string;
 }
 
 /**
@@ -85,39 +87,47 @@ export function appendEvents(m: Move, source: string, values: EventValues = {}):
     FROM ${source} ORDER BY id`;
 }
 
-/** One move of an event pair: its source CTE (same columns as `appendEvents`) and values. */
+/** One move of an event pair: the rows of the source it applies to (SQL condition; default all). */
 export interface PairPart {
   readonly move: Move;
-  readonly source: string;
+  readonly when?: string;
   readonly values?: EventValues;
 }
 
-const PAIR_FIELDS = ["event_type", "from_status", "to_status", "reason", "worker_id", "attempt", "message", "created_at", "xid"] as const;
-const NEXT_FIELDS = ["event_type", "to_status", "reason", "worker_id", "attempt", "message", "created_at"] as const;
-
 /**
- * One insert for two moves of the same jobs in one statement (SUBMITTED then CLAIMED, DELIVERED
- * then SUCCEEDED), one row per job (docs/write-path.md, "Event pairs"). A job in both sources gets
- * one row holding both events, the second in the row's `next_` columns with the id after the
- * first's; a job in one source only gets a row with that event alone. The second move must leave
- * the state the first enters: a row's second event has the first one's to_status as its source,
- * and the xid of the first (both sources must give the same xid per job).
+ * One insert for two moves of the same job rows in one statement (SUBMITTED then CLAIMED,
+ * DELIVERED then SUCCEEDED), one event row per job (docs/write-path.md, "Event pairs"). `source`
+ * is a CTE as for `appendEvents`. A job both moves apply to gets one row holding both events, the
+ * second in the row's `next_` columns with the id after the first's; a job one move applies to
+ * gets a row with that event alone. The second move must leave the state the first enters: a
+ * row's second event has the first one's to_status as its source, and the row's xid.
  */
-export function appendEventPair(first: PairPart, second: PairPart): string {
+export function appendEventPair(source: string, first: PairPart, second: PairPart): string {
   if (!second.move.from.includes(first.move.to)) {
     throw new Error(`event pair ${first.move.reason} then ${second.move.reason}: the second move cannot leave ${first.move.to}`);
   }
-  const part = ({ move: m, source, values = {} }: PairPart) =>
-    `SELECT id, queue, ${literal(m.eventType)} AS event_type, ${values.from ?? sourceLiteral(m)} AS from_status,
-            ${literal(m.to)}::job_status AS to_status, ${literal(m.reason)} AS reason, ${values.worker ?? "NULL::uuid"} AS worker_id,
-            attempt, ${values.message ?? "NULL::text"} AS message, ${values.at ?? "now()"} AS created_at, ${values.xid ?? "event_xid"} AS xid
-     FROM ${source}`;
-  const firstOf = PAIR_FIELDS.map((f) => `CASE WHEN a.id IS NULL THEN b.${f} ELSE a.${f} END`);
-  const nextOf = NEXT_FIELDS.map((f) => `CASE WHEN a.id IS NOT NULL THEN b.${f} END`);
-  return `INSERT INTO job_event_rows (job_id, queue, ${PAIR_FIELDS.join(", ")}, ${NEXT_FIELDS.map((f) => `next_${f}`).join(", ")})
-    SELECT coalesce(a.id, b.id), coalesce(a.queue, b.queue), ${[...firstOf, ...nextOf].join(", ")}
-    FROM (${part(first)}) a FULL JOIN (${part(second)}) b ON b.id = a.id
-    ORDER BY coalesce(a.id, b.id)`;
+  const [a, b] = [first.when ?? "true", second.when ?? "true"];
+  const columns = ({ move: m, values = {} }: PairPart) => ({
+    event_type: literal(m.eventType),
+    from_status: values.from ?? sourceLiteral(m),
+    to_status: `${literal(m.to)}::job_status`,
+    reason: literal(m.reason),
+    worker_id: values.worker ?? "NULL::uuid",
+    attempt: values.attempt ?? "attempt",
+    message: values.message ?? "NULL::text",
+    created_at: values.at ?? "now()",
+    xid: values.xid ?? "event_xid",
+  });
+  const [x, y] = [columns(first), columns(second)];
+  const own = (Object.keys(x) as (keyof typeof x)[]).map((c) => (x[c] === y[c] ? x[c] : `CASE WHEN ${a} THEN ${x[c]} ELSE ${y[c]} END`));
+  const next = (["event_type", "to_status", "reason", "worker_id", "attempt", "message", "created_at"] as const).map(
+    (c) => `CASE WHEN ${a} AND ${b} THEN ${y[c]} END`,
+  );
+  return `INSERT INTO job_event_rows (job_id, queue, ${Object.keys(x).join(", ")}, next_event_type, next_to_status, next_reason,
+                                      next_worker_id, next_attempt, next_message, next_created_at)
+    SELECT id, queue, ${[...own, ...next].join(", ")}
+    FROM ${source} WHERE (${a}) OR (${b})
+    ORDER BY id`;
 }
 
 function sourceLiteral(m: Move): string {
