@@ -1,11 +1,11 @@
 /**
- * libs/outbox — relays the transactional outbox (`outbox` → `job_events`) to Kafka, in order, and
- * deletes what Kafka acknowledged (SPEC §6). Design, guarantees and failure behaviour:
- * docs/outbox.md.
+ * libs/outbox — relays the event log (`job_events`, which is the outbox) to Kafka, in order, and
+ * moves a durable cursor past what Kafka acknowledged (SPEC §6). Design, guarantees and failure
+ * behaviour: docs/outbox.md.
  *
- * Owns the relay's reads and deletes of `outbox` and its Kafka clients. Must not write events
- * (every state change writes its own, in its transaction), and must not run anywhere but on the
- * scheduler leader.
+ * Owns the relay's reads of the log, its cursor in `relay_cursors` and its Kafka clients. Must not
+ * write events (every state change writes its own, in its transaction), and must not run anywhere
+ * but on the scheduler leader.
  */
 export { createOutboxRelay } from "./create-outbox-relay.js";
 export { OutboxRelay, type OutboxRelayHooks, type OutboxRelayOptions } from "./outbox-relay.js";
