@@ -70,7 +70,7 @@ export interface EventValues {
   readonly from?: string;
   /** The ordering xid; default the source row's `event_xid`. */
   readonly xid?: string;
-  /** The attempt (int); default the source row's `attempt` (event pairs only). */
+  /** The attempt (int); default the source row's `attempt`. */
   readonly attempt?: string;
 }
 
@@ -80,12 +80,29 @@ export interface EventValues {
  * plus whatever `values` refer to.
  */
 export function appendEvents(m: Move, source: string, values: EventValues = {}): string {
-  const from = values.from ?? sourceLiteral(m);
   return `INSERT INTO job_event_rows (${EVENT_COLUMNS})
-    SELECT id, queue, ${literal(m.eventType)}, ${from}, ${literal(m.to)}::job_status, ${literal(m.reason)},
-           ${values.worker ?? "NULL::uuid"}, attempt, ${values.message ?? "NULL::text"}, ${values.at ?? "now()"}, ${values.xid ?? "event_xid"}
+    SELECT id, queue, ${Object.values(eventValues(m, values)).join(", ")}
     FROM ${source} ORDER BY id`;
 }
+
+/** The SQL of each column of a move's event after `job_id, queue` (EVENT_COLUMNS' order), defaults filled in. */
+function eventValues(m: Move, values: EventValues) {
+  return {
+    event_type: literal(m.eventType),
+    from_status: values.from ?? sourceLiteral(m),
+    to_status: `${literal(m.to)}::job_status`,
+    reason: literal(m.reason),
+    worker_id: values.worker ?? "NULL::uuid",
+    attempt: values.attempt ?? "attempt",
+    message: values.message ?? "NULL::text",
+    created_at: values.at ?? "now()",
+    xid: values.xid ?? "event_xid",
+  };
+}
+
+/** The columns of a pair's second event, each the `next_` twin of an event column. */
+const NEXT_FIELDS = ["event_type", "to_status", "reason", "worker_id", "attempt", "message", "created_at"] as const;
+const NEXT_COLUMNS = NEXT_FIELDS.map((f) => `next_${f}`).join(", ");
 
 /** One move of an event pair: the rows of the source it applies to (SQL condition; default all). */
 export interface PairPart {
@@ -107,24 +124,10 @@ export function appendEventPair(source: string, first: PairPart, second: PairPar
     throw new Error(`event pair ${first.move.reason} then ${second.move.reason}: the second move cannot leave ${first.move.to}`);
   }
   const [a, b] = [first.when ?? "true", second.when ?? "true"];
-  const columns = ({ move: m, values = {} }: PairPart) => ({
-    event_type: literal(m.eventType),
-    from_status: values.from ?? sourceLiteral(m),
-    to_status: `${literal(m.to)}::job_status`,
-    reason: literal(m.reason),
-    worker_id: values.worker ?? "NULL::uuid",
-    attempt: values.attempt ?? "attempt",
-    message: values.message ?? "NULL::text",
-    created_at: values.at ?? "now()",
-    xid: values.xid ?? "event_xid",
-  });
-  const [x, y] = [columns(first), columns(second)];
+  const [x, y] = [eventValues(first.move, first.values ?? {}), eventValues(second.move, second.values ?? {})];
   const own = (Object.keys(x) as (keyof typeof x)[]).map((c) => (x[c] === y[c] ? x[c] : `CASE WHEN ${a} THEN ${x[c]} ELSE ${y[c]} END`));
-  const next = (["event_type", "to_status", "reason", "worker_id", "attempt", "message", "created_at"] as const).map(
-    (c) => `CASE WHEN ${a} AND ${b} THEN ${y[c]} END`,
-  );
-  return `INSERT INTO job_event_rows (job_id, queue, ${Object.keys(x).join(", ")}, next_event_type, next_to_status, next_reason,
-                                      next_worker_id, next_attempt, next_message, next_created_at)
+  const next = NEXT_FIELDS.map((c) => `CASE WHEN ${a} AND ${b} THEN ${y[c]} END`);
+  return `INSERT INTO job_event_rows (${EVENT_COLUMNS}, ${NEXT_COLUMNS})
     SELECT id, queue, ${[...own, ...next].join(", ")}
     FROM ${source} WHERE (${a}) OR (${b})
     ORDER BY id`;
@@ -232,8 +235,7 @@ export class EventRows {
    */
   static insertSql(first: number, xids: string): string {
     const p = (n: number) => `$${first + n}`;
-    return `INSERT INTO job_event_rows (${EVENT_COLUMNS}, next_event_type, next_to_status, next_reason, next_worker_id, next_attempt,
-                                        next_message, next_created_at)
+    return `INSERT INTO job_event_rows (${EVENT_COLUMNS}, ${NEXT_COLUMNS})
       SELECT e.job_id, e.queue, e.event_type, e.from_status, e.to_status, e.reason, e.worker_id, e.attempt, e.message,
              coalesce(e.at, now()), x.event_xid, e.next_event_type, e.next_to_status, e.next_reason, e.next_worker_id, e.next_attempt,
              e.next_message, CASE WHEN e.next_event_type IS NOT NULL THEN coalesce(e.next_at, now()) END
