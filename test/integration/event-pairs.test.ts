@@ -39,8 +39,9 @@ describe("event pairs", () => {
     const w = await core.worker(q);
     const [handed, plain] = await submitJobs(core.db.pool, [job(q), job(q)], { workers: [w, null], leaseMs: 30_000 });
     expect(handed!.job.status).toBe("ASSIGNED");
-    const [row] = await rowsOf(handed!.job.id);
-    expect(await rowsOf(handed!.job.id)).toEqual([{ id: row!.id, event_type: "job.submitted", next_event_type: "job.assigned" }]);
+    const rows = await rowsOf(handed!.job.id);
+    const row = rows[0];
+    expect(rows).toEqual([{ id: row!.id, event_type: "job.submitted", next_event_type: "job.assigned" }]);
     const events = await eventsOf(handed!.job.id);
     expect(events.map((e) => [e.id, e.row_id, e.event_type])).toEqual([
       [row!.id, row!.id, "job.submitted"],
