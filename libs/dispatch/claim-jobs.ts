@@ -56,7 +56,11 @@ const CLAIMED = move("PENDING", "ASSIGNED", "CLAIMED");
  * flag: with the count in it the statement's generic plan costs more than a custom one, and
  * Postgres would plan it on every call (docs/write-path.md, "Planning"). For the same reason the
  * queue list and the limit are read through `(SELECT $n)`: a custom plan would see the values and
- * estimate fewer rows than the generic one, which is the same plan.
+ * estimate fewer rows than the generic one, which is the same plan. The planner then takes a tenth
+ * of the pending rows as the number claimed; the UPDATE finds the claimed rows by
+ * `id = ANY(ARRAY(…))`, which it estimates as a few primary-key lookups, where a join to the
+ * candidates became a sequential scan of `jobs` once its statistics showed a large backlog
+ * (docs/write-path.md, "Plans made on a large backlog").
  */
 const claimStatement = (limitedCap: string) =>
   namedStatement(`
@@ -79,15 +83,16 @@ const claimStatement = (limitedCap: string) =>
     UPDATE jobs j SET ${setStatus(CLAIMED)}, attempt = j.attempt + 1, worker_id = $3::uuid,
            assigned_at = now(), started_at = NULL, not_before = NULL, event_xid = ${NEXT_EVENT_XID},
            lease_expires_at = now() + $4::int * interval '1 millisecond', updated_at = now()
-    FROM candidates c WHERE j.id = c.id
-    RETURNING j.id, j.queue, j.attempt, j.payload, j.metadata, j.priority, j.created_at AS "createdAt",
-              j.retry_count AS "retryCount", coalesce(j.max_retries, c.max_retries) AS "maxRetries",
-              coalesce(j.timeout_seconds, c.timeout_seconds) AS "timeoutSeconds", j.event_xid
+    WHERE j.id = ANY(ARRAY(SELECT id FROM candidates))
+    RETURNING j.id, j.queue, j.attempt, j.payload, j.metadata, j.priority, j.created_at, j.retry_count,
+              j.max_retries, j.timeout_seconds, j.event_xid
   ), events AS (
     ${appendEvents(CLAIMED, "claimed", { worker: "$3::uuid" })}
   )
-  SELECT id, queue, attempt, payload, metadata, priority, "createdAt", "retryCount", "maxRetries", "timeoutSeconds"
-  FROM claimed ORDER BY priority DESC, id`);
+  SELECT j.id, j.queue, j.attempt, j.payload, j.metadata, j.priority, j.created_at AS "createdAt",
+         j.retry_count AS "retryCount", coalesce(j.max_retries, c.max_retries) AS "maxRetries",
+         coalesce(j.timeout_seconds, c.timeout_seconds) AS "timeoutSeconds"
+  FROM claimed j JOIN candidates c ON c.id = j.id ORDER BY j.priority DESC, j.id`);
 const CLAIM = claimStatement("0");
 const CLAIM_LIMITED = claimStatement(
   "greatest(q.max_concurrency - (SELECT count(*) FROM jobs h WHERE h.queue = q.name AND h.status IN ('ASSIGNED', 'RUNNING')), 0)::int",

@@ -2,7 +2,7 @@ import { v7 as uuidv7 } from "uuid";
 import { NotFound } from "../errors/index.js";
 import type { Db } from "../postgres/db.js";
 import { sqlState } from "../postgres/db.js";
-import { namedStatement } from "../postgres/named-statement.js";
+import { namedStatement, unnestParams } from "../postgres/named-statement.js";
 import { JOB_COLUMNS_FULL, type JobRecord } from "./job-record.js";
 import { appendEventPair, FIRST_EVENT_XID, move, statusValues } from "./transition-sql.js";
 
@@ -151,18 +151,21 @@ const assigned = statusValues(CLAIMED);
 /**
  * $1…$10 the jobs' columns, $11 the worker offered for each (or null), $12 the lease in ms. The
  * `open` queues are those an offered job may be handed off in (HandOffRequest); when nothing is
- * offered that CTE reads nothing.
+ * offered that CTE reads nothing. It looks for a due PENDING job in the claim's order, so the plan
+ * is a walk of `jobs_claim_idx` that stops at the first: as `NOT EXISTS`, once the statistics
+ * showed many PENDING rows the planner chose a sequential scan of `jobs` expecting to meet one
+ * soon, and a drained queue, the case a hand-off is for, meant reading the whole table.
  */
 const insertJobs = (onConflict: string) => `
   WITH input AS (
-    SELECT * FROM unnest($1::uuid[], $2::text[], $3::bytea[], $4::smallint[], $5::int[], $6::int[],
-                         $7::bigint[], $8::timestamptz[], $9::text[], $10::jsonb[], $11::uuid[])
+    SELECT * FROM ${unnestParams("uuid", "text", "bytea", "smallint", "int", "int", "bigint", "timestamptz", "text", "jsonb", "uuid")}
       WITH ORDINALITY AS t(id, queue, payload, priority, max_retries, timeout_seconds, delay_ms, run_at,
                            idempotency_key, metadata, offered_to, ord)
   ), open AS (
     SELECT q.name, q.max_retries, q.timeout_seconds FROM queues q
     WHERE q.name IN (SELECT queue FROM input WHERE offered_to IS NOT NULL) AND NOT q.paused AND q.max_concurrency IS NULL
-      AND NOT EXISTS (SELECT 1 FROM jobs p WHERE p.queue = q.name AND p.status = 'PENDING' AND (p.not_before IS NULL OR p.not_before <= now()))
+      AND (SELECT p.id FROM jobs p WHERE p.queue = q.name AND p.status = 'PENDING' AND (p.not_before IS NULL OR p.not_before <= now())
+           ORDER BY p.priority DESC, p.id LIMIT 1) IS NULL
   ), inserted AS (
     INSERT INTO jobs AS j (id, queue, payload, priority, max_retries, timeout_seconds, not_before, idempotency_key, metadata, event_xid,
                            status, status_reason, attempt, worker_id, assigned_at, lease_expires_at)

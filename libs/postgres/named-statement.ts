@@ -16,3 +16,13 @@ export function namedStatement(text: string): (values: unknown[]) => QueryConfig
   const name = `jq_${createHash("sha256").update(text).digest("hex").slice(0, 24)}`;
   return (values) => ({ name, text, values });
 }
+
+/**
+ * `unnest($1::t1[], $2::t2[], …)` with every array read through an InitPlan, for a named
+ * statement whose input is arrays. A custom plan would see how many rows the arrays hold and, for
+ * a statement with a subquery per input row, cost less than the generic plan, which Postgres then
+ * never keeps; through `(SELECT $n)` both estimate the same and the generic plan is kept.
+ */
+export function unnestParams(...types: readonly string[]): string {
+  return `unnest(${types.map((t, i) => `(SELECT $${i + 1}::${t}[])`).join(", ")})`;
+}

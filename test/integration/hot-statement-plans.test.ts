@@ -13,6 +13,46 @@ import { startCoreJobs, type CoreJobs } from "../support/core-jobs.js";
 
 const ROUNDS = 12;
 
+const job = (queue: string): NewJob => ({ queue, payload: Buffer.from("x"), metadata: {}, priority: 0, maxRetries: null, timeoutSeconds: null, delayMs: null, runAt: null, idempotencyKey: null });
+
+/** One round of the write path on `session`: a hand-off offer, a claim, a delivery mark, successes. */
+async function writePathRound(session: pg.Pool, queue: string, worker: string, round: number): Promise<void> {
+  await submitJobs(session, [job(queue)], { workers: [worker], leaseMs: 60_000 });
+  await submitJobs(session, Array.from({ length: 2 + (round % 3) }, () => job(queue)));
+  const claimed = await claimJobs(session, { workerId: worker, queues: [queue], limit: 2 + (round % 3), leaseMs: 60_000 }, new Set());
+  await markDelivered(session, claimed.slice(0, 1).map((c) => ({ jobId: c.id, attempt: c.attempt, workerId: worker, deliveredAt: new Date() })));
+  await recordSuccesses(session, claimed.map((c) => ({ jobId: c.id, attempt: c.attempt, workerId: worker, outcome: { kind: "success", result: Buffer.alloc(0) } })));
+}
+
+/**
+ * The plan each hot statement prepared on `session` runs now (its cached generic plan once it has
+ * one), as text: EXPLAIN EXECUTE with every parameter NULL, which plans but runs nothing.
+ */
+async function cachedPlans(session: pg.Pool): Promise<Map<string, string>> {
+  const client = await session.connect();
+  try {
+    const { rows } = await client.query<{ name: string; statement: string; params: number }>(
+      "SELECT name, statement, cardinality(parameter_types) AS params FROM pg_prepared_statements WHERE name LIKE 'jq\\_%'",
+    );
+    const plans = new Map<string, string>();
+    for (const r of rows) {
+      const kind = /INSERT INTO jobs/.test(r.statement) ? "submit" : /WITH caps AS/.test(r.statement) ? "claim"
+        : /AS d\(id, attempt, worker_id, at\)/.test(r.statement) ? "mark" : /AS i\(id, attempt, worker_id, result/.test(r.statement) ? "success" : undefined;
+      if (kind === undefined || plans.has(kind)) continue;
+      const plan = await client.query<{ "QUERY PLAN": string }>(`EXPLAIN EXECUTE ${r.name}(${Array(r.params).fill("NULL").join(", ")})`);
+      plans.set(kind, plan.rows.map((p) => p["QUERY PLAN"]).join("\n"));
+    }
+    return plans;
+  } finally {
+    client.release();
+  }
+}
+
+/** The lines of a plan that read all of `jobs`. */
+function unboundedReads(plan: string): string[] {
+  return plan.split("\n").filter((line) => /Seq Scan on jobs /.test(line));
+}
+
 describe("hot statement plans", () => {
   let core: CoreJobs;
   /** One connection, so every statement is prepared on the session pg_prepared_statements shows. */
@@ -29,7 +69,6 @@ describe("hot statement plans", () => {
   it("runs submit, claim (limited queue or not), delivery mark and success on generic plans after the first five calls", async () => {
     const [open, limited] = [await core.queue(), await core.queue({ maxConcurrency: 1_000 })];
     const worker = await core.worker([open, limited]);
-    const job = (queue: string): NewJob => ({ queue, payload: Buffer.from("x"), metadata: {}, priority: 0, maxRetries: null, timeoutSeconds: null, delayMs: null, runAt: null, idempotencyKey: null });
     // A backlog, as a busy queue has: with a few rows every plan costs about the same, and a
     // custom plan that sees the limit or the queue list looks cheaper only on a real table.
     for (const queue of [open, limited]) for (let i = 0; i < 4; i++) await submitJobs(core.db.pool, Array.from({ length: 500 }, () => job(queue)));
@@ -55,5 +94,24 @@ describe("hot statement plans", () => {
     expect(plans(/INSERT INTO jobs/)).toEqual({ generic: ROUNDS - 5, custom: 5 }); // the backlog went in on another connection
     expect(plans(/AS d\(id, attempt, worker_id, at\)/)).toEqual({ generic: ROUNDS - 5, custom: 5 });
     expect(plans(/AS i\(id, attempt, worker_id, result, delivered_at\)/)).toEqual({ generic: ROUNDS - 5, custom: 5 });
+  });
+
+  // docs/write-path.md, "Plans made on a large backlog". Once ANALYZE has seen many PENDING rows,
+  // a plan of the claim or the submit must still read `jobs` through its indexes: a sequential
+  // scan there reads the whole table on every call.
+  it("keeps the claim and the submit on index lookups when planned on a large analyzed backlog", async () => {
+    const queue = await core.queue();
+    const worker = await core.worker(queue);
+    for (let i = 0; i < 6; i++) await submitJobs(core.db.pool, Array.from({ length: 500 }, () => job(queue)));
+    await core.db.pool.query("ANALYZE jobs");
+    const fresh = new pg.Pool({ connectionString: core.db.url, max: 1 });
+    try {
+      for (let round = 0; round < 8; round++) await writePathRound(fresh, queue, worker, round);
+      const plans = await cachedPlans(fresh);
+      expect([...plans.keys()].sort()).toEqual(["claim", "mark", "submit", "success"]);
+      for (const kind of ["claim", "submit"]) expect(unboundedReads(plans.get(kind)!), `${kind}:\n${plans.get(kind)}`).toEqual([]);
+    } finally {
+      await fresh.end();
+    }
   });
 });
