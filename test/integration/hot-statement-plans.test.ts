@@ -2,8 +2,8 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { recordSuccesses } from "../../libs/attempts/report-successes.js";
 import { claimJobs, markDelivered } from "../../libs/dispatch/index.js";
-import { submitJobs, type NewJob } from "../../libs/jobs/index.js";
-import { startCoreJobs, type CoreJobs } from "../support/core-jobs.js";
+import { submitJobs } from "../../libs/jobs/index.js";
+import { newJob as job, startCoreJobs, type CoreJobs } from "../support/core-jobs.js";
 
 // The write path's hot statements keep one generic plan per connection instead of being planned
 // on every call (docs/write-path.md, "Planning"; libs/postgres/named-statement.ts). Postgres
@@ -12,8 +12,6 @@ import { startCoreJobs, type CoreJobs } from "../support/core-jobs.js";
 // limit it can see) sends the statement back to planning each call, and this test says which.
 
 const ROUNDS = 12;
-
-const job = (queue: string): NewJob => ({ queue, payload: Buffer.from("x"), metadata: {}, priority: 0, maxRetries: null, timeoutSeconds: null, delayMs: null, runAt: null, idempotencyKey: null });
 
 /** One round of the write path on `session`: a hand-off offer, a claim, a delivery mark, successes. */
 async function writePathRound(session: pg.Pool, queue: string, worker: string, round: number): Promise<void> {
