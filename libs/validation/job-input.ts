@@ -59,6 +59,21 @@ export function validateIdempotencyKey(key: string, limits: InputLimits, field =
   return key;
 }
 
+/** The largest value of a Postgres `integer` column; a wire uint32 above it cannot be stored or matched. */
+export const MAX_INT4 = 2_147_483_647;
+
+/**
+ * A delivery's attempt number as a worker quotes it (a fencing token, 1 or more). Attempts are
+ * Postgres integers, so a uint32 above MAX_INT4 names no delivery; refused here, it would reach
+ * the result statement and fail there as an internal error.
+ */
+export function validateAttempt(value: number, field: string): number {
+  if (!Number.isInteger(value) || value < 1 || value > MAX_INT4) {
+    throw new InvalidArgument(field, `must be the delivery's attempt (1 to ${MAX_INT4}), got ${value}`);
+  }
+  return value;
+}
+
 /** A non-negative integer count such as max_retries. */
 export function validateNonNegativeInt(value: number, field: string, max: number): number {
   if (!Number.isInteger(value) || value < 0 || value > max) {

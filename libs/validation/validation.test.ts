@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { InvalidArgument, LimitExceeded } from "../errors/index.js";
 import {
+  MAX_INT4,
+  validateAttempt,
   validateIdempotencyKey,
   validateMetadata,
   validatePayload,
@@ -52,5 +54,14 @@ describe("priority, idempotency key, uuid", () => {
     expect(validateUuid("0190F5B2-7C1A-7D3E-8F00-123456789ABC", "job_id")).toBe("0190f5b2-7c1a-7d3e-8f00-123456789abc");
     expect(() => validateUuid("not-a-uuid", "job_id")).toThrow('job_id: must be a UUID, got "not-a-uuid"');
     expect(() => validateUuid("", "job_id")).toThrow("job_id: is required");
+  });
+});
+
+describe("attempt numbers", () => {
+  it.each([1, 7, MAX_INT4])("accepts %s", (n) => expect(validateAttempt(n, "result.attempt")).toBe(n));
+  // 4294967295: a uint32 on the wire (a 10-byte varint of -1 decodes to it) that no integer column holds.
+  it.each([0, -1, 1.5, MAX_INT4 + 1, 4_294_967_295])("refuses %s naming the field", (n) => {
+    expect(() => validateAttempt(n, "result.attempt")).toThrow(InvalidArgument);
+    expect(() => validateAttempt(n, "result.attempt")).toThrow(/^result\.attempt: /);
   });
 });

@@ -189,6 +189,9 @@ describe("WorkerService over real streams", () => {
       grpc.status.NOT_FOUND,
     );
     await expectCode(c.call(c.workers, "reportResult", { workerId: w.id, result: { jobId: j!.id, attempt: 0, outcome: undefined } }, { headers: w.headers() }), grpc.status.INVALID_ARGUMENT, /^result.attempt/);
+    // Above a Postgres integer: refused as input, not an INTERNAL error from the result statement.
+    const beyondInt4 = { jobId: j!.id, attempt: 4_294_967_295, outcome: { $case: "success" as const, value: { result: Buffer.alloc(0) } } };
+    await expectCode(c.call(c.workers, "reportResult", { workerId: w.id, result: beyondInt4 }, { headers: w.headers() }), grpc.status.INVALID_ARGUMENT, /^result.attempt/);
   });
 
   it("retries failures with backoff and dead-letters after max retries, or at once when not retryable", async () => {

@@ -2,9 +2,7 @@ import { InvalidArgument } from "../../../libs/errors/index.js";
 import type { QueueSettings as ProtoSettings } from "../../../libs/proto/index.js";
 import { QUEUE_DEFAULTS, type QueueSettings } from "../../../libs/queues/index.js";
 import { durationToWholeMs, durationToWholeSeconds } from "../../../libs/wire/index.js";
-import { validateNonNegativeInt } from "../../../libs/validation/index.js";
-
-const MAX_INT4 = 2_147_483_647;
+import { MAX_INT4, validateNonNegativeInt } from "../../../libs/validation/index.js";
 
 /**
  * Proto field path (as an update mask names it) → domain setting. A Map, not an object literal: a

@@ -4,7 +4,7 @@ import type { Config } from "../../../libs/config/index.js";
 import { InvalidArgument, LimitExceeded } from "../../../libs/errors/index.js";
 import type { JobResult, RegisterWorkerRequest } from "../../../libs/proto/index.js";
 import type { Registration } from "../../../libs/workers/index.js";
-import { validateMetadata, validatePayload, validateQueueName, validateUuid } from "../../../libs/validation/index.js";
+import { validateAttempt, validateMetadata, validatePayload, validateQueueName, validateUuid } from "../../../libs/validation/index.js";
 
 export const MAX_WORKER_CONCURRENCY = 1000;
 export const MAX_WORKER_QUEUES = 100;
@@ -36,16 +36,16 @@ export function toRegistration(req: RegisterWorkerRequest, limits: Config["limit
 export function toFinishRequest(workerId: string, result: JobResult | undefined, limits: Config["limits"], prefix = "result."): FinishRequest {
   if (!result) throw new InvalidArgument(prefix.slice(0, -1), "is required");
   const jobId = validateUuid(result.jobId, `${prefix}job_id`);
-  if (!Number.isInteger(result.attempt) || result.attempt < 1) throw new InvalidArgument(`${prefix}attempt`, "must be the delivery's attempt (1 or more)");
+  const attempt = validateAttempt(result.attempt, `${prefix}attempt`);
   const o = result.outcome;
   if (!o) throw new InvalidArgument(`${prefix}outcome`, "must be success or failure");
   if (o.$case === "success") {
     const bytes = validatePayload(o.value.result, limits, `${prefix}success.result`);
-    return { jobId, attempt: result.attempt, workerId, outcome: { kind: "success", result: Buffer.from(bytes) } };
+    return { jobId, attempt, workerId, outcome: { kind: "success", result: Buffer.from(bytes) } };
   }
   return {
     jobId,
-    attempt: result.attempt,
+    attempt,
     workerId,
     outcome: {
       kind: "failure",
