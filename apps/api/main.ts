@@ -11,7 +11,7 @@ import { NodeAnnouncer } from "../../libs/presence/index.js";
 import { JobStore } from "../../libs/jobs/index.js";
 import { QueueWaker } from "../../libs/notifications/index.js";
 import { loadPageTokenKey, PageTokenCodec } from "../../libs/paging/index.js";
-import { openProcessDatabase } from "../../libs/postgres/index.js";
+import { openProcessDatabase, WRITE_PATH_SETTINGS } from "../../libs/postgres/index.js";
 import { AdminServiceService, JobServiceService, WorkerServiceService } from "../../libs/proto/index.js";
 import { component, runProcess } from "../../libs/runtime/index.js";
 import { clusterAdmin } from "./admin-service/cluster-admin.js";
@@ -30,7 +30,7 @@ import { WorkerHub } from "./worker-service/worker-hub.js";
 import { workerService } from "./worker-service/worker-service.js";
 
 await runProcess("api", async ({ config, log, registry }) => {
-  const db = openProcessDatabase(config, "api", log);
+  const db = openProcessDatabase(config, "api", log, WRITE_PATH_SETTINGS);
   const auth = new ApiKeyAuth(config.apiKeys);
   if (!auth.enabled) log.warn("NO API KEYS CONFIGURED: the gRPC API is open to anyone who can reach it; set JQ_API_KEYS");
   const metrics = new RpcMetrics(registry);

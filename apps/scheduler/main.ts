@@ -16,7 +16,7 @@ import { createLeaderElector } from "../../libs/leader/index.js";
 import { NodeAnnouncer } from "../../libs/presence/index.js";
 import { QueueWaker } from "../../libs/notifications/index.js";
 import { createOutboxRelay, measureOutboxLag } from "../../libs/outbox/index.js";
-import { openProcessDatabase } from "../../libs/postgres/index.js";
+import { openProcessDatabase, WRITE_PATH_SETTINGS } from "../../libs/postgres/index.js";
 import { component, runProcess } from "../../libs/runtime/index.js";
 import {
   sweepExecutionTimeouts,
@@ -31,7 +31,7 @@ import { CronRunner } from "./cron-runner.js";
 import { IntervalDuty } from "./interval-duty.js";
 
 await runProcess("scheduler", async ({ config, log, registry }) => {
-  const db = openProcessDatabase(config, "scheduler", log);
+  const db = openProcessDatabase(config, "scheduler", log, WRITE_PATH_SETTINGS);
   const s = config.scheduler;
   const elector = createLeaderElector({
     name: "scheduler",

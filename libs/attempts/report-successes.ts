@@ -1,5 +1,5 @@
 import type { Db } from "../postgres/db.js";
-import { namedStatement } from "../postgres/named-statement.js";
+import { namedStatement, unnestParams } from "../postgres/named-statement.js";
 import { appendEventPair, move, NEXT_EVENT_XID, setStatus } from "../jobs/transition-sql.js";
 import type { FinishRequest } from "./finish-attempts.js";
 
@@ -30,13 +30,19 @@ export async function recordSuccesses(db: Db, requests: readonly FinishRequest[]
   return new Map(rows.map((r) => [r.id, r.queue]));
 }
 
-/** $1 ids, $2 attempts, $3 workers, $4 results, $5 delivery times (null: now, if still ASSIGNED). */
+/**
+ * $1 ids, $2 attempts, $3 workers, $4 results, $5 delivery times (null: now, if still ASSIGNED).
+ * Each job is read by its key, one lookup per result: the LIMIT keeps the fences out of the
+ * lookup, so no partial index of held jobs can serve it (docs/write-path.md, "Plans made on a
+ * small table"). The arrays are read through InitPlans (unnestParams) so that the generic plan
+ * is kept.
+ */
 const SUCCESSES = namedStatement(`
   WITH input AS (
-    SELECT * FROM unnest($1::uuid[], $2::int[], $3::uuid[], $4::bytea[], $5::timestamptz[]) AS i(id, attempt, worker_id, result, delivered_at)
-  ), seen AS (
+    SELECT * FROM ${unnestParams("uuid", "int", "uuid", "bytea", "timestamptz")} AS i(id, attempt, worker_id, result, delivered_at)
+  ), seen AS MATERIALIZED (
     SELECT j.id, j.status AS from_status, i.attempt, i.worker_id, i.result, i.delivered_at
-    FROM jobs j JOIN input i ON i.id = j.id
+    FROM input i CROSS JOIN LATERAL (SELECT j.id, j.status, j.attempt, j.worker_id FROM jobs j WHERE j.id = i.id LIMIT 1) j
     WHERE j.status IN ('ASSIGNED', 'RUNNING') AND j.attempt = i.attempt AND j.worker_id = i.worker_id
   ), done AS (
     UPDATE jobs j SET ${setStatus(SUCCEEDED)}, result = s.result, error_message = NULL,
@@ -44,7 +50,7 @@ const SUCCESSES = namedStatement(`
            event_xid = ${NEXT_EVENT_XID},
            started_at = CASE WHEN s.from_status = 'ASSIGNED' THEN coalesce(s.delivered_at, now()) ELSE coalesce(j.started_at, now()) END
     FROM seen s
-    WHERE j.id = s.id AND j.status = s.from_status AND j.attempt = s.attempt AND j.worker_id = s.worker_id
+    WHERE j.id = ANY(ARRAY(SELECT id FROM seen)) AND j.id = s.id AND j.status = s.from_status AND j.attempt = s.attempt AND j.worker_id = s.worker_id
     RETURNING j.id, j.queue, j.attempt, j.worker_id, j.event_xid, s.from_status, coalesce(s.delivered_at, now()) AS delivered_at
   ), events AS (
     ${appendEventPair(

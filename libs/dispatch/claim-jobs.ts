@@ -2,7 +2,7 @@ import type pg from "pg";
 import { JOBS_AVAILABLE_CHANNEL } from "../notifications/channels.js";
 import { appendEvents, move, NEXT_EVENT_XID, setStatus } from "../jobs/transition-sql.js";
 import { withTransaction, type Db } from "../postgres/db.js";
-import { namedStatement } from "../postgres/named-statement.js";
+import { namedStatement, unnestParams } from "../postgres/named-statement.js";
 
 /** A job claimed for a worker: what goes on its stream. */
 export interface ClaimedJob {
@@ -112,14 +112,20 @@ export interface DeliveryMark extends Delivery {
 
 const DELIVERED = move("ASSIGNED", "RUNNING", "DELIVERED");
 
-/** $1 job ids, $2 attempts, $3 worker ids, $4 delivery times. */
+/**
+ * $1 job ids, $2 attempts, $3 worker ids, $4 delivery times. Each job is found by its key, one
+ * lookup per delivery (the LIMIT keeps the fences out of the lookup, so no partial index of held
+ * jobs can serve it: docs/write-path.md, "Plans made on a small table"), and locked in id order.
+ * The arrays are read through InitPlans (unnestParams) so that the generic plan is kept.
+ */
 const MARK_DELIVERED = namedStatement(
-  `WITH d AS (SELECT * FROM unnest($1::uuid[], $2::int[], $3::uuid[], $4::timestamptz[]) AS d(id, attempt, worker_id, at)),
+  `WITH d AS (SELECT * FROM ${unnestParams("uuid", "int", "uuid", "timestamptz")} AS d(id, attempt, worker_id, at) ORDER BY id),
    target AS (
      SELECT j.id, d.at, coalesce(j.timeout_seconds, q.timeout_seconds) AS timeout_seconds
-     FROM jobs j JOIN d ON d.id = j.id AND d.attempt = j.attempt AND d.worker_id = j.worker_id JOIN queues q ON q.name = j.queue
-     WHERE j.status = 'ASSIGNED'
-     ORDER BY j.id FOR UPDATE OF j
+     FROM d CROSS JOIN LATERAL (
+       SELECT j.id, j.queue, j.status, j.attempt, j.worker_id, j.timeout_seconds FROM jobs j WHERE j.id = d.id LIMIT 1 FOR UPDATE
+     ) j JOIN queues q ON q.name = j.queue
+     WHERE j.status = 'ASSIGNED' AND j.attempt = d.attempt AND j.worker_id = d.worker_id
    ), changed AS (
      UPDATE jobs j SET ${setStatus(DELIVERED)}, started_at = t.at, updated_at = now(),
             event_xid = ${NEXT_EVENT_XID},

@@ -1,4 +1,4 @@
-export { createPool, pingPostgres, type PoolOptions } from "./pool.js";
+export { createPool, pingPostgres, WRITE_PATH_SETTINGS, type PoolOptions } from "./pool.js";
 export { loadMigrations, migrate, planMigrations, MigrationError, MIGRATION_LOCK_KEY, type Migration } from "./migrate.js";
 export { describeSchema } from "./schema-snapshot.js";
 export { openProcessDatabase, type ProcessDatabase } from "./process-database.js";

@@ -5,6 +5,33 @@ export interface PoolOptions {
   readonly max: number;
   readonly connectTimeoutMs: number;
   readonly applicationName: string;
+  /** Session settings sent at connection start (`-c name=value`), after any the URL's `options` names. */
+  readonly settings?: Readonly<Record<string, string>>;
+}
+
+/**
+ * The session settings of the processes that write jobs (apps/api, apps/scheduler): no sequential
+ * scans. Their statements find rows by key, and each keeps the plan it was first given for the
+ * connection's life. Made while `jobs` held a few pages, that plan was a sequential scan, the
+ * cheapest read of a tiny table, and it stayed one as the table grew: in the bench, a claim of 8
+ * jobs planned that way read 34,259 rows (docs/write-path.md, "Plans made on a small table").
+ * With sequential scans off the planner takes the index, which is right at every size; a statement
+ * that no index can serve still scans the table.
+ */
+export const WRITE_PATH_SETTINGS: Readonly<Record<string, string>> = { enable_seqscan: "off" };
+
+/**
+ * The connection string and startup `options` parameter for `settings`. An `options` in the URL
+ * would replace the one node-postgres is given, so it moves out of the URL and goes first.
+ */
+export function connectionOptions(url: string, settings: Readonly<Record<string, string>>): { connectionString: string; options?: string } {
+  const ours = Object.entries(settings).map(([name, value]) => `-c ${name}=${value}`);
+  if (ours.length === 0) return { connectionString: url };
+  const parsed = URL.canParse(url) ? new URL(url) : undefined;
+  const own = parsed?.searchParams.get("options");
+  if (parsed === undefined || own === null || own === undefined) return { connectionString: url, options: ours.join(" ") };
+  parsed.searchParams.delete("options");
+  return { connectionString: parsed.toString(), options: [own, ...ours].join(" ") };
 }
 
 /**
@@ -16,7 +43,9 @@ export interface PoolOptions {
  * statement read 95 buffers per call after 1,000 jobs and 528 after 4,000 (it scans the partial
  * index jobs_worker_held_idx, whose dead entries grow with every job). With connections replaced
  * every 4 s it read 60 from the first replacement on. One reconnect per connection a minute costs
- * nothing measurable (docs/write-path.md, "Plans made on an empty table").
+ * nothing measurable (docs/write-path.md, "Plans made on an empty table"). The hot statements'
+ * plans are now right at every size (WRITE_PATH_SETTINGS below); the lifetime still bounds any
+ * other statement's.
  */
 export const CONNECTION_LIFETIME_SECONDS = 60;
 
@@ -30,7 +59,7 @@ export const CONNECTION_LIFETIME_SECONDS = 60;
  */
 export function createPool(options: PoolOptions, onError: (err: Error) => void): pg.Pool {
   const pool = new pg.Pool({
-    connectionString: options.url,
+    ...connectionOptions(options.url, options.settings ?? {}),
     max: options.max,
     connectionTimeoutMillis: options.connectTimeoutMs,
     idleTimeoutMillis: 30_000,

@@ -15,8 +15,12 @@ export interface ProcessDatabase {
   close(): Promise<void>;
 }
 
-/** The Postgres side of a jq process: its pool, its readiness check and its start-up migrations. */
-export function openProcessDatabase(config: Config, app: string, log: Logger): ProcessDatabase {
+/**
+ * The Postgres side of a jq process: its pool, its readiness check and its start-up migrations.
+ * `settings` are the session settings of every connection (WRITE_PATH_SETTINGS for the processes
+ * that write jobs).
+ */
+export function openProcessDatabase(config: Config, app: string, log: Logger, settings: Readonly<Record<string, string>> = {}): ProcessDatabase {
   const url = config.database.url;
   if (url === undefined) {
     throw new ConfigError([
@@ -24,7 +28,7 @@ export function openProcessDatabase(config: Config, app: string, log: Logger): P
     ]);
   }
   const pool = createPool(
-    { url, max: config.database.poolMax, connectTimeoutMs: config.database.connectTimeoutMs, applicationName: `jq-${app}` },
+    { url, max: config.database.poolMax, connectTimeoutMs: config.database.connectTimeoutMs, applicationName: `jq-${app}`, settings },
     (err) => log.warn({ err: err.message }, "Postgres connection failed"),
   );
   let closed = false;

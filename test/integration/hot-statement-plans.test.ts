@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { recordSuccesses } from "../../libs/attempts/report-successes.js";
 import { claimJobs, markDelivered } from "../../libs/dispatch/index.js";
 import { submitJobs } from "../../libs/jobs/index.js";
+import { createPool, WRITE_PATH_SETTINGS } from "../../libs/postgres/index.js";
 import { newJob as job, startCoreJobs, type CoreJobs } from "../support/core-jobs.js";
 
 // The write path's hot statements keep one generic plan per connection instead of being planned
@@ -46,9 +47,29 @@ async function cachedPlans(session: pg.Pool): Promise<Map<string, string>> {
   }
 }
 
+/** A pool of one connection with the session settings apps/api and apps/scheduler connect with. */
+function writePathSession(url: string): pg.Pool {
+  return createPool({ url, max: 1, connectTimeoutMs: 10_000, applicationName: "hot-statement-plans", settings: WRITE_PATH_SETTINGS }, () => undefined);
+}
+
 /** The lines of a plan that read all of `jobs`. */
 function unboundedReads(plan: string): string[] {
   return plan.split("\n").filter((line) => /Seq Scan on jobs /.test(line));
+}
+
+/**
+ * The lines of a plan that read `jobs` other than by a key: a sequential scan, an index scan with
+ * no index condition (the whole index), or the partial index of held jobs, which finds a job by
+ * its worker and so reads every entry the worker left since the last VACUUM.
+ */
+function unkeyedReads(plan: string): string[] {
+  const lines = plan.split("\n");
+  return lines.filter(
+    (line, i) =>
+      /Seq Scan on jobs /.test(line) ||
+      /jobs_worker_held_idx/.test(line) ||
+      (/Index Scan (Backward )?using jobs_\w+ on jobs |Bitmap Index Scan on jobs_/.test(line) && !/Index Cond:/.test(lines[i + 1] ?? "")),
+  );
 }
 
 describe("hot statement plans", () => {
@@ -57,7 +78,7 @@ describe("hot statement plans", () => {
   let session: pg.Pool;
   beforeAll(async () => {
     core = await startCoreJobs("plans");
-    session = new pg.Pool({ connectionString: core.db.url, max: 1 });
+    session = writePathSession(core.db.url);
   });
   afterAll(async () => {
     await session.end();
@@ -102,7 +123,7 @@ describe("hot statement plans", () => {
     const worker = await core.worker(queue);
     for (let i = 0; i < 6; i++) await submitJobs(core.db.pool, Array.from({ length: 500 }, () => job(queue)));
     await core.db.pool.query("ANALYZE jobs");
-    const fresh = new pg.Pool({ connectionString: core.db.url, max: 1 });
+    const fresh = writePathSession(core.db.url);
     try {
       for (let round = 0; round < 8; round++) await writePathRound(fresh, queue, worker, round);
       const plans = await cachedPlans(fresh);
@@ -110,6 +131,37 @@ describe("hot statement plans", () => {
       for (const kind of ["claim", "submit"]) expect(unboundedReads(plans.get(kind)!), `${kind}:\n${plans.get(kind)}`).toEqual([]);
     } finally {
       await fresh.end();
+    }
+  });
+
+  // docs/write-path.md, "Plans made on a small table". A connection keeps each statement's generic
+  // plan for its life. Made while `jobs` held a few rows, a sequential scan or a whole-index read
+  // looked cheapest, and it stayed the plan once the table held thousands of rows.
+  it("keeps every hot statement on key lookups when planned on a nearly empty table that then grows", async () => {
+    const small = await startCoreJobs("small");
+    const fresh = writePathSession(small.db.url);
+    try {
+      // Autovacuum's ANALYZE would re-plan every statement and hide the fault.
+      await small.db.pool.query("ALTER TABLE jobs SET (autovacuum_enabled = off)");
+      const queue = await small.queue();
+      const worker = await small.worker(queue);
+      for (let round = 0; round < 8; round++) await writePathRound(fresh, queue, worker, round);
+      const { rows } = await fresh.query<{ generic_plans: string }>("SELECT generic_plans FROM pg_prepared_statements WHERE name LIKE 'jq\\_%'");
+      expect(rows.length).toBeGreaterThanOrEqual(4);
+      for (const r of rows) expect(Number(r.generic_plans), "every hot statement runs its cached generic plan").toBeGreaterThan(0);
+
+      // The table grows to 6,000 jobs; 1,000 of them were held and finished, as a busy worker's are.
+      for (let i = 0; i < 12; i++) await submitJobs(small.db.pool, Array.from({ length: 500 }, () => job(queue)));
+      for (let i = 0; i < 10; i++) {
+        const claimed = await claimJobs(small.db.pool, { workerId: worker, queues: [queue], limit: 100, leaseMs: 60_000 }, new Set());
+        await recordSuccesses(small.db.pool, claimed.map((c) => ({ jobId: c.id, attempt: c.attempt, workerId: worker, outcome: { kind: "success", result: Buffer.alloc(0) } })));
+      }
+      const plans = await cachedPlans(fresh);
+      expect([...plans.keys()].sort()).toEqual(["claim", "mark", "submit", "success"]);
+      for (const [kind, plan] of plans) expect(unkeyedReads(plan), `${kind}:\n${plan}`).toEqual([]);
+    } finally {
+      await fresh.end();
+      await small.db.drop();
     }
   });
 });
