@@ -46,7 +46,7 @@ const FLAGS = {
   systems: ["jq,pg-boss,bullmq", "systems to run, in this order"],
   api: ["2", "apps/api replicas (jq)"],
   workers: ["2", "worker processes per system"],
-  concurrency: ["32", "jobs each jq or BullMQ worker process runs at once"],
+  concurrency: ["500", "jobs each jq or BullMQ worker process runs at once (pg-boss fetches 500)"],
   "single-jobs": ["10000", "jobs of the single-submit phase"],
   "single-in-flight": ["32", "single submits in flight"],
   "batch-jobs": ["20000", "jobs of the batch phase (whole batches)"],
