@@ -121,9 +121,11 @@ describe("dispatch across replicas, with the scheduler's sweeps", () => {
       await cc.call(cc.jobs, "submitJobs", { jobs: [job("local-first"), job("local-first"), job("local-first")] });
       await far.until(() => far.assignments.length === 2, 10_000, "the far worker's jobs");
       expect(near.assignments).toHaveLength(3);
-      const announced = heard.map(parseJobsAvailable).filter((n) => n.queue === "local-first");
-      expect(announced.length).toBeGreaterThan(0);
-      expect(announced.every((n) => n.origin !== undefined)).toBe(true);
+      // The NOTIFY reached the other replica before its claim, but this process reads the far
+      // worker's stream and the listener's socket in whatever order they come ready: wait for it.
+      const announced = () => heard.map(parseJobsAvailable).filter((n) => n.queue === "local-first");
+      await expect.poll(() => announced().length, { timeout: 5_000 }).toBeGreaterThan(0);
+      expect(announced().every((n) => n.origin !== undefined)).toBe(true);
       near.close();
       far.close();
     } finally {
