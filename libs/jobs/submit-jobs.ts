@@ -106,9 +106,9 @@ export async function submitJobs(db: Db, jobs: readonly NewJob[], handOff?: Hand
   unique.forEach((i, n) => {
     const created = byId.get(ids[n]!);
     if (created) {
-      const { queueMaxRetries, queueTimeoutSeconds, ...job } = created;
+      const { queueMaxRetries, queueTimeoutSeconds, ...stored } = created;
       const handedOff = queueMaxRetries === null ? undefined : { queueMaxRetries, queueTimeoutSeconds };
-      return resultOfUnique.set(i, { job, deduplicated: false, ...(handedOff && { handedOff }) });
+      return resultOfUnique.set(i, { job: newJobRecord(input[n]!, stored), deduplicated: false, ...(handedOff && { handedOff }) });
     }
     const j = jobs[i]!;
     const found = existing.get(`${j.queue}\u0000${j.idempotencyKey}`);
@@ -140,8 +140,38 @@ function missingQueue(err: unknown): string | undefined {
   return /Key \(queue\)=\((.*)\) is not present/.exec(detail)?.[1];
 }
 
+/**
+ * The columns of a new job row that Postgres decides (NEW_JOB_COLUMNS). The rest are the request's
+ * own values, already in memory: reading payload and metadata back would make Postgres encode them
+ * and this process decode them again for every job (a 1 MiB payload came back as 2 MiB of hex).
+ */
+type StoredColumns = Pick<JobRecord, "id" | "status" | "statusReason" | "attempt" | "workerId" | "leaseExpiresAt" | "createdAt" | "notBefore" | "assignedAt" | "updatedAt">;
+
 /** A new job row, with its queue's defaults when it was handed off (null otherwise). */
-type InsertedRow = JobRecord & { readonly queueMaxRetries: number | null; readonly queueTimeoutSeconds: number | null };
+type InsertedRow = StoredColumns & { readonly queueMaxRetries: number | null; readonly queueTimeoutSeconds: number | null };
+
+const NEW_JOB_COLUMNS = `j.id, j.queue, j.status, j.status_reason AS "statusReason", j.attempt, j.worker_id AS "workerId",
+  j.lease_expires_at AS "leaseExpiresAt", j.created_at AS "createdAt", j.not_before AS "notBefore",
+  j.assigned_at AS "assignedAt", j.updated_at AS "updatedAt"`;
+
+/** The JobRecord of a job just inserted: what Postgres decided, and the request's values as stored. */
+function newJobRecord(job: NewJob, stored: StoredColumns): JobRecord {
+  return {
+    ...stored,
+    queue: job.queue,
+    priority: job.priority,
+    payload: job.payload,
+    metadata: job.metadata,
+    idempotencyKey: job.idempotencyKey,
+    retryCount: 0,
+    maxRetries: job.maxRetries,
+    timeoutSeconds: job.timeoutSeconds,
+    result: null,
+    errorMessage: null,
+    startedAt: null,
+    completedAt: null,
+  };
+}
 
 const SUBMITTED = move(null, "PENDING", "SUBMITTED");
 const CLAIMED = move("PENDING", "ASSIGNED", "CLAIMED");
@@ -181,7 +211,7 @@ const insertJobs = (onConflict: string) => `
     FROM input i LEFT JOIN open o ON o.name = i.queue AND i.offered_to IS NOT NULL
     ORDER BY i.ord
     ${onConflict}
-    RETURNING ${JOB_COLUMNS_FULL}
+    RETURNING ${NEW_JOB_COLUMNS}
   ), events AS (
     ${appendEventPair(
       "inserted",

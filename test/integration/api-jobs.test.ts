@@ -38,6 +38,21 @@ describe("JobService over a real gRPC connection", () => {
       expect(rows).toEqual([{ event_type: "job.submitted", to_status: "PENDING", reason: "SUBMITTED", in_outbox: true }]);
     });
 
+    it("answers with the job exactly as GetJobStatus reads it back from Postgres", async () => {
+      // The submit does not read payload and metadata back from its insert: what it answers with
+      // must be what was stored, field for field.
+      const requests = [
+        job("emails", { payload: Buffer.from([0, 255, 10, 13]), metadata: { tenant: "ä", "z-key": "", a: "line\nbreak" }, priority: -7, maxRetries: 0 }),
+        job("emails", { timeout: { seconds: "90", nanos: 0 }, idempotencyKey: "same-as-stored", start: { $case: "delay", value: { seconds: "30", nanos: 0 } } }),
+      ];
+      const single = await c.call(c.jobs, "submitJob", requests[0]!);
+      const batch = await c.call(c.jobs, "submitJobs", { jobs: requests });
+      for (const answered of [single.job!, ...batch.results.map((r) => r.job!)]) {
+        const read = await c.call(c.jobs, "getJobStatus", { jobId: answered.id, view: JobView.FULL });
+        expect(answered).toEqual(read.job);
+      }
+    });
+
     it("turns delay and run_at into not_before, and a timeout into whole seconds", async () => {
       const delayed = await c.call(c.jobs, "submitJob", job("emails", { start: { $case: "delay", value: { seconds: "60", nanos: 0 } }, timeout: { seconds: "30", nanos: 0 } }));
       const notBefore = delayed.job!.notBefore!.getTime();
