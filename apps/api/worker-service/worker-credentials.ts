@@ -17,9 +17,11 @@ const sha256 = (s: string) => createHash("sha256").update(s).digest();
  * The hashes are cached per replica; a mismatch re-reads the row before refusing, so a worker that
  * registered again through another replica is recognised at once. (A replica may keep accepting
  * the previous secret of the same id until then; that is the same worker's older incarnation.)
+ * Every reported result is verified, so the secret that last matched a cached hash is kept beside
+ * it and compared in constant time before anything is hashed again.
  */
 export class WorkerCredentials {
-  private readonly cache = new Map<string, Buffer>();
+  private readonly cache = new Map<string, KnownSecret>();
 
   constructor(private readonly workers: Pick<ApiStores["workers"], "getWorkerCredential" | "setWorkerCredential">) {}
 
@@ -48,7 +50,7 @@ export class WorkerCredentials {
   async verify(workerId: string, metadata: Metadata): Promise<void> {
     const secret = presented(metadata);
     const cached = this.cache.get(workerId);
-    if (cached !== undefined && matches(cached, secret)) return;
+    if (cached !== undefined && cached.accepts(secret)) return;
     const row = await this.workers.getWorkerCredential(workerId);
     // An unknown worker is the handler's NOT_FOUND; a row without a secret predates 0006.
     if (row === undefined) return;
@@ -61,7 +63,23 @@ export class WorkerCredentials {
 
   private remember(workerId: string, hash: Buffer): void {
     if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
-    this.cache.set(workerId, hash);
+    this.cache.set(workerId, new KnownSecret(hash));
+  }
+}
+
+/** A worker's secret hash, and the secret that last matched it. */
+class KnownSecret {
+  private accepted: Buffer | undefined;
+
+  constructor(private readonly hash: Buffer) {}
+
+  accepts(secret: string | undefined): boolean {
+    if (secret === undefined) return false;
+    const presented = Buffer.from(secret);
+    if (this.accepted !== undefined && presented.length === this.accepted.length && timingSafeEqual(presented, this.accepted)) return true;
+    if (!matches(this.hash, secret)) return false;
+    this.accepted = presented;
+    return true;
   }
 }
 
