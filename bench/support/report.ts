@@ -81,7 +81,7 @@ export function formatReport(run: Run): string {
     }
   }
   const where = run.runs.flatMap((r) =>
-    [r.single, r.batch].map((p) => `${LABELS[r.system]}, ${p.plan.kind}: cpu ms/job ${Object.entries(p.cpuMsByProcess).map(([label, ms]) => `${label} ${num(ms, 3)}`).join(", ")}`),
+    [r.single, r.batch, r.rate].map((p) => `${LABELS[r.system]}, ${p.plan.kind}: cpu ms/job ${Object.entries(p.cpuMsByProcess).map(([label, ms]) => `${label} ${num(ms, 3)}`).join(", ")}`),
   );
   const writes = run.runs
     .filter((r) => r.tableWrites.length > 0)
@@ -91,7 +91,7 @@ export function formatReport(run: Run): string {
       return `${LABELS[r.system]}, whole run, rows per job: ${tables.join("; ")}`;
     });
   const statements = run.runs.flatMap((r) =>
-    [r.single, r.batch].flatMap((p) =>
+    [r.single, r.batch, r.rate].flatMap((p) =>
       p.statements === undefined
         ? []
         : [
