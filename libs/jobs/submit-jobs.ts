@@ -179,7 +179,16 @@ const pending = statusValues(SUBMITTED);
 const assigned = statusValues(CLAIMED);
 
 /**
- * $1…$10 the jobs' columns, $11 the worker offered for each (or null), $12 the lease in ms. The
+ * $1…$10 the jobs' columns, $11 the worker offered for each (or null), $12 the lease in ms.
+ *
+ * `known` is what the foreign key from jobs to queues did, once per queue instead of once per job
+ * (migration 0009): it locks each queue row FOR KEY SHARE, so a DeleteQueue (which locks the row
+ * FOR UPDATE) either waits for this insert and then deletes its jobs, or commits first and the
+ * lock finds the row gone; a job whose queue is not there makes `jq_missing_queue` raise the
+ * foreign-key error (23503) and the whole statement fails, as before. The per-row trigger of the
+ * key cost a quarter of a one-job submit's time in Postgres (docs/write-path.md).
+ *
+ * The
  * `open` queues are those an offered job may be handed off in (HandOffRequest); when nothing is
  * offered that CTE reads nothing. It looks for a due PENDING job in the claim's order, so the plan
  * is a walk of `jobs_claim_idx` that stops at the first: as `NOT EXISTS`, once the statistics
@@ -191,15 +200,19 @@ const insertJobs = (onConflict: string) => `
     SELECT * FROM ${unnestParams("uuid", "text", "bytea", "smallint", "int", "int", "bigint", "timestamptz", "text", "jsonb", "uuid")}
       WITH ORDINALITY AS t(id, queue, payload, priority, max_retries, timeout_seconds, delay_ms, run_at,
                            idempotency_key, metadata, offered_to, ord)
+  ), known AS (
+    SELECT q.name, q.paused, q.max_concurrency, q.max_retries, q.timeout_seconds FROM queues q
+    WHERE q.name IN (SELECT queue FROM input)
+    FOR KEY SHARE
   ), open AS (
-    SELECT q.name, q.max_retries, q.timeout_seconds FROM queues q
-    WHERE q.name IN (SELECT queue FROM input WHERE offered_to IS NOT NULL) AND NOT q.paused AND q.max_concurrency IS NULL
-      AND (SELECT p.id FROM jobs p WHERE p.queue = q.name AND p.status = 'PENDING' AND (p.not_before IS NULL OR p.not_before <= now())
+    SELECT k.name, k.max_retries, k.timeout_seconds FROM known k
+    WHERE k.name IN (SELECT queue FROM input WHERE offered_to IS NOT NULL) AND NOT k.paused AND k.max_concurrency IS NULL
+      AND (SELECT p.id FROM jobs p WHERE p.queue = k.name AND p.status = 'PENDING' AND (p.not_before IS NULL OR p.not_before <= now())
            ORDER BY p.priority DESC, p.id LIMIT 1) IS NULL
   ), inserted AS (
     INSERT INTO jobs AS j (id, queue, payload, priority, max_retries, timeout_seconds, not_before, idempotency_key, metadata, event_xid,
                            status, status_reason, attempt, worker_id, assigned_at, lease_expires_at)
-    SELECT i.id, i.queue, i.payload, i.priority, i.max_retries, i.timeout_seconds,
+    SELECT i.id, coalesce(k.name, jq_missing_queue(i.queue)), i.payload, i.priority, i.max_retries, i.timeout_seconds,
            CASE WHEN i.delay_ms IS NOT NULL THEN now() + i.delay_ms * interval '1 millisecond' ELSE i.run_at END,
            i.idempotency_key, i.metadata, ${FIRST_EVENT_XID},
            CASE WHEN o.name IS NULL THEN ${pending.status} ELSE ${assigned.status} END,
@@ -208,7 +221,7 @@ const insertJobs = (onConflict: string) => `
            CASE WHEN o.name IS NULL THEN NULL ELSE i.offered_to END,
            CASE WHEN o.name IS NULL THEN NULL ELSE now() END,
            CASE WHEN o.name IS NULL THEN NULL ELSE now() + $12::int * interval '1 millisecond' END
-    FROM input i LEFT JOIN open o ON o.name = i.queue AND i.offered_to IS NOT NULL
+    FROM input i LEFT JOIN known k ON k.name = i.queue LEFT JOIN open o ON o.name = i.queue AND i.offered_to IS NOT NULL
     ORDER BY i.ord
     ${onConflict}
     RETURNING ${NEW_JOB_COLUMNS}

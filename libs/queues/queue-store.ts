@@ -43,7 +43,7 @@ export async function updateQueue(db: pg.Pool, name: string, changes: Partial<Qu
  * With `force` its unfinished jobs are cancelled first (their `job.cancelled` events reach the
  * outbox), then the queue, its jobs, its schedules and the events the relay has already sent
  * are deleted. The queue row is locked first, so a
- * concurrent submit (whose foreign-key check needs that row) waits and then finds no queue.
+ * concurrent submit (whose statement locks that row FOR KEY SHARE) waits and then finds no queue.
  */
 export async function deleteQueue(db: pg.Pool, name: string, force: boolean): Promise<{ deletedJobs: number; deletedSchedules: number }> {
   return withTransaction(db, async (tx) => {

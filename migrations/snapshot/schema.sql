@@ -76,7 +76,6 @@ TABLE jobs (
   CONSTRAINT jobs_attempt_check CHECK ((attempt >= 0)),
   CONSTRAINT jobs_max_retries_check CHECK ((max_retries >= 0)),
   CONSTRAINT jobs_pkey PRIMARY KEY (id),
-  CONSTRAINT jobs_queue_fkey FOREIGN KEY (queue) REFERENCES queues(name),
   CONSTRAINT jobs_retry_count_check CHECK ((retry_count >= 0)),
   CONSTRAINT jobs_timeout_seconds_check CHECK ((timeout_seconds > 0))
 );
@@ -181,6 +180,17 @@ TABLE workers (
 );
 CREATE UNIQUE INDEX workers_pkey ON public.workers USING btree (worker_id);
 CREATE INDEX workers_stale_idx ON public.workers USING btree (last_heartbeat) WHERE (status <> 'OFFLINE'::worker_status);
+
+CREATE OR REPLACE FUNCTION public.jq_missing_queue(queue text)
+ RETURNS text
+ LANGUAGE plpgsql
+AS $function$
+BEGIN
+  RAISE foreign_key_violation
+    USING MESSAGE = format('queue %s does not exist', queue),
+          DETAIL = format('Key (queue)=(%s) is not present in table "queues".', queue);
+END
+$function$;
 
 VIEW job_events AS SELECT e.id,
     r.job_id,

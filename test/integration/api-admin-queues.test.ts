@@ -1,6 +1,7 @@
 import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { JqClient } from "../../libs/client/index.js";
+import { submitJobs } from "../../libs/jobs/index.js";
 import { JobStatus, TransitionReason } from "../../libs/proto/index.js";
 import { expectCode, startApi, type RunningApi } from "../support/api.js";
 import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
@@ -111,6 +112,48 @@ describe("AdminService: queues and dead letters", () => {
     await c.call(c.admin, "createQueue", { name: "del2", paused: false });
     expect((await c.call(c.admin, "deleteQueue", { name: "del2", force: false })).deletedJobs).toBe("0");
     await expectCode(c.call(c.jobs, "submitJob", job("del")), grpc.status.NOT_FOUND);
+  });
+
+  it("leaves no job in a deleted queue when a submit and a DeleteQueue meet, whichever commits first", async () => {
+    // Jobs have no foreign key to queues (migration 0009): the submit locks the queue row itself.
+    const waitingOnLock = () =>
+      expect
+        .poll(async () => (await db.pool.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()")).rows[0].n)
+        .toBe(1);
+    const jobsIn = async (queue: string) => (await db.pool.query("SELECT count(*)::int AS n FROM jobs WHERE queue = $1", [queue])).rows[0].n;
+
+    // The delete first: a submit arriving while it is under way waits, then finds no queue.
+    await c.call(c.admin, "createQueue", { name: "race1", paused: false });
+    const deleting = await db.pool.connect();
+    try {
+      await deleting.query("BEGIN");
+      await deleting.query("SELECT 1 FROM queues WHERE name = 'race1' FOR UPDATE");
+      await deleting.query("DELETE FROM queues WHERE name = 'race1'");
+      const submit = c.call(c.jobs, "submitJob", job("race1"));
+      await waitingOnLock();
+      await deleting.query("COMMIT");
+      await expectCode(submit, grpc.status.NOT_FOUND, /queue "race1" not found/);
+    } finally {
+      deleting.release();
+    }
+    expect(await jobsIn("race1")).toBe(0);
+
+    // The submit first: the delete waits for it, then deletes the job it committed.
+    await c.call(c.admin, "createQueue", { name: "race2", paused: false });
+    const submitting = await db.pool.connect();
+    try {
+      await submitting.query("BEGIN");
+      await submitJobs(submitting, [
+        { queue: "race2", payload: Buffer.from("x"), metadata: {}, priority: 0, maxRetries: null, timeoutSeconds: null, delayMs: null, runAt: null, idempotencyKey: null },
+      ]);
+      const deleted = c.call(c.admin, "deleteQueue", { name: "race2", force: true });
+      await waitingOnLock();
+      await submitting.query("COMMIT");
+      expect((await deleted).deletedJobs).toBe("1");
+    } finally {
+      submitting.release();
+    }
+    expect(await jobsIn("race2")).toBe(0);
   });
 
   it("lists, requeues (by reason, with a limit) and purges dead letters", async () => {
