@@ -25,6 +25,31 @@ describe("Coalescer (group commit)", () => {
     expect(w.batches).toEqual([[1], [2, 3, 4]]);
   });
 
+  it("with a window, holds a lone item for company and writes what arrives within it together", async () => {
+    const w = recordingWriter(1);
+    const c = new Coalescer(w.write, { maxBatch: 100, windowMs: 60 });
+    const started = performance.now();
+    const first = c.add(1);
+    await sleep(10);
+    const second = c.add(2);
+    expect(await Promise.all([first, second])).toEqual([2, 4]);
+    expect(w.batches).toEqual([[1, 2]]);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(55);
+  });
+
+  it("writes a full batch at once, by count or by weight, whatever is left of the window", async () => {
+    const w = recordingWriter(1);
+    const started = performance.now();
+    const byCount = new Coalescer(w.write, { maxBatch: 3, windowMs: 5_000 });
+    await Promise.all([1, 2, 3].map((i) => byCount.add(i)));
+    const byWeight = new Coalescer(w.write, { maxBatch: 10, weight: (i) => i, windowMs: 5_000 });
+    const four = byWeight.add(4);
+    await sleep(5);
+    await Promise.all([four, byWeight.add(6)]);
+    expect(w.batches).toEqual([[1, 2, 3], [4, 6]]);
+    expect(performance.now() - started).toBeLessThan(2_500);
+  });
+
   it("caps a batch by count, or by weight with a heavy item still travelling alone", async () => {
     const w = recordingWriter(1);
     const byCount = new Coalescer(w.write, { maxBatch: 2 });

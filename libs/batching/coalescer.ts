@@ -1,10 +1,11 @@
 /**
  * Group commit for one process (SPEC §5, docs/write-path.md): callers hand in one item each and
  * await their own outcome; a flush writes everything queued so far in one call of `write`, which
- * returns one outcome per item, in order. A flush starts at once when a write slot is free (items
- * that arrive in the same turn of the event loop, or within `windowMs`, share it), so a lone
- * caller waits for nothing, and under load each batch is everything that arrived while the
- * previous ones were being written.
+ * returns one outcome per item, in order. A flush starts `windowMs` after a write slot is free and
+ * an item waits (0: at the end of this turn of the event loop), or at once when a full batch is
+ * waiting: "a window of W ms or N items, whichever first". Under load each batch is everything
+ * that arrived while the previous ones were being written and during the window after; the window
+ * is what keeps a steady trickle from becoming one write per item (docs/write-path.md).
  *
  * One bad item must not fail its neighbours: when a batch fails with an error that `isolates`
  * says may belong to one item (a constraint or data error, not a lost connection), each item is
@@ -40,8 +41,12 @@ interface Waiting<I, O> {
 export class Coalescer<I, O> {
   private queue: Waiting<I, O>[] = [];
   private queuedSize = 0;
+  /** Total weight of the waiting items. */
+  private queuedWeight = 0;
   private inFlight = 0;
   private scheduled = false;
+  /** The window's timer while a flush waits for company. */
+  private timer: NodeJS.Timeout | undefined;
   private readonly writes = new Set<Promise<void>>();
 
   constructor(
@@ -64,6 +69,7 @@ export class Coalescer<I, O> {
       (maxQueuedSize !== undefined && this.queue.length > 0 && this.queuedSize + size > maxQueuedSize);
     if (full) return Promise.reject(this.options.full?.(item) ?? new Error("coalescer queue is full"));
     this.queuedSize += size;
+    this.queuedWeight += this.options.weight?.(item) ?? 1;
     return new Promise<O>((resolve, reject) => {
       this.queue.push({ item, resolve, reject });
       this.schedule();
@@ -79,22 +85,34 @@ export class Coalescer<I, O> {
   }
 
   private schedule(): void {
-    if (this.scheduled || this.inFlight >= (this.options.maxInFlight ?? 1)) return;
+    if (this.inFlight >= (this.options.maxInFlight ?? 1)) return;
+    const full = this.queuedWeight >= this.options.maxBatch;
+    if (this.scheduled) {
+      // A full batch does not wait for the rest of the window.
+      if (full && this.timer !== undefined) this.run();
+      return;
+    }
     this.scheduled = true;
-    const run = () => {
-      this.scheduled = false;
-      this.flush();
-    };
     const windowMs = this.options.windowMs ?? 0;
-    if (this.queue.length >= this.options.maxBatch) run();
-    else if (windowMs > 0) setTimeout(run, windowMs);
-    else setImmediate(run);
+    if (full) this.run();
+    else if (windowMs > 0) this.timer = setTimeout(() => this.run(), windowMs);
+    else setImmediate(() => this.run());
+  }
+
+  private run(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.scheduled = false;
+    this.flush();
   }
 
   private flush(): void {
     while (this.queue.length > 0 && this.inFlight < (this.options.maxInFlight ?? 1)) {
       const batch = this.queue.splice(0, this.batchLength());
-      for (const w of batch) this.queuedSize -= this.options.size?.(w.item) ?? 0;
+      for (const w of batch) {
+        this.queuedSize -= this.options.size?.(w.item) ?? 0;
+        this.queuedWeight -= this.options.weight?.(w.item) ?? 1;
+      }
       this.inFlight++;
       const done = this.writeBatch(batch).finally(() => {
         this.inFlight--;

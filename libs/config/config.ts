@@ -11,8 +11,10 @@ export interface Config {
     readonly poolMax: number;
     readonly connectTimeoutMs: number;
     readonly runMigrations: boolean;
-    /** How long concurrent SubmitJob calls wait to share one insert (group commit); 0: one event-loop turn. */
+    /** How long a submit waits for others to share its insert (group commit); 0: one event-loop turn. */
     readonly submitWindowMs: number;
+    /** How long a reported result waits for others to share its transaction; 0: one event-loop turn. */
+    readonly resultWindowMs: number;
   };
   readonly redis: { readonly url: string; readonly keyPrefix: string } | undefined;
   readonly kafka:
@@ -110,6 +112,7 @@ export function toConfig(s: Settings, pid: number = process.pid): Config {
       connectTimeoutMs: s.JQ_DATABASE_CONNECT_TIMEOUT_MS,
       runMigrations: s.JQ_RUN_MIGRATIONS,
       submitWindowMs: s.JQ_SUBMIT_WINDOW_MS,
+      resultWindowMs: s.JQ_RESULT_WINDOW_MS,
     },
     redis: s.JQ_REDIS_URL === undefined ? undefined : { url: s.JQ_REDIS_URL, keyPrefix: s.JQ_REDIS_KEY_PREFIX },
     kafka:

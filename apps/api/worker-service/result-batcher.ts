@@ -9,8 +9,9 @@ import type { DeliveryRef } from "../../../libs/workers/index.js";
 /**
  * Collects results from every stream and unary call of this replica and records them in one
  * transaction per batch (SPEC §5: "many results arriving at once are written in one transaction").
- * A batch starts as soon as the previous one is written; under light load that is a single
- * result with no added wait, under heavy load it is everything that arrived meanwhile. A batch
+ * A batch starts once its first result has waited `windowMs` (JQ_RESULT_WINDOW_MS) and the
+ * previous batch is written: under light load a few results, under heavy load everything that
+ * arrived meanwhile. A batch
  * that fails for a reason other than a lost database is written again result by result, so one
  * result Postgres refuses fails its own caller only.
  *
@@ -35,6 +36,7 @@ export class ResultBatcher {
     pool: pg.Pool,
     log: Logger,
     onRecorded: (requests: readonly FinishRequest[], verdicts: readonly FinishVerdict[]) => void,
+    windowMs: number,
     maxBatch = 1000,
   ) {
     this.batches = new Coalescer(
@@ -50,6 +52,7 @@ export class ResultBatcher {
       },
       {
         maxBatch,
+        windowMs,
         isolates: (err) => !isConnectionError(err),
         maxQueued: MAX_QUEUED,
         maxQueuedSize: MAX_QUEUED_BYTES,

@@ -51,7 +51,7 @@ export class WorkerHub implements Component {
   ) {
     this.marks = new DeliveryMarks(pool, deliveryMarkDelayMs(config), (s) => (this.sessions.get(s.workerId) ?? s) === s, log);
     this.dispatcher = new Dispatcher(pool, this.sessions, this.marks, config, log, onDispatched);
-    this.results = new ResultBatcher(pool, log, (reqs, verdicts) => this.afterResults(reqs, verdicts));
+    this.results = new ResultBatcher(pool, log, (reqs, verdicts) => this.afterResults(reqs, verdicts), config.database.resultWindowMs);
     this.heartbeats = new HeartbeatBatcher(pool, {
       log,
       graceMs: config.workers.heartbeatTimeoutMs,
