@@ -50,6 +50,24 @@ describe("Coalescer (group commit)", () => {
     expect(performance.now() - started).toBeLessThan(2_500);
   });
 
+  it("waits for the window only while writes are small (windowBelow)", async () => {
+    const w = recordingWriter(1);
+    const c = new Coalescer(w.write, { maxBatch: 100, windowMs: 300, windowBelow: 2 });
+    // The first write has nothing before it: a trickle, so it waits for company.
+    let t = performance.now();
+    await Promise.all([c.add(1), c.add(2)]);
+    expect(performance.now() - t).toBeGreaterThanOrEqual(250);
+    // The last write took 2 items: the next goes at the end of this turn.
+    t = performance.now();
+    await c.add(3);
+    expect(performance.now() - t).toBeLessThan(250);
+    // That one took 1: waiting again.
+    t = performance.now();
+    await c.add(4);
+    expect(performance.now() - t).toBeGreaterThanOrEqual(250);
+    expect(w.batches).toEqual([[1, 2], [3], [4]]);
+  });
+
   it("caps a batch by count, or by weight with a heavy item still travelling alone", async () => {
     const w = recordingWriter(1);
     const byCount = new Coalescer(w.write, { maxBatch: 2 });

@@ -20,6 +20,12 @@ export interface CoalescerOptions<I> {
   readonly maxInFlight?: number;
   /** How long a flush waits for company once a slot is free; 0 (default): the rest of this turn. */
   readonly windowMs?: number;
+  /**
+   * Wait for the window only while writes are small: when the previous write took less than this
+   * weight (a trickle of lone items). Larger writes mean items already arrive together, and waiting
+   * would only add latency. Default: always wait.
+   */
+  readonly windowBelow?: number;
   /** Most items waiting; past it `add` rejects with `full(item)`. Default unbounded. */
   readonly maxQueued?: number;
   /** Most total `size` of the items waiting (bytes, say); past it `add` rejects likewise. */
@@ -47,6 +53,8 @@ export class Coalescer<I, O> {
   private scheduled = false;
   /** The window's timer while a flush waits for company. */
   private timer: NodeJS.Timeout | undefined;
+  /** Weight of the latest write started. */
+  private lastWeight = 0;
   private readonly writes = new Set<Promise<void>>();
 
   constructor(
@@ -93,7 +101,7 @@ export class Coalescer<I, O> {
       return;
     }
     this.scheduled = true;
-    const windowMs = this.options.windowMs ?? 0;
+    const windowMs = this.lastWeight < (this.options.windowBelow ?? Infinity) ? (this.options.windowMs ?? 0) : 0;
     if (full) this.run();
     else if (windowMs > 0) this.timer = setTimeout(() => this.run(), windowMs);
     else setImmediate(() => this.run());
@@ -109,9 +117,12 @@ export class Coalescer<I, O> {
   private flush(): void {
     while (this.queue.length > 0 && this.inFlight < (this.options.maxInFlight ?? 1)) {
       const batch = this.queue.splice(0, this.batchLength());
+      this.lastWeight = 0;
       for (const w of batch) {
+        const weight = this.options.weight?.(w.item) ?? 1;
         this.queuedSize -= this.options.size?.(w.item) ?? 0;
-        this.queuedWeight -= this.options.weight?.(w.item) ?? 1;
+        this.queuedWeight -= weight;
+        this.lastWeight += weight;
       }
       this.inFlight++;
       const done = this.writeBatch(batch).finally(() => {

@@ -143,7 +143,7 @@ export const settingsSchema = z
     JQ_ASSIGNMENT_LEASE_MS: int(100, 3_600_000).default(30_000),
     JQ_DISPATCH_SWEEP_MS: int(10, 600_000).default(1_000),
     JQ_DELIVERY_MARK_DELAY_MS: int(1, 60_000).default(200),
-    JQ_SUBMIT_WINDOW_MS: int(0, 100).default(0),
+    JQ_SUBMIT_WINDOW_MS: int(0, 100).default(2),
     JQ_RESULT_WINDOW_MS: int(0, 100).default(2),
 
     JQ_LEADER_LEASE_MS: int(1_000, 600_000).default(10_000),

@@ -23,6 +23,13 @@ export interface HandOffOffer extends HandOffRequest {
 const MAX_JOBS_PER_INSERT = 2000;
 
 /**
+ * The submit window (JQ_SUBMIT_WINDOW_MS) is waited only while this replica's inserts take fewer
+ * jobs than this: a trickle of lone submits then shares transactions, while calls that already
+ * arrive together (a closed loop, a burst) are not delayed (docs/write-path.md, "Group commit").
+ */
+const TRICKLE_BELOW_JOBS = 4;
+
+/**
  * What JobService needs of storage, bound to the process's pool (apps/api holds no SQL). Submits
  * are group-committed (SPEC §5): concurrent calls on one replica share one multi-row insert
  * transaction, each caller getting its own result or its own error (an unknown queue in one call
@@ -55,6 +62,7 @@ export class JobStore {
         weight: (jobs) => jobs.length,
         maxInFlight: options.maxInFlight ?? 2,
         windowMs: options.submitWindowMs,
+        windowBelow: TRICKLE_BELOW_JOBS,
         isolates: (err) => !isConnectionError(err),
       },
     );
