@@ -87,7 +87,8 @@ export class Coalescer<I, O> {
   /** Resolves when everything added so far is written (or failed). */
   async drain(): Promise<void> {
     while (this.queue.length > 0 || this.writes.size > 0) {
-      this.flush();
+      // run(), not flush(): a window's timer still pending would fire after the drain.
+      this.run();
       await Promise.allSettled([...this.writes]);
     }
   }

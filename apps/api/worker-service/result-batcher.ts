@@ -9,10 +9,9 @@ import type { DeliveryRef } from "../../../libs/workers/index.js";
 /**
  * Collects results from every stream and unary call of this replica and records them in one
  * transaction per batch (SPEC §5: "many results arriving at once are written in one transaction").
- * A batch starts once its first result has waited `windowMs` (JQ_RESULT_WINDOW_MS) and the
- * previous batch is written: under light load a few results, under heavy load everything that
- * arrived meanwhile. A batch
- * that fails for a reason other than a lost database is written again result by result, so one
+ * A batch starts `windowMs` (JQ_RESULT_WINDOW_MS) after the previous batch is written and a result
+ * waits: under light load a few results, under heavy load everything that arrived meanwhile. A
+ * batch that fails for a reason other than a lost database is written again result by result, so one
  * result Postgres refuses fails its own caller only.
  *
  * The queue is bounded (MAX_QUEUED results, MAX_QUEUED_BYTES of results and messages): past it a
