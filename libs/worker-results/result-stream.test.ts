@@ -6,9 +6,10 @@ import type { ResultAck } from "./result-verdicts.js";
 
 function harness() {
   const acks: ResultAck[] = [];
+  const groups: ResultAck[][] = [];
   const ends: (Error | null)[] = [];
-  const stream = new ResultStream({ ack: (a) => acks.push(a), end: (e) => ends.push(e) });
-  return { stream, acks, ends };
+  const stream = new ResultStream({ ack: (a) => acks.push(a), acks: (g) => groups.push([...g]), end: (e) => ends.push(e) });
+  return { stream, acks, groups, ends };
 }
 
 /** A result whose recording the test settles by hand. */
@@ -119,5 +120,52 @@ describe("ResultStream", () => {
     await flush();
     expect(acks).toEqual([]);
     expect(ends).toEqual([]);
+  });
+
+  describe("a message carrying several results", () => {
+    it("decides each alone and writes their acks together once all are decided", async () => {
+      const { stream, acks, groups, ends } = harness();
+      const one = manual("1");
+      const two = manual("2");
+      const bad = { sequence: "3", undecodable: false, record: () => Promise.reject(new InvalidArgument("results[2].result.failure.message", "contains a NUL character")) };
+      void stream.receiveGroup([one.result, two.result, bad]);
+      two.resolve({ code: "stale", detail: "attempt 1 is not current" });
+      await flush();
+      expect(groups).toEqual([]);
+      one.resolve(accepted);
+      await flush();
+      expect(groups).toEqual([
+        [
+          { sequence: "1", code: "ACCEPTED", message: "", jobStatus: "DONE" },
+          { sequence: "2", code: "STALE", message: "attempt 1 is not current" },
+          { sequence: "3", code: "INVALID", message: "results[2].result.failure.message: contains a NUL character" },
+        ],
+      ]);
+      expect(acks).toEqual([]);
+      expect(ends).toEqual([]);
+    });
+
+    it("ends the stream when one of them cannot be recorded, and acks none of them", async () => {
+      const { stream, groups, ends } = harness();
+      const down = new DependencyUnavailable("postgres");
+      const fine = manual("1");
+      void stream.receiveGroup([fine.result, { sequence: "2", undecodable: false, record: () => Promise.reject(down) }]);
+      fine.resolve(accepted);
+      await flush();
+      expect(ends).toEqual([down]);
+      expect(groups).toEqual([]);
+    });
+
+    it("counts as pending until its acks are written: a half-close waits for it", async () => {
+      const { stream, groups, ends } = harness();
+      const pending = manual("1");
+      void stream.receiveGroup([pending.result]);
+      stream.clientEnded();
+      expect(ends).toEqual([]);
+      pending.resolve(accepted);
+      await flush();
+      expect(groups).toHaveLength(1);
+      expect(ends).toEqual([null]);
+    });
   });
 });

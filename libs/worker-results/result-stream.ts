@@ -5,6 +5,8 @@ import { ackOfVerdict, refusesOnlyItsResult, type ResultAck } from "./result-ver
 /** Where a ResultStream writes: the transport behind it (apps/api maps errors to statuses). */
 export interface ResultStreamSink {
   ack(ack: ResultAck): void;
+  /** The acks of a message that carried several results, written as one message. */
+  acks(acks: readonly ResultAck[]): void;
   /** Ends the call, once: `null` is a clean end, an error becomes the call's status at the edge. */
   end(error: Error | null): void;
 }
@@ -38,8 +40,9 @@ export class ReplicaShuttingDown extends JqError {
  *     │ shutdown ──► ends UNAVAILABLE (ReplicaShuttingDown)
  *     └ cancelled by the client ──► closed, nothing more is written
  *
- * Results are recorded concurrently; acks go out in the order they are decided. Nothing is written
- * after the stream closes, and it ends exactly once.
+ * Results are recorded concurrently; acks go out in the order they are decided, those of a message
+ * that carried several together once all of them are decided. Nothing is written after the stream
+ * closes, and it ends exactly once.
  */
 export class ResultStream {
   private pending = 0;
@@ -53,16 +56,18 @@ export class ResultStream {
   }
 
   async receive(result: ReportedResult): Promise<void> {
-    this.pending++;
-    try {
-      this.ack(ackOfVerdict(result.sequence, await result.record()));
-    } catch (err) {
-      if (refusesOnlyItsResult(err) && !result.undecodable) this.ack({ sequence: result.sequence, code: "INVALID", message: err.message });
-      else this.close(err instanceof Error ? err : new Error(String(err)));
-    } finally {
-      this.pending--;
-      this.endIfDone();
-    }
+    await this.settle(async () => {
+      const ack = await decide(result);
+      if (!this.closed) this.sink.ack(ack);
+    });
+  }
+
+  /** The results of one message that carried several: each decided alone, acked together. */
+  async receiveGroup(results: readonly ReportedResult[]): Promise<void> {
+    await this.settle(async () => {
+      const acks = await Promise.all(results.map(decide));
+      if (!this.closed) this.sink.acks(acks);
+    });
   }
 
   /** The client half-closed: end once the results received so far are acked. */
@@ -80,8 +85,17 @@ export class ResultStream {
     this.close(new ReplicaShuttingDown());
   }
 
-  private ack(ack: ResultAck): void {
-    if (!this.closed) this.sink.ack(ack);
+  /** Runs the recording of one message; an error that refuses more than its result ends the stream. */
+  private async settle(record: () => Promise<void>): Promise<void> {
+    this.pending++;
+    try {
+      await record();
+    } catch (err) {
+      this.close(err instanceof Error ? err : new Error(String(err)));
+    } finally {
+      this.pending--;
+      this.endIfDone();
+    }
   }
 
   private endIfDone(): void {
@@ -92,5 +106,15 @@ export class ResultStream {
     if (this.closed) return;
     this.closed = true;
     this.sink.end(error);
+  }
+}
+
+/** The ack of one result; throws what ends the stream (anything but a refusal of this result alone). */
+async function decide(result: ReportedResult): Promise<ResultAck> {
+  try {
+    return ackOfVerdict(result.sequence, await result.record());
+  } catch (err) {
+    if (refusesOnlyItsResult(err) && !result.undecodable) return { sequence: result.sequence, code: "INVALID", message: err.message };
+    throw err;
   }
 }

@@ -7,7 +7,8 @@
  *     ├─ JobStream      (job-stream.ts)       StreamJobs: assignments, cancellations, drain
  *     ├─ JobRunner      (job-runner.ts)       handlers, ≤ concurrency, signals and deadlines
  *     ├─ ResultReporter (result-reporter.ts)  ReportResults: sequence ⇄ ack, resend after a reconnect
- *     │    └─ UnackedResults (unacked-results.ts)  pure ack bookkeeping
+ *     │    ├─ UnackedResults (unacked-results.ts)  pure ack bookkeeping
+ *     │    └─ OutgoingResults (result-batches.ts)  results of one turn in one message, if the server allows
  *     ├─ HeartbeatLoop  (heartbeat.ts)        held jobs out, cancellations and drain in
  *     └─ Reconnector    (reconnector.ts)      one reconnect at a time; ReconnectBackoff (backoff.ts)
  *   pure: result-encoding.ts (handler output → JobResult), events.ts (ack → outcome), options.ts

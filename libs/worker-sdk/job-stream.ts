@@ -2,6 +2,13 @@ import type * as grpc from "@grpc/grpc-js";
 import type { DrainNotice, JobAssignment, JobCancellation, StreamJobsResponse, WorkerServiceClient } from "../proto/index.js";
 import { watchStream } from "./stream-watch.js";
 
+/**
+ * Asked for in every StreamJobs request: above 1 the server may send one claim's jobs together in
+ * an `assignments` message (an older server ignores the field and sends each one alone). The
+ * proto's cap; the server also keeps each message near 1 MiB.
+ */
+export const MAX_ASSIGNMENTS_PER_MESSAGE = 1000;
+
 export interface JobStreamHooks {
   onAssignment(assignment: JobAssignment): void;
   onCancellation(cancellation: JobCancellation): void;
@@ -32,7 +39,7 @@ export class JobStream {
   /** Opens a new stream (cancelling the current one); resolves when it is open, rejects if it ends first. */
   open(workerId: string): Promise<void> {
     this.cancel();
-    const call = this.rpc.workers.streamJobs({ workerId }, this.rpc.metadata());
+    const call = this.rpc.workers.streamJobs({ workerId, maxAssignmentsPerMessage: MAX_ASSIGNMENTS_PER_MESSAGE }, this.rpc.metadata());
     this.call = call;
     const ready = watchStream(call, this.readyGraceMs, (error) => {
       if (this.call !== call) return;
@@ -60,6 +67,10 @@ export class JobStream {
     switch (kind?.$case) {
       case "assignment":
         return this.hooks.onAssignment(kind.value);
+      case "assignments":
+        // Each is a delivery of its own, as if it came alone; claim order is kept.
+        for (const assignment of kind.value.assignments) this.hooks.onAssignment(assignment);
+        return;
       case "cancellation":
         return this.hooks.onCancellation(kind.value);
       case "drain":

@@ -1,6 +1,8 @@
 import type * as grpc from "@grpc/grpc-js";
 import type { JobAttemptRef, JobResult, ReportResultsRequest, ReportResultsResponse, WorkerServiceClient } from "../proto/index.js";
 import type { WorkerLogger } from "./options.js";
+import { chunkByLimits } from "../batching/chunks.js";
+import { batchLimitsFrom, estimateResultBytes, OutgoingResults, type BatchLimits } from "./result-batches.js";
 import { watchStream } from "./stream-watch.js";
 import { UnackedResults } from "./unacked-results.js";
 
@@ -23,11 +25,20 @@ export interface ResultReporterHooks {
  * stays in the book until acknowledged; `open()` on a new stream sends all of them again with new
  * sequences (attempt fencing makes a repeat harmless: an accepted one comes back STALE). A result
  * reported while no stream is open waits in the book for the next one.
+ *
+ * A call whose response headers allow it gets results in batches (result-batches.ts): those that
+ * finish in one event-loop turn share a message, and acks may come several per message. Until
+ * the headers arrive — so always for the resend at `open()` — and with an older server, each
+ * result goes alone. Results queued for a batch are in the book already: when their call goes
+ * away the queue is dropped, and the next stream's resend covers them.
  */
 export class ResultReporter {
   private readonly book = new UnackedResults<PendingResult>();
   private readonly byKey = new Map<string, PendingResult>();
   private call: grpc.ClientDuplexStream<ReportResultsRequest, ReportResultsResponse> | undefined;
+  /** What the current call's response headers allow; undefined: one result per message. */
+  private limits: BatchLimits | undefined;
+  private readonly outgoing = new OutgoingResults<PendingResult>((items) => this.sendBatches(items));
   private ending = false;
   private flushWaiters: Array<() => void> = [];
 
@@ -59,7 +70,9 @@ export class ResultReporter {
   report(item: PendingResult): void {
     this.book.add(item);
     this.byKey.set(item.key, item);
-    if (this.call && !this.ending) this.send(this.call, item);
+    if (!this.call || this.ending) return;
+    if (this.limits) this.outgoing.add(item);
+    else this.sendAlone(this.call, item);
   }
 
   /** Opens a new stream (cancelling the current one) and sends every unacknowledged result on it. */
@@ -70,23 +83,27 @@ export class ResultReporter {
     this.call = call;
     const ready = watchStream(call, this.readyGraceMs, (error) => {
       if (this.call !== call) return;
-      this.call = undefined;
+      this.detach();
       if (!this.ending) this.hooks.onEnd(error);
     });
     call.once("status", () => {
-      if (this.call === call) this.call = undefined;
+      if (this.call === call) this.detach();
     });
-    call.on("data", (ack: ReportResultsResponse) => {
-      if (this.call === call) this.acknowledge(ack);
+    call.once("metadata", (headers: grpc.Metadata) => {
+      if (this.call === call) this.limits = batchLimitsFrom(headers);
     });
-    for (const item of this.book.startStream()) this.send(call, item);
+    call.on("data", (response: ReportResultsResponse) => {
+      if (this.call === call) this.onResponse(response);
+    });
+    // Written before the headers can arrive, so one per message.
+    for (const item of this.book.startStream()) this.sendAlone(call, item);
     return ready;
   }
 
   /** Drops the current stream; unacknowledged results stay for the next one. */
   cancel(): void {
     const call = this.call;
-    this.call = undefined;
+    this.detach();
     call?.cancel();
   }
 
@@ -110,6 +127,7 @@ export class ResultReporter {
   async end(timeoutMs: number): Promise<void> {
     const call = this.call;
     if (!call) return;
+    this.outgoing.flush(); // results queued for a batch go out before the half-close
     this.ending = true;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => call.cancel(), timeoutMs);
@@ -121,9 +139,34 @@ export class ResultReporter {
     });
   }
 
-  private send(call: grpc.ClientDuplexStream<ReportResultsRequest, ReportResultsResponse>, item: PendingResult): void {
-    // Backpressure is not needed: the book is bounded by the worker's concurrency.
-    call.write({ sequence: this.book.assignSequence(item), workerId: this.workerId(), result: item.result });
+  /** Forgets the current call, its limits and what was queued for it (the book keeps all of it). */
+  private detach(): void {
+    this.call = undefined;
+    this.limits = undefined;
+    this.outgoing.drop();
+  }
+
+  // Backpressure is not needed in either send: the book is bounded by the worker's concurrency.
+
+  private sendAlone(call: grpc.ClientDuplexStream<ReportResultsRequest, ReportResultsResponse>, item: PendingResult): void {
+    call.write({ sequence: this.book.assignSequence(item), workerId: this.workerId(), result: item.result, results: [] });
+  }
+
+  private sendBatches(items: PendingResult[]): void {
+    const call = this.call;
+    const limits = this.limits;
+    if (!call || !limits) return; // cannot happen (detach drops the queue); the book keeps them anyway
+    const workerId = this.workerId();
+    for (const chunk of chunkByLimits(items, (item) => estimateResultBytes(item.result), limits)) {
+      const results = chunk.map((item) => ({ sequence: this.book.assignSequence(item), result: item.result }));
+      call.write({ sequence: "0", workerId, result: undefined, results });
+    }
+  }
+
+  private onResponse(response: ReportResultsResponse): void {
+    if (response.acks.length === 0) return this.acknowledge(response);
+    // The acks of a batch: each is handled, and reported, as if it had come alone.
+    for (const ack of response.acks) this.acknowledge({ ...ack, acks: [] });
   }
 
   private acknowledge(ack: ReportResultsResponse): void {

@@ -3,6 +3,10 @@
  * test scripts, so the SDK's stream logic runs against real grpc-js calls. It records every
  * request in `calls` (in arrival order) and holds the current streams so a test can write to
  * them or break them.
+ *
+ * Batching (off by default, like an older server): set `batchHeaders` and the ReportResults
+ * headers announce it; a message carrying `results` is then answered with one `acks` message.
+ * `assignBatch` sends several jobs in one `assignments` message.
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import * as grpc from "@grpc/grpc-js";
@@ -47,8 +51,13 @@ export class ScriptedWorkerServer {
   onHeartbeat: (request: HeartbeatRequest) => Failure | Partial<HeartbeatResponse> = () => ({});
   /** Refuse a new job stream with this error. */
   onStreamJobs: (request: StreamJobsRequest) => Failure | undefined = () => undefined;
-  /** Ack code for a result, or undefined to leave it unacknowledged. */
+  /**
+   * Ack code for a result, or undefined to leave it unacknowledged. Asked once per result: a
+   * result of a batched message comes as if it had been sent alone.
+   */
   onResult: (request: ReportResultsRequest) => ResultAckCode | undefined = () => ResultAckCode.ACCEPTED;
+  /** Response headers of ReportResults that allow batches; undefined: none (an older server). */
+  batchHeaders: { maxResultsPerMessage: string; maxMessageBytes: string } | undefined;
   onDeregister: (request: DeregisterRequest) => Failure | number = () => 0;
   /** Send response headers when a stream opens (as the real server should). */
   sendHeadersOnOpen = true;
@@ -85,8 +94,25 @@ export class ScriptedWorkerServer {
     this.send({ kind: { $case: "drain", value: { message: "drained by test" } } });
   }
 
+  assignBatch(jobIds: string[]): void {
+    this.send({ kind: { $case: "assignments", value: { assignments: jobIds.map((id) => assignment(id)) } } });
+  }
+
+  /** Acks a message: its one result, or all of its `results` (each with `code`) in one message. */
   ack(request: ReportResultsRequest, code = ResultAckCode.ACCEPTED): void {
-    this.resultStream?.write({ sequence: request.sequence, code, message: "", jobStatus: code === ResultAckCode.ACCEPTED ? JobStatus.DONE : JobStatus.UNSPECIFIED });
+    this.ackEach(request, () => code);
+  }
+
+  private ackEach(request: ReportResultsRequest, codeOf: (single: ReportResultsRequest) => ResultAckCode | undefined): void {
+    const acks = singles(request).flatMap((single) => {
+      const code = codeOf(single);
+      return code === undefined ? [] : [{ sequence: single.sequence, code, message: "", jobStatus: code === ResultAckCode.ACCEPTED ? JobStatus.DONE : JobStatus.UNSPECIFIED }];
+    });
+    if (request.results.length === 0) {
+      if (acks[0]) this.resultStream?.write({ ...acks[0], acks: [] });
+    } else if (acks.length > 0) {
+      this.resultStream?.write({ sequence: "0", code: ResultAckCode.UNSPECIFIED, message: "", jobStatus: JobStatus.UNSPECIFIED, acks });
+    }
   }
 
   endJobStream(code: grpc.status, details: string): void {
@@ -102,6 +128,15 @@ export class ScriptedWorkerServer {
   private send(message: StreamJobsResponse): void {
     if (!this.jobStream) throw new Error("no job stream open");
     this.jobStream.write(message);
+  }
+
+  private resultHeaders(): grpc.Metadata {
+    const headers = new grpc.Metadata();
+    if (this.batchHeaders) {
+      headers.set("jq-max-results-per-message", this.batchHeaders.maxResultsPerMessage);
+      headers.set("jq-max-message-bytes", this.batchHeaders.maxMessageBytes);
+    }
+    return headers;
   }
 
   private present(rpc: string, metadata: grpc.Metadata): void {
@@ -149,11 +184,10 @@ export class ScriptedWorkerServer {
         this.calls.push({ rpc: "reportResultsOpened" });
         this.present("reportResults", call.metadata);
         this.resultStream = call;
-        if (this.sendHeadersOnOpen) call.sendMetadata(new grpc.Metadata());
+        if (this.sendHeadersOnOpen) call.sendMetadata(this.resultHeaders());
         call.on("data", (request: ReportResultsRequest) => {
           this.calls.push({ rpc: "result", request });
-          const code = this.onResult(request);
-          if (code !== undefined && this.resultStream === call) this.ack(request, code);
+          if (this.resultStream === call) this.ackEach(request, (single) => this.onResult(single));
         });
         call.on("end", () => call.end());
         call.on("cancelled", () => {
@@ -169,6 +203,12 @@ export class ScriptedWorkerServer {
       },
     };
   }
+}
+
+/** The results of one ReportResults message, each as if it had been sent alone. */
+export function singles(request: ReportResultsRequest): ReportResultsRequest[] {
+  if (request.results.length === 0) return [request];
+  return request.results.map(({ sequence, result }) => ({ sequence, workerId: request.workerId, result, results: [] }));
 }
 
 export function assignment(jobId: string, extra: Partial<JobAssignment> = {}): JobAssignment {

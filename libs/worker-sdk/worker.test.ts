@@ -47,7 +47,7 @@ describe("Worker", () => {
     server.assign("job-1");
     await waitUntil(() => w.stats.succeeded === 1, "the result is acknowledged");
     expect(results()).toEqual([
-      { sequence: "1", workerId: SERVER_WORKER_ID, result: { jobId: "job-1", attempt: 1, outcome: { $case: "success", value: { result: Buffer.from("payload of job-1 / attempt 1") } } } },
+      { sequence: "1", workerId: SERVER_WORKER_ID, result: { jobId: "job-1", attempt: 1, outcome: { $case: "success", value: { result: Buffer.from("payload of job-1 / attempt 1") } } }, results: [] },
     ]);
     expect(w.stats).toMatchObject({ received: 1, succeeded: 1, held: 0, inFlight: 0, unacked: 0 });
     expect(seen).toEqual([{ jobId: "job-1", attempt: 1, outcome: "succeeded", ackCode: ResultAckCode.ACCEPTED, jobStatus: expect.any(Number), message: undefined }]);

@@ -67,13 +67,13 @@ describe("worker identity is bound to its registration", () => {
     await expectCode(c.call(c.workers, "reportResult", { workerId: victim.id, result }, { headers }), grpc.status.PERMISSION_DENIED);
     await expectCode(c.call(c.workers, "deregister", { workerId: victim.id }, { headers }), grpc.status.PERMISSION_DENIED);
 
-    const stream = c.workers.streamJobs({ workerId: victim.id }, c.metadata(headers));
+    const stream = c.workers.streamJobs({ workerId: victim.id, maxAssignmentsPerMessage: 0 }, c.metadata(headers));
     const streamError = await new Promise<grpc.ServiceError>((resolve) => stream.on("error", resolve));
     expect(grpc.status[streamError.code]).toBe("PERMISSION_DENIED");
 
     const results = c.workers.reportResults(c.metadata(headers));
     const resultsError = new Promise<grpc.ServiceError>((resolve) => results.on("error", resolve));
-    results.write({ sequence: "1", workerId: victim.id, result });
+    results.write({ sequence: "1", workerId: victim.id, result, results: [] });
     expect(grpc.status[(await resultsError).code]).toBe("PERMISSION_DENIED");
 
     // The victim still holds its job, its stream is the one open, and its own result is accepted.

@@ -11,6 +11,12 @@ export class RawWorker {
   readonly cancellations: JobCancellation[] = [];
   readonly drains: string[] = [];
   readonly acks: ReportResultsResponse[] = [];
+  /** Items of each `assignments` message received (several assignments in one message). */
+  readonly assignmentMessages: number[] = [];
+  /** Acks of each ReportResults response that carried several (`acks`). */
+  readonly ackMessages: number[] = [];
+  /** The ReportResults call's response headers, once they arrived. */
+  resultHeaders: grpc.Metadata | undefined;
   streamError: grpc.ServiceError | null | undefined;
   /** True once the api sent the job stream's headers: it then holds this stream as the worker's session. */
   accepted = false;
@@ -37,8 +43,9 @@ export class RawWorker {
     return { "jq-worker-secret": this.secret };
   }
 
-  open(): this {
-    const stream = this.client.workers.streamJobs({ workerId: this.id }, this.client.metadata(this.headers()));
+  /** Opens both streams; `maxAssignmentsPerMessage` above 1 asks for several assignments per message. */
+  open(maxAssignmentsPerMessage = 0): this {
+    const stream = this.client.workers.streamJobs({ workerId: this.id, maxAssignmentsPerMessage }, this.client.metadata(this.headers()));
     this.stream = stream;
     this.streamError = undefined;
     this.accepted = false;
@@ -48,6 +55,10 @@ export class RawWorker {
     });
     stream.on("data", (m: StreamJobsResponse) => {
       if (m.kind?.$case === "assignment") this.assignments.push(m.kind.value);
+      if (m.kind?.$case === "assignments") {
+        this.assignments.push(...m.kind.value.assignments);
+        this.assignmentMessages.push(m.kind.value.assignments.length);
+      }
       if (m.kind?.$case === "cancellation") this.cancellations.push(m.kind.value);
       if (m.kind?.$case === "drain") this.drains.push(m.kind.value.message);
       this.notify();
@@ -61,8 +72,16 @@ export class RawWorker {
       this.notify();
     });
     const results = this.client.workers.reportResults(this.client.metadata(this.headers()));
+    results.on("metadata", (headers: grpc.Metadata) => {
+      this.resultHeaders = headers;
+      this.notify();
+    });
     results.on("data", (a: ReportResultsResponse) => {
-      this.acks.push(a);
+      if (a.acks.length === 0) this.acks.push(a);
+      else {
+        this.ackMessages.push(a.acks.length);
+        this.acks.push(...a.acks.map((one) => ({ ...one, acks: [] })));
+      }
       this.notify();
     });
     results.on("error", () => {});
@@ -71,8 +90,8 @@ export class RawWorker {
   }
 
   /** Opens the streams and resolves once the api holds the job stream (its headers arrived). */
-  async opened(timeoutMs = 10_000): Promise<this> {
-    this.open();
+  async opened(timeoutMs = 10_000, maxAssignmentsPerMessage = 0): Promise<this> {
+    this.open(maxAssignmentsPerMessage);
     await this.until(() => this.accepted || this.streamError !== undefined, timeoutMs, "the job stream's headers");
     if (!this.accepted) throw new Error(`worker ${this.id}: the job stream ended before it was accepted: ${this.streamError?.message ?? "no error"}`);
     return this;
@@ -88,8 +107,15 @@ export class RawWorker {
 
   private send(result: unknown): string {
     const sequence = String(++this.sequence);
-    this.results!.write({ sequence, workerId: this.id, result });
+    this.results!.write({ sequence, workerId: this.id, result, results: [] });
     return sequence;
+  }
+
+  /** Reports several results in one message (`results`); returns their sequences. */
+  sendSeveral(results: readonly unknown[]): string[] {
+    const items = results.map((result) => ({ sequence: String(++this.sequence), result }));
+    this.results!.write({ sequence: "0", workerId: this.id, result: undefined, results: items });
+    return items.map((i) => i.sequence);
   }
 
   async ackOf(sequence: string, timeoutMs = 10_000): Promise<ReportResultsResponse> {

@@ -41,10 +41,20 @@ interface Malformed {
 
 /** Checks a request's raw bytes before they are decoded (apps/api/edge/request-guard.ts). */
 export interface RequestGuard {
-  /** Throws a JqError naming the field for a refused value, another Error for a broken wire. */
-  check(path: string, bytes: Buffer): void;
-  /** Whether a refused request of this method can still be decoded safely (no repeated fields). */
-  decodableAfterRefusal(path: string): boolean;
+  /**
+   * Throws a JqError naming the field for a refused value, another Error for a broken wire.
+   * Returns the refused items of a field whose items are refused one by one (ReportResults).
+   */
+  check(path: string, bytes: Buffer): ReadonlyMap<number, JqError> | undefined;
+  /** Whether a refused request of this method can still be decoded safely (no uncapped repeated fields). */
+  decodableAfterRefusal(path: string, bytes: Buffer): boolean;
+}
+
+const REFUSED_ITEMS = Symbol("refused items");
+
+/** The items of a decoded request that the guard refused one by one, by index (see RequestGuard.check). */
+export function refusedItems(request: object): ReadonlyMap<number, JqError> | undefined {
+  return (request as { [REFUSED_ITEMS]?: ReadonlyMap<number, JqError> })[REFUSED_ITEMS];
 }
 
 /**
@@ -58,12 +68,13 @@ export function acceptMalformedRequests<S extends ServiceDefinition>(service: S,
     wrapped[name] = {
       ...method,
       requestDeserialize: (bytes: Buffer): unknown => {
+        let refused: ReadonlyMap<number, JqError> | undefined;
         try {
-          guard?.check(method.path, bytes);
+          refused = guard?.check(method.path, bytes);
         } catch (err) {
           if (!(err instanceof JqError)) return { [MALFORMED]: (err as Error).message } satisfies Malformed;
           let partial: unknown;
-          if (guard?.decodableAfterRefusal(method.path)) {
+          if (guard?.decodableAfterRefusal(method.path, bytes)) {
             try {
               partial = method.requestDeserialize(bytes);
             } catch {
@@ -73,7 +84,9 @@ export function acceptMalformedRequests<S extends ServiceDefinition>(service: S,
           return { [MALFORMED]: err, partial } satisfies Malformed;
         }
         try {
-          return method.requestDeserialize(bytes);
+          const request = method.requestDeserialize(bytes);
+          if (refused) Object.defineProperty(request, REFUSED_ITEMS, { value: refused });
+          return request;
         } catch (err) {
           return { [MALFORMED]: (err as Error).message } satisfies Malformed;
         }

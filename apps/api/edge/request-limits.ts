@@ -9,6 +9,8 @@ export const DEFAULT_STRING_BYTES = 64 * 1024;
 /** Failure messages are cut to 4096 characters when stored; up to 1 MiB is accepted (and cut). */
 const FAILURE_MESSAGE_BYTES = 1024 * 1024;
 const MAX_UNKNOWN_FIELDS = 1000;
+/** Results in one ReportResults message (a worker holds at most 1000 jobs); announced to workers. */
+export const MAX_RESULTS_PER_MESSAGE = 1000;
 
 /**
  * The per-request caps the edge applies before decoding (docs/security.md, "Request limits"):
@@ -28,7 +30,10 @@ export function requestScanLimits(limits: Config["limits"]): ScanLimits {
       ["jq.v1.ListWorkersRequest.statuses", MAX_ENUM_FILTER],
       ["jq.v1.DeadLetterSelector.reasons", MAX_ENUM_FILTER],
       ["jq.v1.DeadLetterSelector.job_ids", limits.maxBatchSize],
+      ["jq.v1.ReportResultsRequest.results", MAX_RESULTS_PER_MESSAGE],
     ]),
+    // One malformed result of a batch is acked INVALID; the others are recorded.
+    isolatedItems: new Set(["jq.v1.ReportResultsRequest.results"]),
     defaultItems: limits.maxBatchSize,
     stringBytesByField: new Map([["jq.v1.JobFailure.message", FAILURE_MESSAGE_BYTES]]),
     defaultStringBytes: DEFAULT_STRING_BYTES,

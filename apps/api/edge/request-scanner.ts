@@ -1,5 +1,5 @@
 import { isUtf8 } from "node:buffer";
-import { InvalidArgument, LimitExceeded } from "../../../libs/errors/index.js";
+import { InvalidArgument, JqError, LimitExceeded } from "../../../libs/errors/index.js";
 import type { WireField, WireMessage } from "./wire-schema.js";
 
 /** The caps the scanner applies; see docs/security.md ("Request limits"). */
@@ -12,7 +12,16 @@ export interface ScanLimits {
   readonly defaultStringBytes: number;
   /** Fields the contract does not know, per message (skipped, but still work to skip). */
   readonly unknownFields: number;
+  /**
+   * Repeated message fields of a request ("Message.field") whose items are refused one by one: a
+   * refused value inside one item refuses that item only (scanRequest returns it), so one bad
+   * result of a batch does not fail the others. The field's own item cap still refuses the whole.
+   */
+  readonly isolatedItems?: ReadonlySet<string>;
 }
+
+/** The items of an isolated field refused by the scan, by index, with the error naming the field. */
+export type RefusedItems = ReadonlyMap<number, JqError>;
 
 const MAX_DEPTH = 32;
 /** google.protobuf.Timestamp range (0001-01-01 … 9999-12-31), which Postgres and JS Dates hold. */
@@ -38,11 +47,44 @@ export class WireError extends Error {}
  *
  * Errors name the field by its proto path, e.g. `jobs[2].metadata["k"]`.
  */
-export function scanRequest(bytes: Uint8Array, type: WireMessage, limits: ScanLimits): void {
-  scanMessage(bytes, 0, bytes.length, type, "", limits, 0);
+export function scanRequest(bytes: Uint8Array, type: WireMessage, limits: ScanLimits): RefusedItems | undefined {
+  // Most requests have no isolated field: no collector for them (the single-submit path is hot).
+  const refused = hasIsolatedField(type, limits) ? new Map<number, JqError>() : undefined;
+  scanMessage(bytes, 0, bytes.length, type, "", limits, 0, refused);
+  return refused?.size ? refused : undefined;
 }
 
-function scanMessage(buf: Uint8Array, start: number, end: number, type: WireMessage, path: string, limits: ScanLimits, depth: number): void {
+function hasIsolatedField(type: WireMessage, limits: ScanLimits): boolean {
+  if (!limits.isolatedItems) return false;
+  for (const field of type.fields.values()) if (limits.isolatedItems.has(`${type.fullName}.${field.name}`)) return true;
+  return false;
+}
+
+/**
+ * The items of `fieldNumber` in a message's top level, counted without looking inside them (for
+ * deciding whether a refused message is still safe to decode); a broken wire throws WireError.
+ */
+export function countTopLevel(bytes: Uint8Array, fieldNumber: number): number {
+  const r = { pos: 0 };
+  let n = 0;
+  while (r.pos < bytes.length) {
+    const tag = readVarint(bytes, r, bytes.length);
+    if (Math.floor(tag / 8) === fieldNumber) n++;
+    skipValue(bytes, r, bytes.length, tag % 8);
+  }
+  return n;
+}
+
+function scanMessage(
+  buf: Uint8Array,
+  start: number,
+  end: number,
+  type: WireMessage,
+  path: string,
+  limits: ScanLimits,
+  depth: number,
+  refused?: Map<number, JqError>,
+): void {
   if (depth > MAX_DEPTH) throw new InvalidArgument(path || "request", `nests deeper than ${MAX_DEPTH} messages`);
   if (type.fullName === "google.protobuf.Timestamp" || type.fullName === "google.protobuf.Duration") return checkTime(buf, start, end, type.fullName, path);
   const counts = new Map<number, number>();
@@ -83,7 +125,14 @@ function scanMessage(buf: Uint8Array, start: number, end: number, type: WireMess
     if (field.type === "TYPE_STRING") checkText(buf, valueStart, valueEnd, `${type.fullName}.${field.name}`, field.repeated ? `${name}[${index}]` : name, limits);
     else if (field.type === "TYPE_MESSAGE" && field.message) {
       if (field.message.mapEntry) checkMapEntry(buf, valueStart, valueEnd, field, name, limits);
-      else scanMessage(buf, valueStart, valueEnd, field.message, field.repeated ? `${name}[${index}]` : name, limits, depth + 1);
+      else if (refused && field.repeated && limits.isolatedItems?.has(`${type.fullName}.${field.name}`)) {
+        try {
+          scanMessage(buf, valueStart, valueEnd, field.message, `${name}[${index}]`, limits, depth + 1);
+        } catch (err) {
+          if (!(err instanceof JqError)) throw err;
+          refused.set(index, err);
+        }
+      } else scanMessage(buf, valueStart, valueEnd, field.message, field.repeated ? `${name}[${index}]` : name, limits, depth + 1);
     }
   }
 }
@@ -145,8 +194,11 @@ function skipValue(buf: Uint8Array, r: { pos: number }, end: number, wireType: n
   if (wireType === 0) readVarint(buf, r, end);
   else if (wireType === 1) r.pos += 8;
   else if (wireType === 5) r.pos += 4;
-  else if (wireType === 2) r.pos += readVarint(buf, r, end);
-  else throw new WireError(`wire type ${wireType} is not supported`);
+  else if (wireType === 2) {
+    // Not `r.pos += readVarint(…)`: that adds the length to the position before the length's bytes.
+    const length = readVarint(buf, r, end);
+    r.pos += length;
+  } else throw new WireError(`wire type ${wireType} is not supported`);
   if (r.pos > end) throw new WireError("truncated message");
 }
 

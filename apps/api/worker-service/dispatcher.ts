@@ -3,7 +3,7 @@ import type { Config } from "../../../libs/config/index.js";
 import { claimJobs, handBackUndelivered, type ClaimedJob } from "../../../libs/dispatch/index.js";
 import type { HandOffOffer, NewJob, SubmitHandOff, SubmittedJob } from "../../../libs/jobs/index.js";
 import type { Logger } from "../../../libs/logging/logger.js";
-import type { StreamJobsResponse } from "../../../libs/proto/index.js";
+import { assignmentMessages } from "./assignment-messages.js";
 import type { DeliveryMarks } from "./delivery-marks.js";
 import { DrainedQueues } from "./drained-queues.js";
 import { LimitedQueues } from "./limited-queues.js";
@@ -208,7 +208,9 @@ export class Dispatcher implements SubmitHandOff {
       session.held.set(job.id, job.attempt);
     }
     try {
-      for (const job of jobs) (await session.write(assignment(job, claimedAt)) ? written : failed).push(job);
+      for (const { message, jobs: carried } of assignmentMessages(jobs, claimedAt, session.batching)) {
+        (await session.write(message) ? written : failed).push(...carried);
+      }
       if (written.length > 0) this.marks.add(session, written, new Date());
       if (failed.length > 0) {
         for (const j of failed) session.held.delete(j.id);
@@ -235,29 +237,5 @@ function claimedJob({ job, handedOff }: SubmittedJob): ClaimedJob {
     retryCount: job.retryCount,
     maxRetries: job.maxRetries ?? handedOff!.queueMaxRetries,
     timeoutSeconds: job.timeoutSeconds ?? handedOff!.queueTimeoutSeconds,
-  };
-}
-
-/**
- * The stream message for a claimed job. The deadline is counted from the claim; the database's
- * deadline starts a moment later, at the RUNNING mark, so a worker stopping at this one is never late.
- */
-function assignment(job: ClaimedJob, claimedAt: number): StreamJobsResponse {
-  return {
-    kind: {
-      $case: "assignment",
-      value: {
-        jobId: job.id,
-        queue: job.queue,
-        attempt: job.attempt,
-        payload: job.payload,
-        metadata: job.metadata,
-        priority: job.priority,
-        deadline: job.timeoutSeconds === null ? undefined : new Date(claimedAt + job.timeoutSeconds * 1000),
-        createdAt: job.createdAt,
-        retryCount: job.retryCount,
-        maxRetries: job.maxRetries,
-      },
-    },
   };
 }

@@ -1,18 +1,23 @@
 import * as grpc from "@grpc/grpc-js";
 import type { FinishVerdict } from "../../../libs/attempts/index.js";
 import { statusToProto } from "../../../libs/wire/index.js";
-import { JobStatus, ResultAckCode, type ReportResultsRequest, type ReportResultsResponse } from "../../../libs/proto/index.js";
+import { JobStatus, ResultAckCode, type JobResult, type ReportResultsRequest, type ReportResultsResponse } from "../../../libs/proto/index.js";
 import { ResultStream, type ReportedResult, type ResultAck } from "../../../libs/worker-results/index.js";
-import { isMalformed, malformedRefusal, type Edge } from "../edge/handlers.js";
+import { isMalformed, malformedRefusal, refusedItems, type Edge } from "../edge/handlers.js";
+import { MAX_RESULTS_PER_MESSAGE } from "../edge/request-limits.js";
 
 type ResultsCall = grpc.ServerDuplexStream<ReportResultsRequest, ReportResultsResponse>;
+type WireAck = Omit<ReportResultsResponse, "acks">;
+
+/** Records one result of the reporting worker (the message's worker_id) and decides it. */
+export type RecordResult = (workerId: string, result: JobResult | undefined) => Promise<FinishVerdict>;
 
 /**
  * The transport side of ReportResults: binds a bidirectional call to a ResultStream (the rules,
  * libs/worker-results), parses each message, and maps the stream's end to a status at the edge.
  * `open` holds the closers of this replica's result streams, run at shutdown.
  */
-export function serveResultStream(call: ResultsCall, edge: Edge, open: Set<() => void>, record: (msg: ReportResultsRequest) => Promise<FinishVerdict>): void {
+export function serveResultStream(call: ResultsCall, edge: Edge, open: Set<() => void>, maxMessageBytes: number, record: RecordResult): void {
   const done = edge.begin("ReportResults");
   try {
     edge.admit(call.metadata, {});
@@ -20,11 +25,18 @@ export function serveResultStream(call: ResultsCall, edge: Edge, open: Set<() =>
     endWithError(call, edge, done, err);
     return;
   }
-  call.sendMetadata(new grpc.Metadata());
+  // The headers tell the worker it may send several results per message (ReportResultsRequest).
+  const headers = new grpc.Metadata();
+  headers.set("jq-max-results-per-message", String(MAX_RESULTS_PER_MESSAGE));
+  headers.set("jq-max-message-bytes", String(maxMessageBytes));
+  call.sendMetadata(headers);
   const shutdown = () => stream.shutdown();
   const stream = new ResultStream({
     ack: (a) => {
-      if (!call.cancelled) call.write(ackMessage(a));
+      if (!call.cancelled) call.write({ ...ackMessage(a), acks: [] });
+    },
+    acks: (acks) => {
+      if (!call.cancelled) call.write({ sequence: "0", code: ResultAckCode.UNSPECIFIED, message: "", jobStatus: JobStatus.UNSPECIFIED, acks: acks.map(ackMessage) });
     },
     end: (error) => {
       open.delete(shutdown);
@@ -38,7 +50,10 @@ export function serveResultStream(call: ResultsCall, edge: Edge, open: Set<() =>
     open.delete(shutdown);
     stream.cancelled();
   });
-  call.on("data", (msg: ReportResultsRequest) => void stream.receive(reportedResult(msg, record)));
+  call.on("data", (msg: ReportResultsRequest) => {
+    const several = severalResults(msg, record);
+    void (several ? stream.receiveGroup(several) : stream.receive(reportedResult(msg, record)));
+  });
   call.on("end", () => stream.clientEnded());
   call.on("error", () => {});
 }
@@ -47,14 +62,33 @@ export function serveResultStream(call: ResultsCall, edge: Edge, open: Set<() =>
  * A message as the stream sees it. One refused for a bad value still decodes (it has no repeated
  * fields) and is acked INVALID by its sequence; one that does not decode at all has no sequence.
  */
-function reportedResult(msg: ReportResultsRequest, record: (msg: ReportResultsRequest) => Promise<FinishVerdict>): ReportedResult {
+function reportedResult(msg: ReportResultsRequest, record: RecordResult): ReportedResult {
   const refusal = isMalformed(msg) ? malformedRefusal(msg, "jq.v1.ReportResultsRequest") : undefined;
   const decoded = (refusal ? refusal.partial : msg) as ReportResultsRequest | undefined;
   return {
     sequence: decoded?.sequence ?? "0",
     undecodable: refusal !== undefined && decoded === undefined,
-    record: () => (refusal ? Promise.reject(refusal.error) : record(msg)),
+    record: () => (refusal ? Promise.reject(refusal.error) : record(msg.workerId, msg.result)),
   };
+}
+
+/**
+ * The results of a message that carries several (`results`), each to be decided alone: one the
+ * edge refused (request-guard.ts isolates them) is acked INVALID, and a message refused whole
+ * refuses each of them. Undefined for a message of one result (or one that did not decode).
+ */
+function severalResults(msg: ReportResultsRequest, record: RecordResult): ReportedResult[] | undefined {
+  const refusal = isMalformed(msg) ? malformedRefusal(msg, "jq.v1.ReportResultsRequest") : undefined;
+  const decoded = (refusal ? refusal.partial : msg) as ReportResultsRequest | undefined;
+  if (!decoded || decoded.results.length === 0) return undefined;
+  const refused = refusal ? undefined : refusedItems(decoded);
+  const items: ReportedResult[] = decoded.results.map((item, i) => {
+    const error = refusal?.error ?? refused?.get(i);
+    return { sequence: item.sequence, undecodable: false, record: () => (error ? Promise.reject(error) : record(decoded.workerId, item.result)) };
+  });
+  // A result in the single-result fields as well is decided with them.
+  if (decoded.result !== undefined) items.unshift(reportedResult(msg, record));
+  return items;
 }
 
 function endWithError(call: ResultsCall, edge: Edge, done: (code: grpc.status) => void, err: unknown): void {
@@ -63,7 +97,7 @@ function endWithError(call: ResultsCall, edge: Edge, done: (code: grpc.status) =
   call.emit("error", { code: s.code, details: s.details });
 }
 
-function ackMessage(a: ResultAck): ReportResultsResponse {
+function ackMessage(a: ResultAck): WireAck {
   return {
     sequence: a.sequence,
     code: ResultAckCode[a.code],

@@ -15,6 +15,7 @@ import { statusOfVerdict } from "../../../libs/worker-results/index.js";
 import { msToDuration, statusToProto, workerToProto } from "../../../libs/wire/index.js";
 import type { Edge } from "../edge/handlers.js";
 import type { ApiStores } from "../stores.js";
+import { assignmentBatching } from "./assignment-messages.js";
 import { serveResultStream } from "./result-stream-call.js";
 import { WorkerCredentials } from "./worker-credentials.js";
 import type { WorkerHub } from "./worker-hub.js";
@@ -91,7 +92,7 @@ export function workerService(edge: Edge, deps: WorkerServiceDeps): WorkerServic
       if (!hub.accepting) throw new DependencyUnavailable("this API replica (shutting down); reconnect");
       const worker = await stores.workers.getWorker(workerId);
       if (worker.status === "OFFLINE") throw new FailedPrecondition(`worker ${workerId} is OFFLINE; register again`);
-      const session = new WorkerSession(workerId, worker.queues, worker.concurrency, worker.status === "DRAINING", send);
+      const session = new WorkerSession(workerId, worker.queues, worker.concurrency, worker.status === "DRAINING", send, assignmentBatching(req, config.grpc.maxMessageBytes));
       // Headers at once tell the client the stream is accepted, before any job exists for it.
       ctx.sendHeaders();
       hub.sessions.add(session)?.close(new FailedPrecondition("replaced by a newer stream of the same worker"));
@@ -124,7 +125,7 @@ export function workerService(edge: Edge, deps: WorkerServiceDeps): WorkerServic
     }),
 
     reportResults: (call: grpc.ServerDuplexStream<ReportResultsRequest, ReportResultsResponse>) =>
-      serveResultStream(call, edge, hub.resultStreams, async (msg) => (await recordReported(msg.workerId, msg.result, call.metadata)).verdict),
+      serveResultStream(call, edge, hub.resultStreams, config.grpc.maxMessageBytes, async (workerId, result) => (await recordReported(workerId, result, call.metadata)).verdict),
 
     deregister: edge.unary("Deregister", async (req, ctx) => {
       const workerId = validateWorkerId(req.workerId);

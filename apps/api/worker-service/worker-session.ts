@@ -1,4 +1,5 @@
 import type { StreamJobsResponse } from "../../../libs/proto/index.js";
+import { ONE_PER_MESSAGE, type AssignmentBatching } from "./assignment-messages.js";
 
 /**
  * A worker's open job stream on this replica, and what the dispatcher knows about it: the
@@ -24,6 +25,8 @@ export class WorkerSession {
     readonly concurrency: number,
     draining: boolean,
     private readonly sendMessage: (msg: StreamJobsResponse) => Promise<void>,
+    /** What the stream asked for: several assignments per message, or one. */
+    readonly batching: AssignmentBatching = ONE_PER_MESSAGE,
   ) {
     this.draining = draining;
   }
