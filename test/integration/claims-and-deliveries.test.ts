@@ -1,6 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { claimJobs, handBackUndelivered, markDelivered } from "../../libs/dispatch/index.js";
 import { JOBS_AVAILABLE_CHANNEL } from "../../libs/notifications/index.js";
+import { setTimeout as sleep } from "node:timers/promises";
+import { DeliveryMarks } from "../../apps/api/worker-service/delivery-marks.js";
+import type { WorkerSession } from "../../apps/api/worker-service/worker-session.js";
+import { createLogger } from "../../libs/logging/logger.js";
 import { startCoreJobs, type CoreJobs } from "../support/core-jobs.js";
 
 // libs/dispatch/claim-jobs.ts in this process against real Postgres: the claim honours
@@ -90,5 +94,30 @@ describe("claims and deliveries", () => {
     expect(await core.job(a)).toMatchObject({ status: "PENDING", status_reason: "DELIVERY_FAILED", worker_id: null, lease_expires_at: null, assigned_at: null, retry_count: 0, attempt: attempt(a) });
     expect((await core.events(a)).at(-1)).toMatchObject({ reason: "DELIVERY_FAILED", from: "ASSIGNED", to: "PENDING", worker: w });
     expect((await core.job(b)).status).toBe("ASSIGNED");
+  });
+
+  it("writes each delivery's RUNNING mark once that mark is the delay old, not when an older one is due", async () => {
+    const q = await core.queue();
+    const [first, second] = [await core.submit(q), await core.submit(q)];
+    const w = await core.worker(q);
+    const claimed = await core.claim(q, w, 2);
+    const byId = new Map(claimed.map((c) => [c.id, c]));
+    const status = async (id: string) => (await core.db.pool.query<{ status: string }>("SELECT status FROM jobs WHERE id = $1", [id])).rows[0]!.status;
+    const delayMs = 600;
+    const marks = new DeliveryMarks(core.db.pool, delayMs, () => true, createLogger({ app: "test", nodeId: "t", level: "silent", destination: process.stderr }));
+    const session = { workerId: w } as WorkerSession;
+    const start = performance.now();
+    marks.add(session, [byId.get(first)!], new Date());
+    await sleep(300);
+    marks.add(session, [byId.get(second)!], new Date());
+    // 750 ms in: the first mark (due at 600) is written, the second (due at 900) still waits for its result.
+    await sleep(750 - (performance.now() - start));
+    expect(await status(first)).toBe("RUNNING");
+    expect(await status(second)).toBe("ASSIGNED");
+    expect(marks.take(second, byId.get(second)!.attempt)).toBeInstanceOf(Date);
+    marks.add(session, [byId.get(second)!], new Date());
+    for (let i = 0; i < 50 && (await status(second)) !== "RUNNING"; i++) await sleep(50);
+    expect(await status(second)).toBe("RUNNING");
+    await marks.stop();
   });
 });

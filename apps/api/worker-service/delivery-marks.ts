@@ -6,6 +6,8 @@ import type { WorkerSession } from "./worker-session.js";
 interface PendingMark extends DeliveryMark {
   /** The stream the job was written to: a mark for a replaced stream is dropped (SPEC §5). */
   readonly session: WorkerSession;
+  /** When it was added (performance.now()): it is written once it is `delayMs` old. */
+  readonly addedAt: number;
 }
 
 /**
@@ -36,11 +38,30 @@ export class DeliveryMarks {
 
   /** Deliveries just written to `session`'s stream. */
   add(session: WorkerSession, jobs: readonly { id: string; attempt: number }[], deliveredAt: Date): void {
-    for (const j of jobs) this.pending.set(j.id, { jobId: j.id, attempt: j.attempt, workerId: session.workerId, deliveredAt, session });
-    this.timer ??= setTimeout(() => {
+    const addedAt = performance.now();
+    for (const j of jobs) {
+      // Re-added (restored): it goes to the back, so the map stays in order of addedAt.
+      this.pending.delete(j.id);
+      this.pending.set(j.id, { jobId: j.id, attempt: j.attempt, workerId: session.workerId, deliveredAt, session, addedAt });
+    }
+    this.schedule();
+  }
+
+  /**
+   * One timer, for the oldest pending mark. Each mark waits its own full delay: a timer that wrote
+   * every pending mark when the first one was due would write marks a moment old, whose results
+   * were about to take them (under steady load, a tenth of all jobs got a RUNNING write of their own).
+   */
+  private schedule(): void {
+    if (this.timer !== undefined) return;
+    const oldest = this.pending.values().next();
+    if (oldest.done) return;
+    this.timer = setTimeout(() => {
       this.timer = undefined;
-      void this.flush();
-    }, this.delayMs);
+      void this.serially(() => this.writePending((m) => performance.now() - m.addedAt >= this.delayMs - 1))
+        .catch(() => {})
+        .then(() => this.schedule());
+    }, Math.max(0, oldest.value.addedAt + this.delayMs - performance.now()));
   }
 
   /** The delivery time of (job, attempt) if its mark is still pending; the mark is then the caller's to write. */
