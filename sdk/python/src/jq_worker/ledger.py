@@ -10,7 +10,7 @@ from typing import Any, Callable, Optional
 
 from ._proto import worker_service_pb2 as ws
 from .errors import CancelReason
-from .outcomes import outcome_of_ack
+from .outcomes import Ack, outcome_of_ack
 
 Key = tuple[str, int]
 
@@ -26,7 +26,7 @@ class DeliveryLedger:
         self.counts["cancelled"] += 1
         self._emit(key, "cancelled", message=reason)
 
-    def acked(self, key: Key, result: ws.JobResult, ack: ws.ReportResultsResponse) -> None:
+    def acked(self, key: Key, result: ws.JobResult, ack: Ack) -> None:
         outcome, code = outcome_of_ack(result, ack)
         if outcome == "invalid":
             self._log.error("jq worker: result for job %s attempt %d refused: %s %s", key[0], key[1], code, ack.message)

@@ -13,6 +13,7 @@ import logging
 import signal
 import socket
 import threading
+from collections import Counter
 from typing import Any, Callable, Literal, Mapping, Optional, Sequence
 
 import grpc
@@ -27,6 +28,7 @@ from .conversions import job_of_assignment, seconds
 from .heartbeat import HeartbeatLoop
 from .ledger import DeliveryLedger
 from .options import check_options
+from .outcomes import Ack
 from .runner import Handler, JobRunner, Key
 from .streams import JobStream, ResultReporter
 
@@ -75,6 +77,7 @@ class Worker:
         self.drained = False  # True once a drain asked by the server (DrainWorker) completed
         self._ledger = DeliveryLedger(on_job_done, self._log)
         self._counts = self._ledger.counts
+        self._messages: Counter[str] = Counter()
         self._ready = threading.Event()
         self._loop: Optional[asyncio.AbstractEventLoop] = None
         self._stop_kind: Optional[StopKind] = None
@@ -127,6 +130,13 @@ class Worker:
         in_flight = runner.in_flight if runner else 0
         return {**self._counts, "held": held, "unacked": unacked, "in_flight": in_flight}
 
+    @property
+    def message_counts(self) -> dict[str, int]:
+        """Stream messages by kind, to see what batching does: StreamJobs' `assignment`,
+        `assignments`, `cancellation` and `drain` received; ReportResults' `result` (one result)
+        and `results` (several) sent, and `ack` and `acks` (several) received."""
+        return dict(self._messages)
+
     # ---- lifecycle -----------------------------------------------------------------------------
 
     async def _start(self) -> None:
@@ -136,8 +146,10 @@ class Worker:
         self._metadata = list(call_metadata(self._api_key))
         self._stub = ws_grpc.WorkerServiceStub(self._channel)
         self._runner = JobRunner(self._concurrency, self._handler, self._reporter_report, self._ledger.voided, self._log)
-        self._reporter = ResultReporter(self._stub, self._metadata, lambda: self.id or "", self._on_ack, self._on_stream_end, self._log)
-        self._jobs = JobStream(self._stub, self._metadata, self._on_stream_message, self._on_stream_end)
+        self._reporter = ResultReporter(
+            self._stub, self._metadata, lambda: self.id or "", self._on_ack, self._on_stream_end, self._log, self._messages,
+        )
+        self._jobs = JobStream(self._stub, self._metadata, self._on_stream_message, self._on_stream_end, self._messages)
         self._heartbeat = HeartbeatLoop(self._beat, self._log)
         self._want_jobs = True
         self._closing_all = False
@@ -324,15 +336,22 @@ class Worker:
     def _on_stream_message(self, message: ws.StreamJobsResponse) -> None:
         kind = message.WhichOneof("kind")
         if kind == "assignment":
-            if not self._want_jobs:
-                return  # the server hands it back at Deregister
-            if self._runner.accept(job_of_assignment(message.assignment, self.id or "")):
-                self._counts["received"] += 1
+            self._accept(message.assignment)
+        elif kind == "assignments":
+            # Each is a delivery of its own, as if it came alone; claim order is kept.
+            for assignment in message.assignments.assignments:
+                self._accept(assignment)
         elif kind == "cancellation":
             self._cancel(message.cancellation)
         elif kind == "drain":
             self._log.info("jq worker %s: drain requested: %s", self.id, message.drain.message)
             self._request_stop("drain")
+
+    def _accept(self, assignment: ws.JobAssignment) -> None:
+        if not self._want_jobs:
+            return  # the server hands it back at Deregister
+        if self._runner.accept(job_of_assignment(assignment, self.id or "")):
+            self._counts["received"] += 1
 
     def _cancel(self, cancellation: ws.JobCancellation) -> None:
         for job_id, attempt in self._runner.held():
@@ -342,6 +361,6 @@ class Worker:
     def _reporter_report(self, key: Key, result: ws.JobResult) -> None:
         self._reporter.report(key, result)
 
-    def _on_ack(self, key: Key, result: ws.JobResult, ack: ws.ReportResultsResponse) -> None:
+    def _on_ack(self, key: Key, result: ws.JobResult, ack: Ack) -> None:
         self._runner.ended(key)
         self._ledger.acked(key, result, ack)
