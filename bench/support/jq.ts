@@ -27,7 +27,7 @@ export interface Api {
 /** One apps/api. At JQ_LOG_LEVEL=warn it logs no "ready" line, so it gets fixed ports and readiness is /readyz. */
 export async function startApi(
   databaseUrl: string,
-  options: Pick<SystemOptions, "poolMax" | "batchSize"> & Partial<Pick<SystemOptions, "cpuProfDir">>,
+  options: Pick<SystemOptions, "poolMax" | "batchSize"> & Partial<Pick<SystemOptions, "cpuProfDir" | "apiEnv">>,
   nodeId: string,
   teardown: Teardown,
 ): Promise<Api> {
@@ -40,6 +40,7 @@ export async function startApi(
     JQ_API_HTTP_PORT: String(httpPort),
     JQ_LOG_LEVEL: "warn",
     JQ_NODE_ID: nodeId,
+    ...options.apiEnv,
     ...(options.cpuProfDir === undefined ? {} : { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${options.cpuProfDir} --cpu-prof-name=${nodeId}.cpuprofile` }),
   });
   const address = `127.0.0.1:${grpcPort}`;

@@ -21,6 +21,8 @@ export interface SystemOptions {
   readonly poolMax: number;
   /** Where each apps/api writes a V8 CPU profile when it exits; undefined: no profiles. */
   readonly cpuProfDir: string | undefined;
+  /** Settings given to every apps/api on top of the bench's own (trying a setting, A/B). */
+  readonly apiEnv: Readonly<Record<string, string>>;
 }
 
 export interface Options extends SystemOptions {
@@ -60,6 +62,7 @@ const FLAGS = {
   "stall-seconds": ["30", "fail a phase when no job completes for this long"],
   "settle-seconds": ["11", "wait after each phase before reading Postgres' row and commit counters"],
   "cpu-prof": ["", "directory where each jq apps/api writes a V8 CPU profile of its whole run"],
+  "api-env": ["", "settings for every jq apps/api, e.g. JQ_SUBMIT_WINDOW_MS=5,JQ_RESULT_WINDOW_MS=5"],
 } as const;
 
 export const USAGE = `usage: npm run bench:e2e -- [options]   (tsx bench/e2e.ts after tsc -p tsconfig.json)
@@ -72,6 +75,17 @@ function whole(flag: string, text: string, min: number): number {
   const value = Number(text);
   if (!Number.isInteger(value) || value < min) throw new UsageError(`--${flag} must be a whole number >= ${min}, got ${JSON.stringify(text)}`);
   return value;
+}
+
+function settings(text: string): Record<string, string> {
+  if (text === "") return {};
+  return Object.fromEntries(
+    text.split(",").map((pair) => {
+      const match = /^(JQ_[A-Z0-9_]+)=(.*)$/.exec(pair.trim());
+      if (!match) throw new UsageError(`--api-env takes JQ_NAME=value pairs separated by commas, got ${JSON.stringify(pair)}`);
+      return [match[1]!, match[2]!];
+    }),
+  );
 }
 
 function systems(text: string): SystemName[] {
@@ -113,5 +127,6 @@ export function parseOptions(args: readonly string[]): Options | "help" {
     fastPostgres: values["fast-postgres"] === true,
     statements: values.statements === true,
     cpuProfDir: text("cpu-prof") === "" ? undefined : resolve(text("cpu-prof")),
+    apiEnv: settings(text("api-env")),
   };
 }
