@@ -27,7 +27,9 @@ import {
   type WorkerServiceServer,
 } from "../proto/index.js";
 import { msToDuration } from "../wire/to-wire.js";
-import type { JobHandler } from "./options.js";
+import { afterEach, beforeEach } from "vitest";
+import type { JobHandler, WorkerOptions } from "./options.js";
+import { Worker } from "./worker.js";
 
 export const SERVER_WORKER_ID = "0190a5a0-1111-7000-8000-000000000001";
 
@@ -241,4 +243,34 @@ export function gatedHandler() {
     return new Promise<string | undefined>((resolve) => releases.set(job.id, resolve));
   };
   return { handler, signals, release: (id: string, value?: string) => releases.get(id)?.(value), started: (id: string) => signals.has(id) };
+}
+
+/**
+ * The setup every Worker test file shares: a fresh scripted server per test, and a worker on it
+ * that is closed after the test (with any extra servers the test started). `startWorker` defaults
+ * to the queue "emails", `concurrency`, and fast reconnects.
+ */
+export function scriptedWorkerSuite(concurrency: number) {
+  const suite = {
+    server: undefined as unknown as ScriptedWorkerServer,
+    address: "",
+    worker: undefined as Worker | undefined,
+    extraServers: [] as ScriptedWorkerServer[],
+    startWorker(handler: JobHandler, options: Partial<WorkerOptions> = {}): Promise<Worker> {
+      const w = new Worker({ address: suite.address, queues: ["emails"], concurrency, handler, reconnect: { initialDelayMs: 10, maxDelayMs: 50 }, ...options });
+      suite.worker = w;
+      return w.start().then(() => w);
+    },
+  };
+  beforeEach(async () => {
+    suite.server = new ScriptedWorkerServer();
+    suite.address = await suite.server.start();
+  });
+  afterEach(async () => {
+    await suite.worker?.close();
+    suite.worker = undefined;
+    suite.server.stop();
+    for (const s of suite.extraServers.splice(0)) s.stop();
+  });
+  return suite;
 }

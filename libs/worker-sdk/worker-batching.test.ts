@@ -1,55 +1,35 @@
 import * as grpc from "@grpc/grpc-js";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ResultAckCode } from "../proto/index.js";
 import { MAX_ASSIGNMENTS_PER_MESSAGE } from "./job-stream.js";
-import type { JobHandler, WorkerOptions } from "./options.js";
-import { gatedHandler, ScriptedWorkerServer, singles, waitUntil } from "./scripted-server.test-support.js";
-import { Worker } from "./worker.js";
+import { gatedHandler, scriptedWorkerSuite, singles, waitUntil } from "./scripted-server.test-support.js";
 
 // Several assignments, results and acks per message, against an in-process scripted WorkerService
 // that announces batching (or, like an older server, does not).
 
-let server: ScriptedWorkerServer;
-let address: string;
-let worker: Worker | undefined;
+const suite = scriptedWorkerSuite(5);
+const startWorker = suite.startWorker;
 
-beforeEach(async () => {
-  server = new ScriptedWorkerServer();
-  address = await server.start();
-});
-
-afterEach(async () => {
-  await worker?.close();
-  worker = undefined;
-  server.stop();
-});
-
-function startWorker(handler: JobHandler, options: Partial<WorkerOptions> = {}): Promise<Worker> {
-  const w = new Worker({ address, queues: ["emails"], concurrency: 5, handler, reconnect: { initialDelayMs: 10, maxDelayMs: 50 }, ...options });
-  worker = w;
-  return w.start().then(() => w);
-}
-
-const messages = () => server.of("result").map((c) => c.request);
+const messages = () => suite.server.of("result").map((c) => c.request);
 const sentResults = () => messages().flatMap(singles);
 
 /** Runs `ids` (all at once) and lets them finish in the same event-loop turn. */
 async function finishTogether(g: ReturnType<typeof gatedHandler>, ids: string[]): Promise<void> {
-  for (const id of ids) server.assign(id);
+  for (const id of ids) suite.server.assign(id);
   await waitUntil(() => ids.every((id) => g.started(id)), "every job runs");
   for (const id of ids) g.release(id, `done ${id}`);
 }
 
 function announceBatches(maxResultsPerMessage = "100", maxMessageBytes = String(4 * 1024 * 1024)): void {
-  server.batchHeaders = { maxResultsPerMessage, maxMessageBytes };
+  suite.server.batchHeaders = { maxResultsPerMessage, maxMessageBytes };
 }
 
 describe("Worker batching", () => {
   it("asks for several assignments per message and runs each job of an `assignments` message", async () => {
     const ran: string[] = [];
     const w = await startWorker(async (job) => void ran.push(job.id));
-    expect(server.of("streamJobs")[0]?.request.maxAssignmentsPerMessage).toBe(MAX_ASSIGNMENTS_PER_MESSAGE);
-    server.assignBatch(["b-1", "b-2", "b-3"]);
+    expect(suite.server.of("streamJobs")[0]?.request.maxAssignmentsPerMessage).toBe(MAX_ASSIGNMENTS_PER_MESSAGE);
+    suite.server.assignBatch(["b-1", "b-2", "b-3"]);
     await waitUntil(() => w.stats.succeeded === 3, "all three results are acknowledged");
     expect(ran).toEqual(["b-1", "b-2", "b-3"]);
     expect(w.stats).toMatchObject({ received: 3, held: 0, unacked: 0 });
@@ -69,8 +49,8 @@ describe("Worker batching", () => {
     expect(new Set(message?.results.map((r) => r.sequence)).size).toBe(4);
     expect(w.stats).toMatchObject({ held: 0, unacked: 0 });
     await w.close(); // the book is empty: the flush does not wait
-    worker = undefined;
-    expect(server.calls.at(-1)?.rpc).toBe("deregister");
+    suite.worker = undefined;
+    expect(suite.server.calls.at(-1)?.rpc).toBe("deregister");
   });
 
   it("sends each result alone to a server that does not announce batches", async () => {
@@ -96,7 +76,7 @@ describe("Worker batching", () => {
 
   it("hands a refused result of a batch its own code", async () => {
     announceBatches();
-    server.onResult = (r) => (r.result?.jobId === "s-2" ? ResultAckCode.STALE : ResultAckCode.ACCEPTED);
+    suite.server.onResult = (r) => (r.result?.jobId === "s-2" ? ResultAckCode.STALE : ResultAckCode.ACCEPTED);
     const g = gatedHandler();
     const w = await startWorker(g.handler);
     await finishTogether(g, ["s-1", "s-2", "s-3"]);
@@ -107,7 +87,7 @@ describe("Worker batching", () => {
 
   it("resends a batch's unacknowledged results on the next stream after it breaks", async () => {
     announceBatches();
-    server.onResult = () => undefined; // hold every ack
+    suite.server.onResult = () => undefined; // hold every ack
     const g = gatedHandler();
     const w = await startWorker(g.handler);
     await finishTogether(g, ["k-1", "k-2", "k-3"]);
@@ -115,8 +95,8 @@ describe("Worker batching", () => {
     expect(messages()[0]?.results).toHaveLength(3);
     expect(w.stats.unacked).toBe(3);
 
-    server.onResult = () => ResultAckCode.ACCEPTED;
-    server.endResultStream(grpc.status.UNAVAILABLE, "server shutting down");
+    suite.server.onResult = () => ResultAckCode.ACCEPTED;
+    suite.server.endResultStream(grpc.status.UNAVAILABLE, "server shutting down");
     await waitUntil(() => w.stats.succeeded === 3, "the resent results are acknowledged");
     // The resend goes before the new stream's headers are known: one result per message.
     expect(messages().slice(1).map((m) => [m.sequence, m.result?.jobId, m.results.length])).toEqual([

@@ -1,37 +1,18 @@
 import { hostname } from "node:os";
 import * as grpc from "@grpc/grpc-js";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ResultAckCode } from "../proto/index.js";
 import { JobAbortedError, NonRetryableError } from "./errors.js";
 import type { JobDoneEvent } from "./events.js";
-import type { JobHandler, WorkerOptions } from "./options.js";
-import { gatedHandler, ScriptedWorkerServer, SERVER_WORKER_ID, waitUntil } from "./scripted-server.test-support.js";
+import { gatedHandler, scriptedWorkerSuite, SERVER_WORKER_ID, waitUntil } from "./scripted-server.test-support.js";
 import { Worker } from "./worker.js";
 
 // The worker against an in-process, scripted WorkerService (real grpc-js calls on 127.0.0.1).
 
-let server: ScriptedWorkerServer;
-let address: string;
-let worker: Worker | undefined;
+const suite = scriptedWorkerSuite(2);
+const startWorker = suite.startWorker;
 
-beforeEach(async () => {
-  server = new ScriptedWorkerServer();
-  address = await server.start();
-});
-
-afterEach(async () => {
-  await worker?.close();
-  worker = undefined;
-  server.stop();
-});
-
-function startWorker(handler: JobHandler, options: Partial<WorkerOptions> = {}): Promise<Worker> {
-  const w = new Worker({ address, queues: ["emails"], concurrency: 2, handler, reconnect: { initialDelayMs: 10, maxDelayMs: 50 }, ...options });
-  worker = w;
-  return w.start().then(() => w);
-}
-
-const results = () => server.of("result").map((c) => c.request);
+const results = () => suite.server.of("result").map((c) => c.request);
 
 describe("Worker", () => {
   it("registers, runs a job, reports its result with a sequence and counts the ack", async () => {
@@ -39,12 +20,12 @@ describe("Worker", () => {
     const w = await startWorker(async (job, { attempt }) => `${job.payload.toString()} / attempt ${attempt}`);
     w.on("job:done", (e) => seen.push(e));
 
-    const [registration] = server.of("register");
+    const [registration] = suite.server.of("register");
     expect(registration?.request).toMatchObject({ workerId: "", hostname: hostname(), sdkVersion: "jq-ts/0.1.0", queues: ["emails"], concurrency: 2 });
     expect(w.id).toBe(SERVER_WORKER_ID);
-    expect(server.of("streamJobs")[0]?.request.workerId).toBe(SERVER_WORKER_ID);
+    expect(suite.server.of("streamJobs")[0]?.request.workerId).toBe(SERVER_WORKER_ID);
 
-    server.assign("job-1");
+    suite.server.assign("job-1");
     await waitUntil(() => w.stats.succeeded === 1, "the result is acknowledged");
     expect(results()).toEqual([
       { sequence: "1", workerId: SERVER_WORKER_ID, result: { jobId: "job-1", attempt: 1, outcome: { $case: "success", value: { result: Buffer.from("payload of job-1 / attempt 1") } } }, results: [] },
@@ -55,12 +36,12 @@ describe("Worker", () => {
 
   it("sends the registration's secret on every later worker call, and the new one after registering again", async () => {
     const w = await startWorker(async () => "ok");
-    server.assign("job-1");
+    suite.server.assign("job-1");
     await waitUntil(() => w.stats.succeeded === 1, "the result is acknowledged");
-    await waitUntil(() => server.presentedSecrets.some((p) => p.rpc === "heartbeat"), "a heartbeat");
+    await waitUntil(() => suite.server.presentedSecrets.some((p) => p.rpc === "heartbeat"), "a heartbeat");
     await w.close();
-    worker = undefined;
-    const [register, ...later] = server.presentedSecrets;
+    suite.worker = undefined;
+    const [register, ...later] = suite.server.presentedSecrets;
     expect(register).toEqual({ rpc: "register", secret: undefined });
     expect(new Set(later.map((p) => p.rpc))).toEqual(new Set(["streamJobs", "reportResults", "heartbeat", "deregister"]));
     expect(later.filter((p) => p.secret !== "secret-1")).toEqual([]);
@@ -71,8 +52,8 @@ describe("Worker", () => {
       if (job.id === "a") throw new Error("x".repeat(5000));
       throw new NonRetryableError("bad payload");
     });
-    server.assign("a");
-    server.assign("b");
+    suite.server.assign("a");
+    suite.server.assign("b");
     await waitUntil(() => w.stats.failed === 2, "both failures are acknowledged");
     const outcomes = Object.fromEntries(results().map((r) => [r.result?.jobId, r.result?.outcome]));
     expect(outcomes.a).toEqual({ $case: "failure", value: { message: "x".repeat(4096) } });
@@ -84,37 +65,37 @@ describe("Worker", () => {
     const g = gatedHandler();
     const w = await startWorker(g.handler, { workerId: id, labels: { zone: "a" } });
     expect(w.id).toBe(id);
-    expect(server.of("register")[0]?.request).toMatchObject({ workerId: id, labels: { zone: "a" } });
-    server.assign("held-1", { attempt: 4 });
+    expect(suite.server.of("register")[0]?.request).toMatchObject({ workerId: id, labels: { zone: "a" } });
+    suite.server.assign("held-1", { attempt: 4 });
     await waitUntil(() => g.started("held-1"), "the job runs");
-    await waitUntil(() => server.of("heartbeat").some((h) => h.request.heldJobs.some((j) => j.jobId === "held-1")), "a heartbeat reports the job");
-    expect(server.of("heartbeat").at(-1)?.request).toEqual({ workerId: id, heldJobs: [{ jobId: "held-1", attempt: 4 }], heldJobsComplete: true });
+    await waitUntil(() => suite.server.of("heartbeat").some((h) => h.request.heldJobs.some((j) => j.jobId === "held-1")), "a heartbeat reports the job");
+    expect(suite.server.of("heartbeat").at(-1)?.request).toEqual({ workerId: id, heldJobs: [{ jobId: "held-1", attempt: 4 }], heldJobsComplete: true });
     g.release("held-1");
     await waitUntil(() => w.stats.held === 0, "the job is acknowledged");
   });
 
   it("with a given id, first hands back what a previous process left under it, once", async () => {
     const id = "0190a5a0-4444-7000-8000-000000000004";
-    server.onDeregister = () => ({ code: grpc.status.NOT_FOUND, details: "worker: not found" }); // a new id
+    suite.server.onDeregister = () => ({ code: grpc.status.NOT_FOUND, details: "worker: not found" }); // a new id
     const w = await startWorker(async () => undefined, { workerId: id });
-    expect(server.calls.map((c) => c.rpc).slice(0, 2)).toEqual(["deregister", "register"]);
-    expect(server.of("deregister")[0]?.request.workerId).toBe(id);
-    server.onDeregister = () => 0;
+    expect(suite.server.calls.map((c) => c.rpc).slice(0, 2)).toEqual(["deregister", "register"]);
+    expect(suite.server.of("deregister")[0]?.request.workerId).toBe(id);
+    suite.server.onDeregister = () => 0;
     await w.close();
-    expect(server.of("deregister")).toHaveLength(2); // the release before start, and close()
+    expect(suite.server.of("deregister")).toHaveLength(2); // the release before start, and close()
   });
 
   it("with a server-assigned id, registers without deregistering first", async () => {
     await startWorker(async () => undefined);
-    expect(server.calls[0]?.rpc).toBe("register");
+    expect(suite.server.calls[0]?.rpc).toBe("register");
   });
 
   it("aborts a job cancelled on the stream and does not report it", async () => {
     const g = gatedHandler();
     const w = await startWorker(g.handler);
-    server.assign("c-1");
+    suite.server.assign("c-1");
     await waitUntil(() => g.started("c-1"), "the job runs");
-    server.cancel("c-1");
+    suite.server.cancel("c-1");
     await waitUntil(() => g.signals.get("c-1")?.aborted === true, "the signal is aborted");
     expect((g.signals.get("c-1")?.reason as JobAbortedError).kind).toBe("cancelled");
     expect(w.stats).toMatchObject({ cancelled: 1, held: 0, inFlight: 1 });
@@ -124,11 +105,11 @@ describe("Worker", () => {
   });
 
   it("applies cancellations from a heartbeat reply", async () => {
-    server.heartbeatIntervalMs = 30;
-    server.onHeartbeat = (req) => ({ cancellations: req.heldJobs.map((j) => ({ ...j, reason: 8, message: "timed out" })) });
+    suite.server.heartbeatIntervalMs = 30;
+    suite.server.onHeartbeat = (req) => ({ cancellations: req.heldJobs.map((j) => ({ ...j, reason: 8, message: "timed out" })) });
     const g = gatedHandler();
     const w = await startWorker(g.handler);
-    server.assign("h-1");
+    suite.server.assign("h-1");
     await waitUntil(() => g.signals.get("h-1")?.aborted === true, "the heartbeat reply cancels the job");
     expect((g.signals.get("h-1")?.reason as Error).message).toBe("timed out");
     expect(w.stats.cancelled).toBe(1);
@@ -143,18 +124,18 @@ describe("Worker", () => {
       await new Promise((r) => setTimeout(r, 20));
       running--;
     });
-    for (let i = 0; i < 6; i++) server.assign(`j-${i}`);
+    for (let i = 0; i < 6; i++) suite.server.assign(`j-${i}`);
     await waitUntil(() => w.stats.succeeded === 6, "all six are done");
     expect(maxRunning).toBe(2);
   });
 
   it("accounts for every delivery: received = succeeded + failed + stale + invalid + cancelled + held", async () => {
     const g = gatedHandler();
-    server.onResult = (r) => (r.result?.jobId === "stale" ? ResultAckCode.STALE : ResultAckCode.ACCEPTED);
+    suite.server.onResult = (r) => (r.result?.jobId === "stale" ? ResultAckCode.STALE : ResultAckCode.ACCEPTED);
     const w = await startWorker(g.handler, { concurrency: 3 });
-    for (const id of ["ok", "stale", "cancel", "waiting"]) server.assign(id);
+    for (const id of ["ok", "stale", "cancel", "waiting"]) suite.server.assign(id);
     await waitUntil(() => g.started("cancel"), "three jobs run");
-    server.cancel("cancel");
+    suite.server.cancel("cancel");
     g.release("ok");
     g.release("stale");
     await waitUntil(() => w.stats.held === 1 && g.started("waiting"), "only the last job is held");
@@ -166,12 +147,12 @@ describe("Worker", () => {
   });
 
   it("counts STALE and INVALID acks and ends those results", async () => {
-    server.onResult = (r) => (r.result?.jobId === "s" ? ResultAckCode.STALE : ResultAckCode.INVALID);
+    suite.server.onResult = (r) => (r.result?.jobId === "s" ? ResultAckCode.STALE : ResultAckCode.INVALID);
     const errors: Error[] = [];
     const w = await startWorker(async () => undefined);
     w.on("error", (e) => errors.push(e));
-    server.assign("s");
-    server.assign("i");
+    suite.server.assign("s");
+    suite.server.assign("i");
     await waitUntil(() => w.stats.held === 0 && w.stats.received === 2, "both are acknowledged");
     expect(w.stats).toMatchObject({ stale: 1, invalid: 1, succeeded: 0 });
     expect(errors).toHaveLength(1);
@@ -182,79 +163,79 @@ describe("Worker", () => {
     let drainEvents = 0;
     const w = await startWorker(g.handler);
     w.on("drain", () => drainEvents++);
-    server.assign("d-1");
+    suite.server.assign("d-1");
     await waitUntil(() => g.started("d-1"), "the job runs");
-    server.drain();
+    suite.server.drain();
     await new Promise((r) => setTimeout(r, 30));
-    expect(server.of("deregister")).toHaveLength(0); // still finishing
+    expect(suite.server.of("deregister")).toHaveLength(0); // still finishing
     expect(g.signals.get("d-1")?.aborted).toBe(false);
     g.release("d-1", "finished");
     await w.drained;
     expect(drainEvents).toBe(1);
-    const order = server.calls.map((c) => c.rpc).filter((rpc) => rpc === "result" || rpc === "deregister");
+    const order = suite.server.calls.map((c) => c.rpc).filter((rpc) => rpc === "result" || rpc === "deregister");
     expect(order).toEqual(["result", "deregister"]);
     expect(w.stats).toMatchObject({ succeeded: 1, held: 0 });
     await expect(w.start()).rejects.toThrow(/closed/);
   });
 
   it("drains when a heartbeat reply says so", async () => {
-    server.heartbeatIntervalMs = 30;
-    server.onHeartbeat = () => ({ drain: true });
+    suite.server.heartbeatIntervalMs = 30;
+    suite.server.onHeartbeat = () => ({ drain: true });
     const w = await startWorker(async () => undefined);
     await w.drained;
-    expect(server.of("deregister")).toHaveLength(1);
+    expect(suite.server.of("deregister")).toHaveLength(1);
   });
 
   it("close() stops the job stream, waits for running jobs, flushes and deregisters", async () => {
     const g = gatedHandler();
     const w = await startWorker(g.handler);
-    server.assign("x-1");
+    suite.server.assign("x-1");
     await waitUntil(() => g.started("x-1"), "the job runs");
     const closing = w.close();
-    await waitUntil(() => server.jobStream === undefined, "the job stream is cancelled");
-    expect(server.of("deregister")).toHaveLength(0);
+    await waitUntil(() => suite.server.jobStream === undefined, "the job stream is cancelled");
+    expect(suite.server.of("deregister")).toHaveLength(0);
     g.release("x-1", "done");
     await closing;
     await w.close(); // twice is fine
     expect(w.stats).toMatchObject({ succeeded: 1, held: 0 });
-    expect(server.calls.at(-1)?.rpc).toBe("deregister");
+    expect(suite.server.calls.at(-1)?.rpc).toBe("deregister");
   });
 
   it("close() aborts handlers that outlive closeTimeoutMs", async () => {
     const g = gatedHandler();
     const w = await startWorker(g.handler, { closeTimeoutMs: 50 });
-    server.assign("slow");
+    suite.server.assign("slow");
     await waitUntil(() => g.started("slow"), "the job runs");
     await w.close();
     expect((g.signals.get("slow")?.reason as JobAbortedError).kind).toBe("closing");
-    expect(server.of("deregister")).toHaveLength(1);
+    expect(suite.server.of("deregister")).toHaveLength(1);
     expect(results()).toEqual([]);
     expect(w.stats.cancelled).toBe(1);
   });
 
   it("start() resolves without response headers after the grace period", async () => {
-    server.sendHeadersOnOpen = false;
+    suite.server.sendHeadersOnOpen = false;
     const began = Date.now();
     const w = await startWorker(async () => "ok", { streamReadyGraceMs: 100 });
     expect(Date.now() - began).toBeGreaterThanOrEqual(90);
-    server.assign("n-1");
+    suite.server.assign("n-1");
     await waitUntil(() => w.stats.succeeded === 1, "the job runs");
   });
 
   it("start() rejects and leaves nothing open when registration or the job stream fails", async () => {
-    server.onRegister = () => ({ code: grpc.status.UNAUTHENTICATED, details: "no key" });
+    suite.server.onRegister = () => ({ code: grpc.status.UNAUTHENTICATED, details: "no key" });
     await expect(startWorker(async () => undefined)).rejects.toMatchObject({ code: grpc.status.UNAUTHENTICATED });
 
-    server.onRegister = (r) => r.workerId || SERVER_WORKER_ID;
-    server.onStreamJobs = () => ({ code: grpc.status.PERMISSION_DENIED, details: "no worker role" });
+    suite.server.onRegister = (r) => r.workerId || SERVER_WORKER_ID;
+    suite.server.onStreamJobs = () => ({ code: grpc.status.PERMISSION_DENIED, details: "no worker role" });
     await expect(startWorker(async () => undefined)).rejects.toMatchObject({ code: grpc.status.PERMISSION_DENIED });
-    expect(server.of("deregister")).toHaveLength(1); // the registered one is released
+    expect(suite.server.of("deregister")).toHaveLength(1); // the registered one is released
   });
 
   it("close() before start() is a no-op", async () => {
-    const w = new Worker({ address, queues: ["q"], handler: () => undefined });
+    const w = new Worker({ address: suite.address, queues: ["q"], handler: () => undefined });
     await w.close();
     await expect(w.start()).rejects.toThrow(/closed/);
-    expect(server.calls).toEqual([]);
+    expect(suite.server.calls).toEqual([]);
   });
 });
