@@ -59,8 +59,9 @@ export function serveResultStream(call: ResultsCall, edge: Edge, open: Set<() =>
 }
 
 /**
- * A message as the stream sees it. One refused for a bad value still decodes (it has no repeated
- * fields) and is acked INVALID by its sequence; one that does not decode at all has no sequence.
+ * A message as the stream sees it. One refused for a bad value still decodes (once its `results`
+ * are counted within their cap, request-guard.ts) and is acked INVALID by its sequence; one that
+ * does not decode at all has no sequence.
  */
 function reportedResult(msg: ReportResultsRequest, record: RecordResult): ReportedResult {
   const refusal = isMalformed(msg) ? malformedRefusal(msg, "jq.v1.ReportResultsRequest") : undefined;
