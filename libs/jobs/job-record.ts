@@ -27,26 +27,51 @@ export interface JobRecord {
   readonly updatedAt: Date;
 }
 
+/** Each JobRecord field and the `jobs` column it is read from: the one place the two are paired. */
+const JOB_FIELD_COLUMNS: readonly (readonly [keyof JobRecord, string])[] = [
+  ["id", "id"],
+  ["queue", "queue"],
+  ["status", "status"],
+  ["statusReason", "status_reason"],
+  ["priority", "priority"],
+  ["payload", "payload"],
+  ["metadata", "metadata"],
+  ["idempotencyKey", "idempotency_key"],
+  ["attempt", "attempt"],
+  ["retryCount", "retry_count"],
+  ["maxRetries", "max_retries"],
+  ["timeoutSeconds", "timeout_seconds"],
+  ["result", "result"],
+  ["errorMessage", "error_message"],
+  ["workerId", "worker_id"],
+  ["leaseExpiresAt", "lease_expires_at"],
+  ["createdAt", "created_at"],
+  ["notBefore", "not_before"],
+  ["assignedAt", "assigned_at"],
+  ["startedAt", "started_at"],
+  ["completedAt", "completed_at"],
+  ["updatedAt", "updated_at"],
+];
+
+/** Fields a listing does not read (large): the basic view selects NULL for them. */
+const LARGE_FIELDS: ReadonlySet<keyof JobRecord> = new Set(["payload", "result"]);
+
 /**
- * The select list that yields a JobRecord from table alias `j`. `$full` is not a parameter
- * here: callers pick the full or basic variant, so large payloads are not read for listings.
+ * The select list of `fields` (default: all of JobRecord) from table alias `j`, each under its
+ * JobRecord name. `basic` reads NULL for the large fields, so listings do not read payloads.
  */
-function jobColumns(full: boolean): string {
-  return `j.id, j.queue, j.status, j.status_reason AS "statusReason", j.priority,
-    ${full ? "j.payload" : "NULL::bytea"} AS payload, j.metadata, j.idempotency_key AS "idempotencyKey",
-    j.attempt, j.retry_count AS "retryCount", j.max_retries AS "maxRetries", j.timeout_seconds AS "timeoutSeconds",
-    ${full ? "j.result" : "NULL::bytea"} AS result, j.error_message AS "errorMessage", j.worker_id AS "workerId",
-    j.lease_expires_at AS "leaseExpiresAt", j.created_at AS "createdAt", j.not_before AS "notBefore",
-    j.assigned_at AS "assignedAt", j.started_at AS "startedAt", j.completed_at AS "completedAt", j.updated_at AS "updatedAt"`;
+export function jobColumnsOf(fields?: readonly (keyof JobRecord)[], basic = false): string {
+  const wanted = fields === undefined ? undefined : new Set(fields);
+  return JOB_FIELD_COLUMNS.filter(([field]) => wanted === undefined || wanted.has(field))
+    .map(([field, column]) => `${basic && LARGE_FIELDS.has(field) ? "NULL::bytea" : `j.${column}`} AS "${field}"`)
+    .join(", ");
 }
 
-export const JOB_COLUMNS_FULL = jobColumns(true);
+export const JOB_COLUMNS_FULL = jobColumnsOf();
 
 /** The JobRecord fields of a CTE that returned JOB_COLUMNS_*, without the columns a writer added. */
-export const JOB_RECORD_FIELDS = `id, queue, status, "statusReason", priority, payload, metadata, "idempotencyKey", attempt,
-  "retryCount", "maxRetries", "timeoutSeconds", result, "errorMessage", "workerId", "leaseExpiresAt", "createdAt", "notBefore",
-  "assignedAt", "startedAt", "completedAt", "updatedAt"`;
-export const JOB_COLUMNS_BASIC = jobColumns(false);
+export const JOB_RECORD_FIELDS = JOB_FIELD_COLUMNS.map(([field]) => `"${field}"`).join(", ");
+export const JOB_COLUMNS_BASIC = jobColumnsOf(undefined, true);
 
 /** One row of `job_events`, as GetJobLogs, WatchJob and the outbox relay read it. */
 export interface JobEventRecord {

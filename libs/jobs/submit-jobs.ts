@@ -3,7 +3,7 @@ import { NotFound } from "../errors/index.js";
 import type { Db } from "../postgres/db.js";
 import { sqlState } from "../postgres/db.js";
 import { namedStatement, unnestParams } from "../postgres/named-statement.js";
-import { JOB_COLUMNS_FULL, type JobRecord } from "./job-record.js";
+import { JOB_COLUMNS_FULL, jobColumnsOf, type JobRecord } from "./job-record.js";
 import { appendEventPair, FIRST_EVENT_XID, move, statusValues } from "./transition-sql.js";
 
 /** A validated job to create (the edge has checked names, sizes and ranges). */
@@ -145,14 +145,14 @@ function missingQueue(err: unknown): string | undefined {
  * own values, already in memory: reading payload and metadata back would make Postgres encode them
  * and this process decode them again for every job (a 1 MiB payload came back as 2 MiB of hex).
  */
-type StoredColumns = Pick<JobRecord, "id" | "status" | "statusReason" | "attempt" | "workerId" | "leaseExpiresAt" | "createdAt" | "notBefore" | "assignedAt" | "updatedAt">;
+const STORED_FIELDS = ["id", "status", "statusReason", "attempt", "workerId", "leaseExpiresAt", "createdAt", "notBefore", "assignedAt", "updatedAt"] as const;
+type StoredColumns = Pick<JobRecord, (typeof STORED_FIELDS)[number]>;
 
 /** A new job row, with its queue's defaults when it was handed off (null otherwise). */
 type InsertedRow = StoredColumns & { readonly queueMaxRetries: number | null; readonly queueTimeoutSeconds: number | null };
 
-const NEW_JOB_COLUMNS = `j.id, j.queue, j.status, j.status_reason AS "statusReason", j.attempt, j.worker_id AS "workerId",
-  j.lease_expires_at AS "leaseExpiresAt", j.created_at AS "createdAt", j.not_before AS "notBefore",
-  j.assigned_at AS "assignedAt", j.updated_at AS "updatedAt"`;
+/** What the insert returns: the stored fields, and the queue the statement's last SELECT joins on. */
+const NEW_JOB_COLUMNS = jobColumnsOf(["queue", ...STORED_FIELDS]);
 
 /** The JobRecord of a job just inserted: what Postgres decided, and the request's values as stored. */
 function newJobRecord(job: NewJob, stored: StoredColumns): JobRecord {
