@@ -17,6 +17,7 @@ export * from "./gen/jq/v1/job_service.js";
 export * from "./gen/jq/v1/worker_service.js";
 export * from "./gen/jq/v1/admin_service.js";
 export { Duration } from "./gen/google/protobuf/duration.js";
+export * from "./worker-headers.js";
 
 /** Fully qualified names of the services, as the gRPC health and reflection services want them. */
 export const JQ_SERVICE_NAMES = ["jq.v1.JobService", "jq.v1.WorkerService", "jq.v1.AdminService"] as const;

@@ -1,7 +1,7 @@
 import { setImmediate, clearImmediate } from "node:timers";
 import type * as grpc from "@grpc/grpc-js";
 import type { ChunkLimits } from "../batching/chunks.js";
-import type { JobResult } from "../proto/index.js";
+import { MAX_MESSAGE_BYTES_HEADER, MAX_RESULTS_PER_MESSAGE_HEADER, type JobResult } from "../proto/index.js";
 
 /**
  * Several results per ReportResults message, for a server that announced it.
@@ -16,8 +16,6 @@ import type { JobResult } from "../proto/index.js";
  * until a `setImmediate`, then hands them over in one go to be cut by `chunkByLimits` (libs/batching/chunks.ts).
  */
 
-export const MAX_RESULTS_PER_MESSAGE_HEADER = "jq-max-results-per-message";
-export const MAX_MESSAGE_BYTES_HEADER = "jq-max-message-bytes";
 
 /** Our own cap on one message, whatever the server accepts: a large message delays every ack in it. */
 export const MAX_BATCH_BYTES = 1024 * 1024;

@@ -12,7 +12,10 @@ import { setTimeout as sleep } from "node:timers/promises";
 import * as grpc from "@grpc/grpc-js";
 import {
   JobStatus,
+  MAX_MESSAGE_BYTES_HEADER,
+  MAX_RESULTS_PER_MESSAGE_HEADER,
   ResultAckCode,
+  WORKER_SECRET_HEADER,
   WorkerServiceService,
   type DeregisterRequest,
   type HeartbeatRequest,
@@ -135,14 +138,14 @@ export class ScriptedWorkerServer {
   private resultHeaders(): grpc.Metadata {
     const headers = new grpc.Metadata();
     if (this.batchHeaders) {
-      headers.set("jq-max-results-per-message", this.batchHeaders.maxResultsPerMessage);
-      headers.set("jq-max-message-bytes", this.batchHeaders.maxMessageBytes);
+      headers.set(MAX_RESULTS_PER_MESSAGE_HEADER, this.batchHeaders.maxResultsPerMessage);
+      headers.set(MAX_MESSAGE_BYTES_HEADER, this.batchHeaders.maxMessageBytes);
     }
     return headers;
   }
 
   private present(rpc: string, metadata: grpc.Metadata): void {
-    const value = metadata.get("jq-worker-secret")[0];
+    const value = metadata.get(WORKER_SECRET_HEADER)[0];
     this.presentedSecrets.push({ rpc, secret: typeof value === "string" ? value : undefined });
   }
 

@@ -1,13 +1,10 @@
 import * as grpc from "@grpc/grpc-js";
 import type { JqClient } from "../client/index.js";
-import type { HeartbeatResponse, JobAttemptRef, RegisterWorkerResponse } from "../proto/index.js";
+import { WORKER_SECRET_HEADER, type HeartbeatResponse, type JobAttemptRef, type RegisterWorkerResponse } from "../proto/index.js";
 import { positiveDurationMs } from "../wire/from-wire.js";
 import { DEFAULT_HEARTBEAT_INTERVAL_MS } from "./heartbeat.js";
 import type { ResolvedWorkerOptions, WorkerLogger } from "./options.js";
 import { SDK_NAME } from "./version.js";
-
-/** The metadata header carrying a worker's per-registration secret (proto/jq/v1/worker_service.proto). */
-export const WORKER_SECRET_HEADER = "jq-worker-secret";
 
 const DEREGISTER_DEADLINE_MS = 5_000;
 

@@ -1,7 +1,7 @@
 import * as grpc from "@grpc/grpc-js";
 import type { FinishVerdict } from "../../../libs/attempts/index.js";
 import { statusToProto } from "../../../libs/wire/index.js";
-import { JobStatus, ResultAckCode, type JobResult, type ReportResultsRequest, type ReportResultsResponse } from "../../../libs/proto/index.js";
+import { JobStatus, MAX_MESSAGE_BYTES_HEADER, MAX_RESULTS_PER_MESSAGE_HEADER, ResultAckCode, type JobResult, type ReportResultsRequest, type ReportResultsResponse } from "../../../libs/proto/index.js";
 import { ResultStream, type ReportedResult, type ResultAck } from "../../../libs/worker-results/index.js";
 import { isMalformed, malformedRefusal, refusedItems, type Edge } from "../edge/handlers.js";
 import { MAX_RESULTS_PER_MESSAGE } from "../edge/request-limits.js";
@@ -27,8 +27,8 @@ export function serveResultStream(call: ResultsCall, edge: Edge, open: Set<() =>
   }
   // The headers tell the worker it may send several results per message (ReportResultsRequest).
   const headers = new grpc.Metadata();
-  headers.set("jq-max-results-per-message", String(MAX_RESULTS_PER_MESSAGE));
-  headers.set("jq-max-message-bytes", String(maxMessageBytes));
+  headers.set(MAX_RESULTS_PER_MESSAGE_HEADER, String(MAX_RESULTS_PER_MESSAGE));
+  headers.set(MAX_MESSAGE_BYTES_HEADER, String(maxMessageBytes));
   call.sendMetadata(headers);
   const shutdown = () => stream.shutdown();
   const stream = new ResultStream({

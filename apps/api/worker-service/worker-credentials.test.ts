@@ -3,7 +3,8 @@ import { describe, expect, it } from "vitest";
 import type { Principal } from "../../../libs/api-keys/index.js";
 import type { WorkerCredential } from "../../../libs/workers/index.js";
 import { PermissionDenied } from "../../../libs/api-keys/index.js";
-import { WORKER_SECRET_HEADER, WorkerCredentials } from "./worker-credentials.js";
+import { WORKER_SECRET_HEADER } from "../../../libs/proto/index.js";
+import { WorkerCredentials } from "./worker-credentials.js";
 
 /** The workers table's credential columns, in memory: what WorkerCredentials reads and writes. */
 class CredentialRows {

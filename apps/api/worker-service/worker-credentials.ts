@@ -2,9 +2,8 @@ import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { Metadata } from "@grpc/grpc-js";
 import type { ApiStores } from "../stores.js";
 import { PermissionDenied, type Principal } from "../../../libs/api-keys/index.js";
+import { WORKER_SECRET_HEADER } from "../../../libs/proto/index.js";
 
-/** The metadata header that carries a worker's per-registration secret (docs/security.md). */
-export const WORKER_SECRET_HEADER = "jq-worker-secret";
 const CACHE_LIMIT = 100_000;
 
 const sha256 = (s: string) => createHash("sha256").update(s).digest();
