@@ -188,8 +188,7 @@ const assigned = statusValues(CLAIMED);
  * foreign-key error (23503) and the whole statement fails, as before. The per-row trigger of the
  * key cost a quarter of a one-job submit's time in Postgres (docs/write-path.md).
  *
- * The
- * `open` queues are those an offered job may be handed off in (HandOffRequest); when nothing is
+ * The `open` queues are those an offered job may be handed off in (HandOffRequest); when nothing is
  * offered that CTE reads nothing. It looks for a due PENDING job in the claim's order, so the plan
  * is a walk of `jobs_claim_idx` that stops at the first: as `NOT EXISTS`, once the statistics
  * showed many PENDING rows the planner chose a sequential scan of `jobs` expecting to meet one

@@ -54,10 +54,19 @@ export function scanRequest(bytes: Uint8Array, type: WireMessage, limits: ScanLi
   return refused?.size ? refused : undefined;
 }
 
+/** Per message type and limits, once: scanRequest runs for every request. */
+const isolatedFieldOf = new WeakMap<WireMessage, WeakMap<ScanLimits, boolean>>();
+
 function hasIsolatedField(type: WireMessage, limits: ScanLimits): boolean {
   if (!limits.isolatedItems) return false;
-  for (const field of type.fields.values()) if (limits.isolatedItems.has(`${type.fullName}.${field.name}`)) return true;
-  return false;
+  let byLimits = isolatedFieldOf.get(type);
+  if (!byLimits) isolatedFieldOf.set(type, (byLimits = new WeakMap()));
+  let found = byLimits.get(limits);
+  if (found === undefined) {
+    found = [...type.fields.values()].some((field) => limits.isolatedItems!.has(`${type.fullName}.${field.name}`));
+    byLimits.set(limits, found);
+  }
+  return found;
 }
 
 /**

@@ -1,5 +1,6 @@
 import * as grpc from "@grpc/grpc-js";
 import type { FinishVerdict } from "../../../libs/attempts/index.js";
+import type { JqError } from "../../../libs/errors/index.js";
 import { statusToProto } from "../../../libs/wire/index.js";
 import { JobStatus, MAX_MESSAGE_BYTES_HEADER, MAX_RESULTS_PER_MESSAGE_HEADER, ResultAckCode, type JobResult, type ReportResultsRequest, type ReportResultsResponse } from "../../../libs/proto/index.js";
 import { ResultStream, type ReportedResult, type ResultAck } from "../../../libs/worker-results/index.js";
@@ -51,44 +52,50 @@ export function serveResultStream(call: ResultsCall, edge: Edge, open: Set<() =>
     stream.cancelled();
   });
   call.on("data", (msg: ReportResultsRequest) => {
-    const several = severalResults(msg, record);
-    void (several ? stream.receiveGroup(several) : stream.receive(reportedResult(msg, record)));
+    const message = parsed(msg);
+    void (message.decoded && message.decoded.results.length > 0
+      ? stream.receiveGroup(severalResults(message.decoded, message.refusal, record))
+      : stream.receive(oneResult(message, record)));
   });
   call.on("end", () => stream.clientEnded());
   call.on("error", () => {});
 }
 
 /**
- * A message as the stream sees it. One refused for a bad value still decodes (once its `results`
- * are counted within their cap, request-guard.ts) and is acked INVALID by its sequence; one that
- * does not decode at all has no sequence.
+ * A message as the edge handed it over: decoded, and the refusal of the whole message if the edge
+ * refused it. One refused for a bad value still decodes (once its `results` are counted within
+ * their cap, request-guard.ts), so its results are acked INVALID by their sequences; one that does
+ * not decode at all has no sequence.
  */
-function reportedResult(msg: ReportResultsRequest, record: RecordResult): ReportedResult {
-  const refusal = isMalformed(msg) ? malformedRefusal(msg, "jq.v1.ReportResultsRequest") : undefined;
-  const decoded = (refusal ? refusal.partial : msg) as ReportResultsRequest | undefined;
+function parsed(msg: ReportResultsRequest): { readonly decoded: ReportResultsRequest | undefined; readonly refusal: JqError | undefined } {
+  if (!isMalformed(msg)) return { decoded: msg, refusal: undefined };
+  const { error, partial } = malformedRefusal(msg, "jq.v1.ReportResultsRequest");
+  return { decoded: partial as ReportResultsRequest | undefined, refusal: error };
+}
+
+/** The message's single result (`sequence` and `result`). */
+function oneResult({ decoded, refusal }: ReturnType<typeof parsed>, record: RecordResult): ReportedResult {
   return {
     sequence: decoded?.sequence ?? "0",
     undecodable: refusal !== undefined && decoded === undefined,
-    record: () => (refusal ? Promise.reject(refusal.error) : record(msg.workerId, msg.result)),
+    // Not refused means decoded (parsed): only a refused message can lack its decoded form.
+    record: () => (refusal ? Promise.reject(refusal) : record(decoded!.workerId, decoded!.result)),
   };
 }
 
 /**
  * The results of a message that carries several (`results`), each to be decided alone: one the
  * edge refused (request-guard.ts isolates them) is acked INVALID, and a message refused whole
- * refuses each of them. Undefined for a message of one result (or one that did not decode).
+ * refuses each of them.
  */
-function severalResults(msg: ReportResultsRequest, record: RecordResult): ReportedResult[] | undefined {
-  const refusal = isMalformed(msg) ? malformedRefusal(msg, "jq.v1.ReportResultsRequest") : undefined;
-  const decoded = (refusal ? refusal.partial : msg) as ReportResultsRequest | undefined;
-  if (!decoded || decoded.results.length === 0) return undefined;
+function severalResults(decoded: ReportResultsRequest, refusal: JqError | undefined, record: RecordResult): ReportedResult[] {
   const refused = refusal ? undefined : refusedItems(decoded);
   const items: ReportedResult[] = decoded.results.map((item, i) => {
-    const error = refusal?.error ?? refused?.get(i);
+    const error = refusal ?? refused?.get(i);
     return { sequence: item.sequence, undecodable: false, record: () => (error ? Promise.reject(error) : record(decoded.workerId, item.result)) };
   });
   // A result in the single-result fields as well is decided with them.
-  if (decoded.result !== undefined) items.unshift(reportedResult(msg, record));
+  if (decoded.result !== undefined) items.unshift(oneResult({ decoded, refusal }, record));
   return items;
 }
 
