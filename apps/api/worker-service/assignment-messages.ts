@@ -1,6 +1,7 @@
 import { chunkByLimits, type ChunkLimits } from "../../../libs/batching/chunks.js";
 import type { ClaimedJob } from "../../../libs/dispatch/index.js";
 import type { JobAssignment, StreamJobsRequest, StreamJobsResponse } from "../../../libs/proto/index.js";
+import { MAX_WORKER_CONCURRENCY } from "./worker-requests.js";
 
 /** How a job stream takes assignments: up to `maxItems` per message and about `maxBytes` of them. */
 export type AssignmentBatching = ChunkLimits;
@@ -8,8 +9,8 @@ export type AssignmentBatching = ChunkLimits;
 /** Older workers (and any that did not ask): every assignment alone in `assignment`. */
 export const ONE_PER_MESSAGE: AssignmentBatching = { maxItems: 1, maxBytes: 0 };
 
-/** Assignments in one message: a worker holds at most 1000 jobs. */
-const MAX_ITEMS = 1000;
+/** Assignments in one message: no more than a worker may hold. */
+const MAX_ITEMS = MAX_WORKER_CONCURRENCY;
 /**
  * Payload and metadata of one message of several assignments. 1 MiB keeps a message well within
  * the default 4 MiB receive limit of gRPC clients in other languages; a bigger job goes alone.
