@@ -47,7 +47,7 @@ async function runSystem(name: SystemName, options: Options, postgres: BenchPost
   let failedCalls = 0;
   const phase = async (label: string, plan: Plan): Promise<PhaseResult> => {
     progress(`${name}: ${label}`);
-    const ctx = { postgres, signal: teardown.signal, stallSeconds: options.stallSeconds, settleSeconds: options.settleSeconds, submittedBefore: submitted };
+    const ctx = { postgres, signal: teardown.signal, stallSeconds: options.stallSeconds, settleSeconds: options.settleSeconds, walRecords: options.walRecords, submittedBefore: submitted };
     const result = await runPhase(system, plan, ctx);
     submitted += result.jobs;
     failedCalls += result.failedCalls;

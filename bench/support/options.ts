@@ -42,6 +42,8 @@ export interface Options extends SystemOptions {
   readonly fastPostgres: boolean;
   /** Load pg_stat_statements and report each phase's most expensive statements. */
   readonly statements: boolean;
+  /** Report what each phase's WAL is made of (pg_walinspect). */
+  readonly walRecords: boolean;
 }
 
 const FLAGS = {
@@ -69,6 +71,7 @@ export const USAGE = `usage: npm run bench:e2e -- [options]   (tsx bench/e2e.ts 
 ${Object.entries(FLAGS).map(([flag, [value, what]]) => `  --${flag.padEnd(18)} ${what}${value === "" ? "" : ` (default ${value})`}`).join("\n")}
   --fast-postgres      fsync, synchronous_commit and full_page_writes off (default: durable)
   --statements         where Postgres' time goes: each phase's top statements (loads pg_stat_statements)
+  --wal-records        what each phase's WAL is made of: bytes per job by relation and record kind
 `;
 
 function whole(flag: string, text: string, min: number): number {
@@ -101,7 +104,7 @@ export function parseOptions(args: readonly string[]): Options | "help" {
   const flags = Object.fromEntries(Object.entries(FLAGS).map(([name, [value]]) => [name, { type: "string" as const, default: value }]));
   let values: Record<string, string | boolean | undefined>;
   try {
-    ({ values } = parseArgs({ args: [...args], options: { ...flags, "fast-postgres": { type: "boolean" }, statements: { type: "boolean" }, help: { type: "boolean", short: "h" } }, strict: true }));
+    ({ values } = parseArgs({ args: [...args], options: { ...flags, "fast-postgres": { type: "boolean" }, statements: { type: "boolean" }, "wal-records": { type: "boolean" }, help: { type: "boolean", short: "h" } }, strict: true }));
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
@@ -126,6 +129,7 @@ export function parseOptions(args: readonly string[]): Options | "help" {
     settleSeconds: whole("settle-seconds", text("settle-seconds"), 0),
     fastPostgres: values["fast-postgres"] === true,
     statements: values.statements === true,
+    walRecords: values["wal-records"] === true,
     cpuProfDir: text("cpu-prof") === "" ? undefined : resolve(text("cpu-prof")),
     apiEnv: settings(text("api-env")),
   };

@@ -4,6 +4,7 @@ import { closedLoop, openLoop, percentile, type LoadResult } from "./load.js";
 import { readPostgres, walBytesBetween, type BenchPostgres } from "./postgres.js";
 import { epochMs } from "./protocol.js";
 import { readStatements, resetStatements, type StatementTime } from "./statements.js";
+import { readWalRecords, type WalRecords } from "./wal-records.js";
 import type { SystemUnderTest } from "./system.js";
 
 // One phase of one system: submit jobs one way, wait until every one has completed, and time it
@@ -23,6 +24,8 @@ export interface PhaseContext {
   readonly signal: AbortSignal;
   readonly stallSeconds: number;
   readonly settleSeconds: number;
+  /** Read what the phase's WAL is made of (`--wal-records`). */
+  readonly walRecords: boolean;
   /** Jobs the system was given before this phase (its completions count from the start). */
   readonly submittedBefore: number;
 }
@@ -54,6 +57,8 @@ export interface PhaseResult {
   readonly cpuMsByProcess: Readonly<Record<string, number>>;
   /** With `--statements`: the statements that took most of Postgres' time in this phase. */
   readonly statements: readonly StatementTime[] | undefined;
+  /** With `--wal-records`: the relations and record kinds that took most of the phase's WAL. */
+  readonly walRecords: readonly WalRecords[] | undefined;
 }
 
 function readCpu(system: SystemUnderTest, postmasterPid: number): Record<string, number> {
@@ -107,8 +112,10 @@ export async function runPhase(system: SystemUnderTest, plan: Plan, ctx: PhaseCo
   const startMs = samples.map(([, submittedAt, started]) => started - submittedAt);
   const statements = tracked ? await readStatements(sampler, database) : undefined;
   let perJobPostgres: Omit<PerJob, "cpuMs" | "postgresCpuMs"> = { walBytes: null, rows: null, commits: null };
+  let walRecords: WalRecords[] | undefined;
   if (database !== undefined && pgBefore !== undefined) {
     const walAt = (await readPostgres(sampler, database)).walLsn;
+    if (ctx.walRecords) walRecords = await readWalRecords(ctx.postgres.databaseUrl(database), pgBefore.walLsn, walAt);
     await sleep(ctx.settleSeconds * 1000, undefined, { signal: ctx.signal });
     const after = await readPostgres(sampler, database);
     perJobPostgres = {
@@ -135,5 +142,6 @@ export async function runPhase(system: SystemUnderTest, plan: Plan, ctx: PhaseCo
     },
     cpuMsByProcess,
     statements,
+    walRecords,
   };
 }

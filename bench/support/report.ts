@@ -100,11 +100,21 @@ export function formatReport(run: Run): string {
           ],
     ),
   );
+  const wal = run.runs.flatMap((r) =>
+    [r.single, r.batch, r.rate].flatMap((p) =>
+      p.walRecords === undefined
+        ? []
+        : [
+            `${LABELS[r.system]}, ${p.plan.kind}: WAL per job by relation and record kind: bytes, of them full-page images, records`,
+            ...p.walRecords.map((w) => `  ${num(w.bytes / p.jobs).padStart(6)} ${num(w.fpiBytes / p.jobs).padStart(6)} ${num(w.count / p.jobs, 2).padStart(6)}  ${w.relation} ${w.kind}`),
+          ],
+    ),
+  );
   const verified = run.runs.map((r) => {
     const v = r.verification;
     const failed = r.failedCalls > 0 ? `; ${r.failedCalls} submit calls failed` : "";
     return `${LABELS[r.system]}: ${isVerified(r) ? "verified" : "NOT VERIFIED"}: ${v.submitted} submitted, ${v.stored} stored, ${v.completed} completed, ${v.handlerStarts} handler starts${v.problem === undefined ? "" : ` (${v.problem})`}${failed}`;
   });
   const json = JSON.stringify({ bench: "e2e", ...run, verified: run.runs.every(isVerified) }, rounded);
-  return [head, table(rows), "", ...ratios(run.runs), "", "where the cpu goes:", ...where, "", ...writes, "", ...(statements.length > 0 ? [...statements, ""] : []), ...verified, json, ""].join("\n");
+  return [head, table(rows), "", ...ratios(run.runs), "", "where the cpu goes:", ...where, "", ...writes, "", ...(statements.length > 0 ? [...statements, ""] : []), ...(wal.length > 0 ? [...wal, ""] : []), ...verified, json, ""].join("\n");
 }
