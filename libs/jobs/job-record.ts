@@ -1,4 +1,4 @@
-import type { JobStatus, TransitionReason } from "../lifecycle/index.js";
+import { JOB_STATUSES, type JobStatus, type TransitionReason } from "../lifecycle/index.js";
 
 /** A job as storage returns it; the transport edge turns it into the proto Job. */
 export interface JobRecord {
@@ -104,6 +104,18 @@ export function eventRowRelayed(r: string): string {
   return `EXISTS (SELECT 1 FROM relay_cursors rc WHERE rc.name = '${RELAY_CURSOR}'
     AND (${r}.xid, ${r}.id + CASE WHEN ${r}.next_event_type IS NULL THEN 0 ELSE 1 END) <= (rc.xid, rc.event_id))`;
 }
+
+/**
+ * SQL lists of the statuses a worker holds and of the others. jobs_queue_status_id_idx has only
+ * the others (migration 0010): a query that reads jobs by queue and status says which of the two
+ * it reads, so the planner can prove the index's predicate (or jobs_worker_held_idx's) from it.
+ */
+export const HELD_STATUSES: readonly JobStatus[] = ["ASSIGNED", "RUNNING"];
+export const UNHELD_STATUSES: readonly JobStatus[] = JOB_STATUSES.filter((s) => !HELD_STATUSES.includes(s));
+/** SQL: `('A', 'B')`, for `status IN …`. */
+export const statusesSql = (statuses: readonly JobStatus[]): string => `(${statuses.map((s) => `'${s}'`).join(", ")})`;
+export const HELD_STATUSES_SQL = statusesSql(HELD_STATUSES);
+export const UNHELD_STATUSES_SQL = statusesSql(UNHELD_STATUSES);
 
 /**
  * SQL: the lowest UUIDv7 of the millisecond of timestamptz expression `t`. Job ids are UUIDv7

@@ -1,6 +1,15 @@
 import type { JobStatus } from "../lifecycle/index.js";
 import type { Db } from "../postgres/db.js";
-import { JOB_COLUMNS_BASIC, JOB_COLUMNS_FULL, JOB_EVENT_COLUMNS, type JobEventRecord, type JobRecord } from "./job-record.js";
+import {
+  HELD_STATUSES,
+  HELD_STATUSES_SQL,
+  JOB_COLUMNS_BASIC,
+  JOB_COLUMNS_FULL,
+  JOB_EVENT_COLUMNS,
+  UNHELD_STATUSES_SQL,
+  type JobEventRecord,
+  type JobRecord,
+} from "./job-record.js";
 
 export async function getJob(db: Db, id: string, full = true): Promise<JobRecord | undefined> {
   const { rows } = await db.query<JobRecord>(`SELECT ${full ? JOB_COLUMNS_FULL : JOB_COLUMNS_BASIC} FROM jobs j WHERE j.id = $1`, [id]);
@@ -18,7 +27,9 @@ export interface JobFilter {
  * and no row is skipped. The WHERE clause is assembled from constant fragments so each filter
  * combination gets a plan that uses its index: a filter by status reads, for each (queue, status)
  * pair, the newest rows of jobs_queue_status_id_idx and merges them (there is no index by status
- * alone: every status change would rewrite it); otherwise the queue's rows or the primary key.
+ * alone: every status change would rewrite it), and ASSIGNED and RUNNING jobs from
+ * jobs_worker_held_idx (a set bounded by the workers' concurrency); otherwise the queue's rows or
+ * the primary key.
  */
 export async function listJobs(
   db: Db,
@@ -51,15 +62,32 @@ async function listJobsByStatus(
   filter: JobFilter,
   page: { readonly size: number; readonly afterId: string | null; readonly full: boolean },
 ): Promise<{ jobs: JobRecord[]; more: boolean }> {
+  const held = filter.statuses.filter((s) => HELD_STATUSES.includes(s));
+  const unheld = filter.statuses.filter((s) => !HELD_STATUSES.includes(s));
+  // $1 queue, $2 after id, $3 limit; each part is there only when the filter asks for its
+  // statuses, so the statement holds no branch that reads an index for nothing.
+  const params: unknown[] = [filter.queue, page.afterId, page.size + 1];
+  const after = page.afterId === null ? "$2::uuid IS NULL" : "x.id < $2::uuid";
+  const parts: string[] = [];
+  if (unheld.length > 0) {
+    params.push(unheld);
+    parts.push(`SELECT x.* FROM queues q CROSS JOIN unnest($${params.length}::job_status[]) AS s(status), LATERAL (
+       SELECT x.* FROM jobs x
+       WHERE x.queue = q.name AND x.status = s.status AND x.status IN ${UNHELD_STATUSES_SQL} AND ${after}
+       ORDER BY x.id DESC LIMIT $3) x
+     WHERE ($1::text IS NULL OR q.name = $1::text)`);
+  }
+  if (held.length > 0) {
+    params.push(held);
+    parts.push(`SELECT x.* FROM jobs x
+     WHERE x.status IN ${HELD_STATUSES_SQL} AND x.status = ANY($${params.length}::job_status[])
+       AND ($1::text IS NULL OR x.queue = $1::text) AND ${after}`);
+  }
   const { rows } = await db.query<JobRecord>(
     `SELECT ${page.full ? JOB_COLUMNS_FULL : JOB_COLUMNS_BASIC}
-     FROM queues q CROSS JOIN unnest($1::job_status[]) AS s(status), LATERAL (
-       SELECT x.* FROM jobs x
-       WHERE x.queue = q.name AND x.status = s.status ${page.afterId === null ? "AND $3::uuid IS NULL" : "AND x.id < $3::uuid"}
-       ORDER BY x.id DESC LIMIT $4) j
-     WHERE ($2::text IS NULL OR q.name = $2::text)
-     ORDER BY j.id DESC LIMIT $4`,
-    [filter.statuses, filter.queue, page.afterId, page.size + 1],
+     FROM (${parts.join(" UNION ALL ")}) j
+     ORDER BY j.id DESC LIMIT $3`,
+    params,
   );
   return { jobs: rows.slice(0, page.size), more: rows.length > page.size };
 }

@@ -1,7 +1,7 @@
 import { AlreadyExists, FailedPrecondition, InvalidArgument, NotFound } from "../errors/index.js";
 import { JOBS_AVAILABLE_CHANNEL } from "../notifications/channels.js";
 import { deadLetterJobs } from "../jobs/dead-letters.js";
-import { eventRowRelayed } from "../jobs/job-record.js";
+import { eventRowRelayed, HELD_STATUSES_SQL, statusesSql, UNHELD_STATUSES, UNHELD_STATUSES_SQL } from "../jobs/job-record.js";
 import { JOB_STATUSES, type JobStatus } from "../lifecycle/index.js";
 import { sqlState, withTransaction, type Db } from "../postgres/db.js";
 import type pg from "pg";
@@ -38,6 +38,9 @@ export async function updateQueue(db: pg.Pool, name: string, changes: Partial<Qu
   });
 }
 
+/** Statuses other than DONE read through jobs_queue_status_id_idx (a queue with only DONE jobs may be deleted). */
+const UNFINISHED_UNHELD_SQL = statusesSql(UNHELD_STATUSES.filter((s) => s !== "DONE"));
+
 /**
  * Deletes a queue. Without `force` it may hold only DONE jobs and be the target of no schedule.
  * With `force` its unfinished jobs are cancelled first (their `job.cancelled` events reach the
@@ -49,7 +52,8 @@ export async function deleteQueue(db: pg.Pool, name: string, force: boolean): Pr
   return withTransaction(db, async (tx) => {
     await lockQueue(tx, name);
     const { rows } = await tx.query<{ status: JobStatus; n: number }>(
-      "SELECT status, count(*)::int AS n FROM jobs WHERE queue = $1 AND status <> 'DONE' GROUP BY status",
+      `SELECT status, count(*)::int AS n FROM jobs
+       WHERE queue = $1 AND (status IN ${UNFINISHED_UNHELD_SQL} OR status IN ${HELD_STATUSES_SQL}) GROUP BY status`,
       [name],
     );
     if (rows.length > 0 && !force) {
@@ -62,7 +66,7 @@ export async function deleteQueue(db: pg.Pool, name: string, force: boolean): Pr
     }
     if (force) {
       const { rows: unfinished } = await tx.query<{ id: string }>(
-        "SELECT id FROM jobs WHERE queue = $1 AND status IN ('PENDING', 'ASSIGNED', 'RUNNING')",
+        `SELECT id FROM jobs WHERE queue = $1 AND (status = 'PENDING' OR status IN ${HELD_STATUSES_SQL})`,
         [name],
       );
       await deadLetterJobs(tx, unfinished.map((r) => r.id), "CANCELLED", `queue ${name} deleted`);
@@ -121,7 +125,8 @@ export async function queueStats(db: Db, names: readonly string[]): Promise<Map<
   if (names.length === 0) return stats;
   const [depth, pending] = await Promise.all([
     db.query<{ queue: string; status: JobStatus; n: string }>(
-      "SELECT queue, status, count(*) AS n FROM jobs WHERE queue = ANY($1::text[]) GROUP BY queue, status",
+      `SELECT queue, status, count(*) AS n FROM jobs
+       WHERE queue = ANY($1::text[]) AND (status IN ${UNHELD_STATUSES_SQL} OR status IN ${HELD_STATUSES_SQL}) GROUP BY queue, status`,
       [names],
     ),
     db.query<{ queue: string; age_ms: string | null; scheduled: string }>(

@@ -1,6 +1,6 @@
 import { deadLetterJobs } from "../jobs/dead-letters.js";
 import { deleteJobsWithSentEvents } from "../jobs/delete-jobs.js";
-import { eventRowRelayed, uuidV7Floor } from "../jobs/job-record.js";
+import { eventRowRelayed, UNHELD_STATUSES_SQL, uuidV7Floor } from "../jobs/job-record.js";
 import { JOBS_AVAILABLE_CHANNEL } from "../notifications/channels.js";
 import type { Db } from "../postgres/db.js";
 
@@ -36,7 +36,7 @@ export function sweepRetention(db: Db, batch = 1000): Promise<number> {
     db,
     `SELECT j.id FROM queues q, unnest(ARRAY['DONE', 'DEAD_LETTERED']::job_status[]) AS s(status), LATERAL (
        SELECT j.id, j.completed_at FROM jobs j
-       WHERE j.queue = q.name AND j.status = s.status AND j.id < ${uuidV7Floor("now() - q.retention_seconds * interval '1 second'")}
+       WHERE j.queue = q.name AND j.status = s.status AND j.status IN ${UNHELD_STATUSES_SQL} AND j.id < ${uuidV7Floor("now() - q.retention_seconds * interval '1 second'")}
          AND j.completed_at < now() - q.retention_seconds * interval '1 second'
        ORDER BY j.id LIMIT $1) x
      JOIN jobs j ON j.id = x.id

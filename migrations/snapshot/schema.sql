@@ -83,7 +83,7 @@ CREATE INDEX jobs_claim_idx ON public.jobs USING btree (queue, priority DESC, id
 CREATE INDEX jobs_pending_due_idx ON public.jobs USING btree (not_before) WHERE ((status = 'PENDING'::job_status) AND (not_before IS NOT NULL));
 CREATE UNIQUE INDEX jobs_pkey ON public.jobs USING btree (id);
 CREATE UNIQUE INDEX jobs_queue_idempotency_key_key ON public.jobs USING btree (queue, idempotency_key) WHERE (idempotency_key IS NOT NULL);
-CREATE INDEX jobs_queue_status_id_idx ON public.jobs USING btree (queue, status, id);
+CREATE INDEX jobs_queue_status_id_idx ON public.jobs USING btree (queue, status, id) WHERE (status = ANY (ARRAY['PENDING'::job_status, 'DONE'::job_status, 'FAILED'::job_status, 'DEAD_LETTERED'::job_status]));
 CREATE INDEX jobs_worker_held_idx ON public.jobs USING btree (worker_id) WHERE (status = ANY (ARRAY['ASSIGNED'::job_status, 'RUNNING'::job_status]));
 
 TABLE jq_leader (

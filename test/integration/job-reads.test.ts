@@ -71,6 +71,19 @@ describe("job reads", () => {
     ]);
   });
 
+  it("lists held jobs by status through the workers' index, with the same filters and paging", async () => {
+    // ASSIGNED and RUNNING jobs are not in jobs_queue_status_id_idx (migration 0010).
+    const held = await listJobs(core.db.pool, { queue: null, statuses: ["ASSIGNED", "RUNNING"] }, { size: 10, afterId: null, full: true });
+    expect(held.jobs.map((j) => [j.id, j.status])).toEqual([[ids[0], "ASSIGNED"]]);
+    expect(held.jobs[0]!.payload).toEqual(Buffer.from("p0"));
+    expect((await listJobs(core.db.pool, { queue: q2, statuses: ["ASSIGNED"] }, { size: 10, afterId: null, full: false })).jobs).toEqual([]);
+    expect((await listJobs(core.db.pool, { queue: q1, statuses: ["RUNNING"] }, { size: 10, afterId: null, full: false })).jobs).toEqual([]);
+    const page = await listJobs(core.db.pool, { queue: q1, statuses: ["ASSIGNED", "PENDING"] }, { size: 2, afterId: ids[3]!, full: false });
+    expect(page.jobs.map((j) => j.id)).toEqual([ids[1], ids[0]]);
+    expect(page.more).toBe(false);
+    expect((await listJobs(core.db.pool, { queue: q1, statuses: ["ASSIGNED"] }, { size: 2, afterId: ids[0]!, full: false })).jobs).toEqual([]);
+  });
+
   it("reads a job's events after a cursor, and several jobs' events in one query", async () => {
     const events = await listJobEvents(core.db.pool, ids[0]!, "0", 10);
     expect(events.map((e) => [e.reason, e.fromStatus, e.toStatus, e.eventType])).toEqual([
