@@ -37,6 +37,10 @@ export async function describeSchema(client: pg.Pool | pg.PoolClient | pg.Client
     FROM pg_constraint c
     WHERE c.connamespace = current_schema()::regnamespace AND c.conrelid <> 0
     ORDER BY 1, 2`);
+  const options = await client.query<{ table_name: string; options: string[] }>(`
+    SELECT c.relname AS table_name, c.reloptions AS options FROM pg_class c
+    WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r', 'p') AND c.reloptions IS NOT NULL
+    ORDER BY c.relname`);
   const indexes = await client.query<{ table_name: string; def: string }>(`
     SELECT tablename AS table_name, indexdef AS def
     FROM pg_indexes WHERE schemaname = current_schema()
@@ -56,7 +60,8 @@ export async function describeSchema(client: pg.Pool | pg.PoolClient | pg.Client
         return line;
       });
     for (const k of constraints.rows.filter((k) => k.table_name === table)) lines.push(`  CONSTRAINT ${k.name} ${k.def}`);
-    out.push(lines.join(",\n"), ");");
+    const storage = options.rows.find((o) => o.table_name === table)?.options;
+    out.push(lines.join(",\n"), storage === undefined ? ");" : `) WITH (${storage.join(", ")});`);
     for (const i of indexes.rows.filter((i) => i.table_name === table)) out.push(`${i.def};`);
     out.push("");
   }

@@ -78,7 +78,7 @@ TABLE jobs (
   CONSTRAINT jobs_pkey PRIMARY KEY (id),
   CONSTRAINT jobs_retry_count_check CHECK ((retry_count >= 0)),
   CONSTRAINT jobs_timeout_seconds_check CHECK ((timeout_seconds > 0))
-);
+) WITH (fillfactor=45);
 CREATE INDEX jobs_claim_idx ON public.jobs USING btree (queue, priority DESC, id) WHERE (status = 'PENDING'::job_status);
 CREATE INDEX jobs_pending_due_idx ON public.jobs USING btree (not_before) WHERE ((status = 'PENDING'::job_status) AND (not_before IS NOT NULL));
 CREATE UNIQUE INDEX jobs_pkey ON public.jobs USING btree (id);
