@@ -46,7 +46,7 @@ TABLE job_event_rows (
   next_created_at timestamp with time zone,
   CONSTRAINT job_event_rows_next_complete CHECK ((((next_event_type IS NULL) = (next_to_status IS NULL)) AND ((next_event_type IS NULL) = (next_reason IS NULL)) AND ((next_event_type IS NULL) = (next_attempt IS NULL)) AND ((next_event_type IS NULL) = (next_created_at IS NULL))))
 );
-CREATE INDEX job_event_rows_job_id_idx ON public.job_event_rows USING btree (job_id, id);
+CREATE INDEX job_event_rows_job_id_idx ON public.job_event_rows USING btree (job_id);
 CREATE INDEX job_event_rows_relay_idx ON public.job_event_rows USING btree (xid, id);
 
 TABLE jobs (
