@@ -4,6 +4,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { Kafka, logLevel } from "kafkajs";
+import { stopIdleRequestQueueTimers } from "../../libs/outbox/kafkajs-idle-timer.js";
 import { findFreePort } from "./free-port.js";
 import { randomKafkaClusterId, renderLog4j2Properties, renderServerProperties } from "./kafka-config.js";
 import { createScratchDir } from "./scratch-dir.js";
@@ -41,6 +42,7 @@ function javaBinary(): string {
 
 /** Resolves once an admin client can describe the cluster and list its topics. */
 export async function probeKafka(brokers: string[]): Promise<void> {
+  stopIdleRequestQueueTimers(); // as the relay does: no 1 ms timer per idle connection
   const kafka = new Kafka({
     clientId: "jq-testbed-probe",
     brokers,

@@ -1,4 +1,5 @@
 import { Kafka, logLevel } from "kafkajs";
+import { stopIdleRequestQueueTimers } from "../../libs/outbox/kafkajs-idle-timer.js";
 import type pg from "pg";
 import { checkDelivery, readWholeTopic, storedEvents, type DeliveryReport } from "./outbox-topic.js";
 
@@ -61,6 +62,7 @@ export async function checkJobs(pool: pg.Pool, jobIds: readonly string[], starts
 
 /** Reads the whole event topic and compares it with job_events (SPEC §6: complete, in order per job). */
 export async function checkTopic(brokers: readonly string[], topic: string, pool: pg.Pool): Promise<DeliveryReport> {
+  stopIdleRequestQueueTimers(); // as the relay does: no 1 ms timer per idle connection
   const kafka = new Kafka({ clientId: "jq-chaos-check", brokers: [...brokers], logLevel: logLevel.NOTHING });
   return checkDelivery(await readWholeTopic(kafka, topic, 120_000), await storedEvents(pool));
 }
