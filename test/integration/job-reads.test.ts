@@ -1,5 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { getJob, heldJobs, listEventsOfJobs, listJobEvents, listJobs, readJobStates } from "../../libs/jobs/index.js";
+import {
+  getJob,
+  HELD_STATUSES,
+  heldJobs,
+  listEventsOfJobs,
+  listJobEvents,
+  listJobs,
+  readJobStates,
+  UNHELD_STATUSES,
+} from "../../libs/jobs/index.js";
 import { startCoreJobs, type CoreJobs } from "../support/core-jobs.js";
 
 // The reads of libs/jobs/read-jobs.ts against real Postgres, called in this process: which rows
@@ -82,6 +91,18 @@ describe("job reads", () => {
     expect(page.jobs.map((j) => j.id)).toEqual([ids[1], ids[0]]);
     expect(page.more).toBe(false);
     expect((await listJobs(core.db.pool, { queue: q1, statuses: ["ASSIGNED"] }, { size: 2, afterId: ids[0]!, full: false })).jobs).toEqual([]);
+  });
+
+  it("names in its queries the statuses each partial index holds, so the planner can use it", async () => {
+    // A status added to the lifecycle lands in UNHELD_STATUSES; until a migration adds it to the
+    // index too, queries saying `status IN UNHELD_STATUSES_SQL` could no longer use the index.
+    const { rows } = await core.db.pool.query<{ name: string; predicate: string }>(
+      `SELECT c.relname AS name, pg_get_expr(i.indpred, i.indrelid) AS predicate FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+       WHERE c.relname IN ('jobs_queue_status_id_idx', 'jobs_worker_held_idx')`,
+    );
+    const statuses = (name: string) => [...rows.find((r) => r.name === name)!.predicate.matchAll(/'(\w+)'::job_status/g)].map((m) => m[1]);
+    expect(statuses("jobs_queue_status_id_idx")).toEqual([...UNHELD_STATUSES]);
+    expect(statuses("jobs_worker_held_idx")).toEqual([...HELD_STATUSES]);
   });
 
   it("reads a job's events after a cursor, and several jobs' events in one query", async () => {
