@@ -9,10 +9,11 @@ import { inject } from "vitest";
 import { OutboxRelay, type OutboxRelayHooks, type OutboxRelayOptions, type RelayStep } from "../../libs/outbox/index.js";
 import { loadMigrations, migrate, MIGRATIONS_DIR } from "../../libs/postgres/index.js";
 import { createQueue, QUEUE_DEFAULTS } from "../../libs/queues/index.js";
+import { eventually } from "./eventually.js";
 import { createTestDatabase, type TestDatabase } from "./postgres.js";
 
 /** The suite's one wait helper, re-exported for the outbox tests. */
-export { eventually } from "./eventually.js";
+export { eventually };
 
 // Job events for the outbox relay's tests, written through jq's own write paths (submit, claim,
 // deliver, finish, cancel, retry), so the outbox holds exactly what production writes.
@@ -59,7 +60,10 @@ function outcome(job: ClaimedJob, workerId: string, succeed: boolean): FinishReq
 /**
  * Takes `jobs` new jobs through 50 events each: submitted; 11 × (assigned, started, failed,
  * retry_scheduled); cancelled; retried by hand (retry_scheduled); assigned, started, succeeded.
- * Returns the job ids; the caller's queue must hold no other PENDING jobs.
+ * Returns the job ids once every event written is below the cluster's transaction horizon, so a
+ * relay's next read sees them all: a transaction of a test file running in parallel holds the
+ * horizon back for a moment, and a relay started meanwhile would read only part of them. The
+ * caller's queue must hold no other PENDING jobs.
  */
 export async function writeFiftyEventsPerJob(pool: pg.Pool, queue: string, jobs: number): Promise<string[]> {
   const submitted = await submitJobs(pool, Array.from({ length: jobs }, (_, i) => newJob(queue, i)));
@@ -74,6 +78,12 @@ export async function writeFiftyEventsPerJob(pool: pg.Pool, queue: string, jobs:
   for (const id of ids) await retryJob(pool, id);
   const claimed = await claimAndDeliver(pool, queue, workerId, jobs);
   await finishAttempts(pool, claimed.map((j) => outcome(j, workerId, true)));
+  await eventually("the written events below the transaction horizon", async () => {
+    const { rows } = await pool.query<{ below: boolean }>(
+      "SELECT coalesce(max(xid) < pg_snapshot_xmin(pg_current_snapshot()), true) AS below FROM job_event_rows",
+    );
+    return rows[0]!.below;
+  });
   return ids;
 }
 
