@@ -54,19 +54,15 @@ export function scanRequest(bytes: Uint8Array, type: WireMessage, limits: ScanLi
   return refused?.size ? refused : undefined;
 }
 
-/** Per message type and limits, once: scanRequest runs for every request. */
-const isolatedFieldOf = new WeakMap<WireMessage, WeakMap<ScanLimits, boolean>>();
-
+/** Whether `limits.isolatedItems` names a field of `type` (a small set, read without allocating: this runs per request). */
 function hasIsolatedField(type: WireMessage, limits: ScanLimits): boolean {
   if (!limits.isolatedItems) return false;
-  let byLimits = isolatedFieldOf.get(type);
-  if (!byLimits) isolatedFieldOf.set(type, (byLimits = new WeakMap()));
-  let found = byLimits.get(limits);
-  if (found === undefined) {
-    found = [...type.fields.values()].some((field) => limits.isolatedItems!.has(`${type.fullName}.${field.name}`));
-    byLimits.set(limits, found);
+  const prefix = type.fullName.length;
+  for (const name of limits.isolatedItems) {
+    // "Message.field": this type's full name, a dot, and a field name (which holds no dot).
+    if (name.startsWith(type.fullName) && name[prefix] === "." && !name.includes(".", prefix + 1)) return true;
   }
-  return found;
+  return false;
 }
 
 /**
