@@ -1,6 +1,7 @@
 import * as grpc from "@grpc/grpc-js";
 import { describe, expect, it } from "vitest";
-import { batchLimitsFrom, estimateResultBytes, MAX_BATCH_BYTES, OutgoingResults } from "./result-batches.js";
+import { MAX_CHUNK_BYTES } from "../batching/chunks.js";
+import { batchLimitsFrom, estimateResultBytes, OutgoingResults } from "./result-batches.js";
 
 function headers(entries: Record<string, string>): grpc.Metadata {
   const metadata = new grpc.Metadata();
@@ -10,7 +11,7 @@ function headers(entries: Record<string, string>): grpc.Metadata {
 
 describe("batchLimitsFrom", () => {
   it("batches only when both headers are valid and more than one result is allowed", () => {
-    expect(batchLimitsFrom(headers({ "jq-max-results-per-message": "100", "jq-max-message-bytes": "4194304" }))).toEqual({ maxItems: 100, maxBytes: MAX_BATCH_BYTES });
+    expect(batchLimitsFrom(headers({ "jq-max-results-per-message": "100", "jq-max-message-bytes": "4194304" }))).toEqual({ maxItems: 100, maxBytes: MAX_CHUNK_BYTES });
     expect(batchLimitsFrom(headers({ "jq-max-results-per-message": "2", "jq-max-message-bytes": "1000" }))).toEqual({ maxItems: 2, maxBytes: 500 });
     expect(batchLimitsFrom(headers({}))).toBeUndefined(); // an older server
     expect(batchLimitsFrom(headers({ "jq-max-results-per-message": "1", "jq-max-message-bytes": "4194304" }))).toBeUndefined();

@@ -1,6 +1,6 @@
 import { setImmediate, clearImmediate } from "node:timers";
 import type * as grpc from "@grpc/grpc-js";
-import type { ChunkLimits } from "../batching/chunks.js";
+import { messageChunkLimits, type ChunkLimits } from "../batching/chunks.js";
 import { MAX_MESSAGE_BYTES_HEADER, MAX_RESULTS_PER_MESSAGE_HEADER, type JobResult } from "../proto/index.js";
 
 /**
@@ -16,10 +16,6 @@ import { MAX_MESSAGE_BYTES_HEADER, MAX_RESULTS_PER_MESSAGE_HEADER, type JobResul
  * until a `setImmediate`, then hands them over in one go to be cut by `chunkByLimits` (libs/batching/chunks.ts).
  */
 
-
-/** Our own cap on one message, whatever the server accepts: a large message delays every ack in it. */
-export const MAX_BATCH_BYTES = 1024 * 1024;
-
 /** Results per message and a budget of their estimated bytes. */
 export type BatchLimits = ChunkLimits;
 
@@ -28,8 +24,7 @@ export function batchLimitsFrom(headers: grpc.Metadata): BatchLimits | undefined
   const maxResults = positiveInteger(headers.get(MAX_RESULTS_PER_MESSAGE_HEADER)[0]);
   const maxMessageBytes = positiveInteger(headers.get(MAX_MESSAGE_BYTES_HEADER)[0]);
   if (maxResults === undefined || maxResults <= 1 || maxMessageBytes === undefined) return undefined;
-  // Half the server's limit: our size is an estimate, and the envelope is not counted.
-  return { maxItems: maxResults, maxBytes: Math.min(MAX_BATCH_BYTES, Math.floor(maxMessageBytes / 2)) };
+  return messageChunkLimits(maxResults, maxMessageBytes);
 }
 
 /**

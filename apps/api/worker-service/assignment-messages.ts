@@ -1,4 +1,4 @@
-import { chunkByLimits, type ChunkLimits } from "../../../libs/batching/chunks.js";
+import { chunkByLimits, messageChunkLimits, type ChunkLimits } from "../../../libs/batching/chunks.js";
 import type { ClaimedJob } from "../../../libs/dispatch/index.js";
 import type { JobAssignment, StreamJobsRequest, StreamJobsResponse } from "../../../libs/proto/index.js";
 import { MAX_WORKER_CONCURRENCY } from "./worker-requests.js";
@@ -11,17 +11,13 @@ export const ONE_PER_MESSAGE: AssignmentBatching = { maxItems: 1, maxBytes: 0 };
 
 /** Assignments in one message: no more than a worker may hold. */
 const MAX_ITEMS = MAX_WORKER_CONCURRENCY;
-/**
- * Payload and metadata of one message of several assignments. 1 MiB keeps a message well within
- * the default 4 MiB receive limit of gRPC clients in other languages; a bigger job goes alone.
- */
-const MAX_BATCH_BYTES = 1024 * 1024;
 
 /** What a StreamJobs request asked for (StreamJobsRequest.max_assignments_per_message), within our limits. */
 export function assignmentBatching(req: StreamJobsRequest, maxMessageBytes: number): AssignmentBatching {
   const asked = req.maxAssignmentsPerMessage;
   if (asked <= 1) return ONE_PER_MESSAGE;
-  return { maxItems: Math.min(asked, MAX_ITEMS), maxBytes: Math.min(MAX_BATCH_BYTES, Math.floor(maxMessageBytes / 2)) };
+  // A job bigger than the byte budget goes alone (chunkByLimits).
+  return messageChunkLimits(Math.min(asked, MAX_ITEMS), maxMessageBytes);
 }
 
 /**
