@@ -1,6 +1,5 @@
-import { Kafka, logLevel } from "kafkajs";
-import { stopIdleRequestQueueTimers } from "../../libs/outbox/kafkajs-idle-timer.js";
 import type pg from "pg";
+import { createKafka } from "./kafka.js";
 import { checkDelivery, readWholeTopic, storedEvents, type DeliveryReport } from "./outbox-topic.js";
 
 // What must hold after a chaos run, each as a list of violations (empty = holds), so a failing
@@ -62,7 +61,6 @@ export async function checkJobs(pool: pg.Pool, jobIds: readonly string[], starts
 
 /** Reads the whole event topic and compares it with job_events (SPEC §6: complete, in order per job). */
 export async function checkTopic(brokers: readonly string[], topic: string, pool: pg.Pool): Promise<DeliveryReport> {
-  stopIdleRequestQueueTimers(); // as the relay does: no 1 ms timer per idle connection
-  const kafka = new Kafka({ clientId: "jq-chaos-check", brokers: [...brokers], logLevel: logLevel.NOTHING });
+  const kafka = createKafka("jq-chaos-check", undefined, { brokers: [...brokers] }); // the chaos cluster's own broker
   return checkDelivery(await readWholeTopic(kafka, topic, 120_000), await storedEvents(pool));
 }

@@ -136,9 +136,7 @@ class ResultReporter:
         self._reader = asyncio.create_task(self._read(call), name="jq-report-read")
 
     def close(self) -> None:
-        call, self._call, self._outbox = self._call, None, None
-        self._limits = None
-        self._batch.drop()
+        call = self._detach()
         if call is not None:
             call.cancel()
         if self._writer is not None:
@@ -219,9 +217,15 @@ class ResultReporter:
         except grpc.aio.AioRpcError as e:
             error = e
         if call is self._call:
-            self._call, self._outbox, self._limits = None, None, None
-            self._batch.drop()
+            self._detach()
             self._on_end("ReportResults", error)
+
+    def _detach(self) -> Optional[grpc.aio.StreamStreamCall]:
+        """Forgets the current stream, its limits and what was queued for it (`unacked` keeps all
+        of it); returns the stream."""
+        call, self._call, self._outbox, self._limits = self._call, None, None, None
+        self._batch.drop()
+        return call
 
     def _acknowledge(self, ack: Ack) -> None:
         key = self._by_sequence.pop(ack.sequence, None)
