@@ -40,6 +40,7 @@ interface LockedJob {
   status: JobStatus;
   attempt: number;
   worker_id: string | null;
+  assigned_at: Date | null;
   retry_count: number;
   max_retries: number;
   backoff_base_ms: number;
@@ -51,8 +52,8 @@ interface LockedJob {
  * job DONE with its result; a failure makes it FAILED and, in the same transaction, PENDING with
  * the backoff of SPEC §3 or DEAD_LETTERED. Each row is fenced: only a RUNNING job (or an ASSIGNED
  * one reported by its own worker) whose attempt and worker match is changed; anything else is
- * `stale` and untouched. An ASSIGNED job's DELIVERED event is written first, so a delivery whose
- * RUNNING mark was still pending costs no write of its own.
+ * `stale` and untouched. An ASSIGNED job's deferred CLAIMED and its DELIVERED event are written
+ * first, so a delivery whose RUNNING mark was still pending costs no write of its own.
  * Rows are locked in id order so concurrent batches cannot deadlock. Every job row is updated once
  * and every transition writes its own event, in one statement. Times come from the database's
  * clock: a retry's not_before is now() plus the backoff.
@@ -95,7 +96,7 @@ async function finishUnderLocks(
   const delayMs = options.delayMs ?? ((n: number, policy: BackoffPolicy) => backoffDelayMs(n, policy, options.random));
   return inTransaction(db, async (client) => {
     const { rows } = await client.query<LockedJob>(
-      `SELECT j.id, j.queue, j.status, j.attempt, j.worker_id, j.retry_count,
+      `SELECT j.id, j.queue, j.status, j.attempt, j.worker_id, j.assigned_at, j.retry_count,
               coalesce(j.max_retries, q.max_retries) AS max_retries, q.backoff_base_ms, q.backoff_max_ms
        FROM jobs j JOIN queues q ON q.name = j.queue
        WHERE j.id = ANY($1::uuid[]) ORDER BY j.id FOR UPDATE OF j`,
@@ -155,7 +156,10 @@ class Writes {
   add(job: LockedJob, req: FinishRequest, deliveredEarly: boolean): JobStatus {
     const o = req.outcome;
     const deliveredAt = deliveredEarly ? (req.deliveredAt ?? null) : null;
-    if (deliveredEarly) this.event(job, "ASSIGNED", "RUNNING", "DELIVERED", null, deliveredAt);
+    if (deliveredEarly) {
+      this.event(job, "PENDING", "ASSIGNED", "CLAIMED", null, job.assigned_at);
+      this.event(job, "ASSIGNED", "RUNNING", "DELIVERED", null, deliveredAt);
+    }
     if (o.kind === "success") {
       this.row(job, "DONE", "SUCCEEDED", o.result, null, job.retry_count, null, true, deliveredEarly, deliveredAt);
       this.event(job, "RUNNING", "DONE", "SUCCEEDED", null);

@@ -1,10 +1,12 @@
 import type { Db } from "../postgres/db.js";
 import { namedStatement, unnestParams } from "../postgres/named-statement.js";
-import { appendEventPair, move, NEXT_EVENT_XID, setStatus } from "../jobs/transition-sql.js";
+import { appendEventChain, deferredClaim, move, NEXT_EVENT_XID, setStatus } from "../jobs/transition-sql.js";
 import type { FinishRequest } from "./finish-attempts.js";
 
 const DELIVERED = move("ASSIGNED", "RUNNING", "DELIVERED");
 const SUCCEEDED = move("RUNNING", "DONE", "SUCCEEDED");
+/** The rows of `done` that were still ASSIGNED (their RUNNING mark pending). */
+const ASSIGNED = "from_status = 'ASSIGNED'";
 
 /**
  * The hot path of recording results (docs/write-path.md): successes reported by the workers that
@@ -12,7 +14,8 @@ const SUCCEEDED = move("RUNNING", "DONE", "SUCCEEDED");
  * in its UPDATE (same attempt, same worker, and the status read at the start of the statement):
  * a row that changed meanwhile is left alone and its request is returned for the full path
  * (finishAttempts), which decides it under a row lock. A delivery whose RUNNING mark was still
- * pending is marked in the same statement: DELIVERED (at the time of the write) then SUCCEEDED.
+ * pending is marked in the same statement: its deferred CLAIMED, DELIVERED (at the time of the
+ * write) then SUCCEEDED, in one event row.
  *
  * Returns the jobs made DONE (id → queue). `requests` must name each job once.
  */
@@ -51,12 +54,12 @@ const SUCCESSES = namedStatement(`
            started_at = CASE WHEN s.from_status = 'ASSIGNED' THEN coalesce(s.delivered_at, now()) ELSE coalesce(j.started_at, now()) END
     FROM seen s
     WHERE j.id = ANY(ARRAY(SELECT id FROM seen)) AND j.id = s.id AND j.status = s.from_status AND j.attempt = s.attempt AND j.worker_id = s.worker_id
-    RETURNING j.id, j.queue, j.attempt, j.worker_id, j.event_xid, s.from_status, coalesce(s.delivered_at, now()) AS delivered_at
+    RETURNING j.id, j.queue, j.attempt, j.worker_id, j.assigned_at, j.event_xid, s.from_status, coalesce(s.delivered_at, now()) AS delivered_at
   ), events AS (
-    ${appendEventPair(
-      "done",
-      { move: DELIVERED, when: "from_status = 'ASSIGNED'", values: { worker: "worker_id", at: "delivered_at" } },
+    ${appendEventChain("done", [
+      deferredClaim({ worker: "worker_id", at: "assigned_at", when: ASSIGNED }),
+      { move: DELIVERED, when: ASSIGNED, values: { worker: "worker_id", at: "delivered_at" } },
       { move: SUCCEEDED, values: { worker: "worker_id" } },
-    )}
+    ])}
   )
   SELECT id, queue FROM done`);

@@ -1,6 +1,6 @@
 import type pg from "pg";
 import { JOBS_AVAILABLE_CHANNEL } from "../notifications/channels.js";
-import { appendEvents, move, NEXT_EVENT_XID, setStatus } from "../jobs/transition-sql.js";
+import { appendEventChain, CLAIMED, deferredClaim, move, NEXT_EVENT_XID, setStatus } from "../jobs/transition-sql.js";
 import { withTransaction, type Db } from "../postgres/db.js";
 import { namedStatement, unnestParams } from "../postgres/named-statement.js";
 
@@ -30,7 +30,8 @@ export interface ClaimRequest {
 /**
  * Claims up to `limit` due PENDING jobs from the worker's queues for it (PENDING → ASSIGNED,
  * attempt + 1, lease set), by priority then age, skipping rows other claimers hold (SKIP LOCKED),
- * paused queues, and queues at their `max_concurrency`.
+ * paused queues, and queues at their `max_concurrency`. The claim writes no event: the job's
+ * CLAIMED event is written by the statement that next moves it, before its own (deferredClaim).
  *
  * Queues without a concurrency limit are claimed in one statement. For limited queues the count
  * of held jobs must not be read from a snapshot older than the last competing claim, so they are
@@ -46,8 +47,6 @@ export async function claimJobs(pool: pg.Pool, req: ClaimRequest, limitedQueues:
     return (await client.query<ClaimedJob>(CLAIM_LIMITED([req.queues, req.limit, req.workerId, req.leaseMs]))).rows;
   });
 }
-
-const CLAIMED = move("PENDING", "ASSIGNED", "CLAIMED");
 
 /**
  * $1 queues, $2 limit, $3 worker id, $4 lease ms. How many a limited queue may give is the
@@ -81,13 +80,11 @@ const claimStatement = (limitedCap: string) =>
     LIMIT (SELECT $2::int)
   ), claimed AS (
     UPDATE jobs j SET ${setStatus(CLAIMED)}, attempt = j.attempt + 1, worker_id = $3::uuid,
-           assigned_at = now(), started_at = NULL, not_before = NULL, event_xid = ${NEXT_EVENT_XID},
+           assigned_at = now(), started_at = NULL, not_before = NULL,
            lease_expires_at = now() + $4::int * interval '1 millisecond', updated_at = now()
     WHERE j.id = ANY(ARRAY(SELECT id FROM candidates))
     RETURNING j.id, j.queue, j.attempt, j.payload, j.metadata, j.priority, j.created_at, j.retry_count,
-              j.max_retries, j.timeout_seconds, j.event_xid
-  ), events AS (
-    ${appendEvents(CLAIMED, "claimed", { worker: "$3::uuid" })}
+              j.max_retries, j.timeout_seconds
   )
   SELECT j.id, j.queue, j.attempt, j.payload, j.metadata, j.priority, j.created_at AS "createdAt",
          j.retry_count AS "retryCount", coalesce(j.max_retries, c.max_retries) AS "maxRetries",
@@ -131,16 +128,17 @@ const MARK_DELIVERED = namedStatement(
             event_xid = ${NEXT_EVENT_XID},
             lease_expires_at = CASE WHEN t.timeout_seconds IS NULL THEN NULL ELSE t.at + t.timeout_seconds * interval '1 second' END
      FROM target t WHERE j.id = t.id
-     RETURNING j.id, j.queue, j.attempt, j.worker_id, j.event_xid, t.at
+     RETURNING j.id, j.queue, j.attempt, j.worker_id, j.assigned_at, j.event_xid, t.at
    ), events AS (
-     ${appendEvents(DELIVERED, "changed", { worker: "worker_id", at: "at" })}
+     ${appendEventChain("changed", [deferredClaim({ worker: "worker_id", at: "assigned_at" }), { move: DELIVERED, values: { worker: "worker_id", at: "at" } }])}
    )
    SELECT id FROM changed`,
 );
 
 /**
  * ASSIGNED → RUNNING for deliveries written to their workers' streams, in one statement, fenced
- * by attempt and worker. Each event and `started_at` carry the time of the write, and the
+ * by attempt and worker, after the claim's deferred CLAIMED event. The DELIVERED event and
+ * `started_at` carry the time of the write, and the
  * execution deadline (lease_expires_at while RUNNING) counts from it. Returns the ids marked; a
  * delivery missing from the result had already moved on (its result was recorded, or it was
  * cancelled), which is not an error.
@@ -173,15 +171,15 @@ export async function handBackUndelivered(db: Db, workerId: string, deliveries: 
   const { rows } = await db.query<{ n: number }>(
     `WITH d AS (SELECT * FROM unnest($1::uuid[], $2::int[]) AS d(id, attempt)),
      target AS (
-       SELECT j.id FROM jobs j JOIN d ON d.id = j.id AND d.attempt = j.attempt
+       SELECT j.id, j.assigned_at FROM jobs j JOIN d ON d.id = j.id AND d.attempt = j.attempt
        WHERE j.status = 'ASSIGNED' AND j.worker_id = $3::uuid ORDER BY j.id FOR UPDATE OF j
      ), changed AS (
        UPDATE jobs j SET ${setStatus(m)}, worker_id = NULL,
               lease_expires_at = NULL, assigned_at = NULL, updated_at = now(), event_xid = ${NEXT_EVENT_XID}
        FROM target t WHERE j.id = t.id
-       RETURNING j.id, j.queue, j.attempt, j.event_xid
+       RETURNING j.id, j.queue, j.attempt, j.event_xid, t.assigned_at
      ), events AS (
-       ${appendEvents(m, "changed", { worker: "$3::uuid" })}
+       ${appendEventChain("changed", [deferredClaim({ worker: "$3::uuid", at: "assigned_at" }), { move: m, values: { worker: "$3::uuid" } }])}
      ), notified AS (
        SELECT pg_notify('${JOBS_AVAILABLE_CHANNEL}', queue) FROM (SELECT DISTINCT queue FROM changed) q
      )

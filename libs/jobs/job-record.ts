@@ -102,7 +102,8 @@ export const RELAY_CURSOR = "kafka";
  */
 export function eventRowRelayed(r: string): string {
   return `EXISTS (SELECT 1 FROM relay_cursors rc WHERE rc.name = '${RELAY_CURSOR}'
-    AND (${r}.xid, ${r}.id + CASE WHEN ${r}.next_event_type IS NULL THEN 0 ELSE 1 END) <= (rc.xid, rc.event_id))`;
+    AND (${r}.xid, ${r}.id + CASE WHEN ${r}.third_event_type IS NOT NULL THEN 2 WHEN ${r}.next_event_type IS NOT NULL THEN 1 ELSE 0 END)
+        <= (rc.xid, rc.event_id))`;
 }
 
 /**

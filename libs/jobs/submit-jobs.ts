@@ -4,7 +4,7 @@ import type { Db } from "../postgres/db.js";
 import { sqlState } from "../postgres/db.js";
 import { namedStatement, unnestParams } from "../postgres/named-statement.js";
 import { JOB_COLUMNS_FULL, jobColumnsOf, type JobRecord } from "./job-record.js";
-import { appendEventPair, FIRST_EVENT_XID, move, statusValues } from "./transition-sql.js";
+import { appendEvents, CLAIMED, FIRST_EVENT_XID, move, statusValues } from "./transition-sql.js";
 
 /** A validated job to create (the edge has checked names, sizes and ranges). */
 export interface NewJob {
@@ -36,8 +36,8 @@ export interface HandedOff {
 
 /**
  * Workers offered for jobs of a submit, one per job (null: none), by a replica whose streams have
- * free slots. A job offered a worker is inserted already ASSIGNED to it (events SUBMITTED then
- * CLAIMED), saving the claim's statement and commit, when its queue is unpaused, has no
+ * free slots. A job offered a worker is inserted already ASSIGNED to it (its SUBMITTED event now,
+ * its CLAIMED event with its next move, as after any claim), saving the claim's statement and commit, when its queue is unpaused, has no
  * `max_concurrency` and holds no claimable PENDING job: a hand-off never jumps a queue.
  */
 export interface HandOffRequest {
@@ -174,7 +174,6 @@ function newJobRecord(job: NewJob, stored: StoredColumns): JobRecord {
 }
 
 const SUBMITTED = move(null, "PENDING", "SUBMITTED");
-const CLAIMED = move("PENDING", "ASSIGNED", "CLAIMED");
 const pending = statusValues(SUBMITTED);
 const assigned = statusValues(CLAIMED);
 
@@ -225,11 +224,7 @@ const insertJobs = (onConflict: string) => `
     ${onConflict}
     RETURNING ${NEW_JOB_COLUMNS}
   ), events AS (
-    ${appendEventPair(
-      "inserted",
-      { move: SUBMITTED, values: { xid: FIRST_EVENT_XID, attempt: "0" } },
-      { move: CLAIMED, when: '"workerId" IS NOT NULL', values: { xid: FIRST_EVENT_XID, worker: '"workerId"' } },
-    )}
+    ${appendEvents(SUBMITTED, "inserted", { xid: FIRST_EVENT_XID, attempt: "0" })}
   )
   SELECT inserted.*, o.max_retries AS "queueMaxRetries", o.timeout_seconds AS "queueTimeoutSeconds"
   FROM inserted LEFT JOIN open o ON o.name = inserted.queue AND inserted."workerId" IS NOT NULL`;

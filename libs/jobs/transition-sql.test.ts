@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
 import { InvalidTransition, TRANSITIONS } from "../lifecycle/index.js";
-import { appendEventPair, appendEvents, EventRows, move, moveFromEverySource, setStatus } from "./transition-sql.js";
+import { appendEventChain, appendEvents, EventRows, move, moveFromEverySource, setStatus } from "./transition-sql.js";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 
@@ -36,7 +36,7 @@ describe("the one home of job state changes", () => {
     for (const f of setters) {
       expect(f.text, f.file).toMatch(/from "(\.\.\/jobs\/)?\.?\/?transition-sql\.js"/);
       expect(f.text, f.file).toMatch(/NEXT_EVENT_XID/);
-      expect(f.text, f.file).toMatch(/appendEvents|appendEventPair|EventRows/);
+      expect(f.text, f.file).toMatch(/appendEvents|appendEventChain|EventRows/);
     }
   });
 
@@ -62,8 +62,8 @@ describe("the one home of job state changes", () => {
     expect(sql).toContain("'job.assigned', 'PENDING'::job_status, 'ASSIGNED'::job_status, 'CLAIMED'");
     expect(sql).toMatch(/event_xid\s+FROM claimed ORDER BY id/);
     expect(() => appendEvents(moveFromEverySource("DEAD_LETTERED", "CANCELLED"), "x")).toThrow(/name the source column/);
-    const pair = appendEventPair("done", { move: move("ASSIGNED", "RUNNING", "DELIVERED") }, { move: move("RUNNING", "DONE", "SUCCEEDED") });
-    expect(pair).toMatch(/FROM done WHERE \(true\) OR \(true\)\s+ORDER BY id$/);
+    const pair = appendEventChain("done", [{ move: move("ASSIGNED", "RUNNING", "DELIVERED") }, { move: move("RUNNING", "DONE", "SUCCEEDED") }]);
+    expect(pair).toMatch(/NULL, NULL, NULL, NULL, NULL, NULL, NULL\s+FROM done ORDER BY id$/);
     expect(setStatus(move("PENDING", "ASSIGNED", "CLAIMED"))).toBe("status = 'ASSIGNED'::job_status, status_reason = 'CLAIMED'");
   });
 });

@@ -100,37 +100,66 @@ function eventValues(m: Move, values: EventValues) {
   };
 }
 
-/** The columns of a pair's second event, each the `next_` twin of an event column. */
-const NEXT_FIELDS = ["event_type", "to_status", "reason", "worker_id", "attempt", "message", "created_at"] as const;
-const NEXT_COLUMNS = NEXT_FIELDS.map((f) => `next_${f}`).join(", ");
+/** The columns of a row's second and third events, each the `next_` or `third_` twin of an event column. */
+const FOLLOWING_FIELDS = ["event_type", "to_status", "reason", "worker_id", "attempt", "message", "created_at"] as const;
+const FOLLOWING_COLUMNS = ["next", "third"].flatMap((slot) => FOLLOWING_FIELDS.map((f) => `${slot}_${f}`)).join(", ");
+/** How many events one row of the log holds (migration 0013). */
+export const EVENTS_PER_ROW = 3;
 
-/** One move of an event pair: the rows of the source it applies to (SQL condition; default all). */
-export interface PairPart {
+/** One move of an event chain: written for the rows of the source where `when` holds (default all). */
+export interface ChainPart {
   readonly move: Move;
   readonly when?: string;
   readonly values?: EventValues;
 }
 
 /**
- * One insert for two moves of the same job rows in one statement (SUBMITTED then CLAIMED,
- * DELIVERED then SUCCEEDED), one event row per job (docs/write-path.md, "Event pairs"). `source`
- * is a CTE as for `appendEvents`. A job both moves apply to gets one row holding both events, the
- * second in the row's `next_` columns with the id after the first's; a job one move applies to
- * gets a row with that event alone. The second move must leave the state the first enters: a
- * row's second event has the first one's to_status as its source, and the row's xid.
+ * One insert for up to three moves of the same job rows in one statement (CLAIMED, DELIVERED,
+ * SUCCEEDED), one event row per job (docs/write-path.md, "Event rows"): the first event in the
+ * row's own columns, the others in its `next_` and `third_` columns with the ids after it. Each
+ * move must leave the state the one before enters: a following event's source is the previous
+ * one's to_status, and all share the row's xid. Leading parts may be conditional on one shared
+ * `when` (a job still ASSIGNED writes its CLAIMED and DELIVERED before its SUCCEEDED); the rest,
+ * and at least the last, apply to every row, so each row of `source` gets one event row.
  */
-export function appendEventPair(source: string, first: PairPart, second: PairPart): string {
-  if (!second.move.from.includes(first.move.to)) {
-    throw new Error(`event pair ${first.move.reason} then ${second.move.reason}: the second move cannot leave ${first.move.to}`);
+export function appendEventChain(source: string, parts: readonly ChainPart[]): string {
+  if (parts.length === 0 || parts.length > EVENTS_PER_ROW) throw new Error(`an event row holds 1 to ${EVENTS_PER_ROW} events, not ${parts.length}`);
+  parts.slice(1).forEach((p, i) => {
+    const before = parts[i]!.move;
+    if (!p.move.from.includes(before.to)) throw new Error(`event chain ${before.reason} then ${p.move.reason}: the second move cannot leave ${before.to}`);
+  });
+  const optional = parts.findIndex((p) => p.when === undefined);
+  const when = parts[0]!.when;
+  if (optional === -1 || parts.slice(optional).some((p) => p.when !== undefined) || parts.slice(0, optional).some((p) => p.when !== when)) {
+    throw new Error("event chain: only leading parts may be conditional, all on the same condition");
   }
-  const [a, b] = [first.when ?? "true", second.when ?? "true"];
-  const [x, y] = [eventValues(first.move, first.values ?? {}), eventValues(second.move, second.values ?? {})];
-  const own = (Object.keys(x) as (keyof typeof x)[]).map((c) => (x[c] === y[c] ? x[c] : `CASE WHEN ${a} THEN ${x[c]} ELSE ${y[c]} END`));
-  const next = NEXT_FIELDS.map((c) => `CASE WHEN ${a} AND ${b} THEN ${y[c]} END`);
-  return `INSERT INTO job_event_rows (${EVENT_COLUMNS}, ${NEXT_COLUMNS})
-    SELECT id, queue, ${[...own, ...next].join(", ")}
-    FROM ${source} WHERE (${a}) OR (${b})
-    ORDER BY id`;
+  const values = parts.map((p) => eventValues(p.move, p.values ?? {}));
+  // The event in slot `i`: part i where the optional parts apply, else part i + optional.
+  const slot = (i: number, column: keyof (typeof values)[number]) => {
+    const all = values[i]?.[column] ?? "NULL";
+    const rest = values[i + optional]?.[column] ?? "NULL";
+    return optional === 0 || all === rest ? all : `CASE WHEN ${when} THEN ${all} ELSE ${rest} END`;
+  };
+  const own = (Object.keys(values[0]!) as (keyof (typeof values)[number])[]).map((c) => slot(0, c));
+  const following = [1, 2].flatMap((i) => FOLLOWING_FIELDS.map((c) => slot(i, c)));
+  return `INSERT INTO job_event_rows (${EVENT_COLUMNS}, ${FOLLOWING_COLUMNS})
+    SELECT id, queue, ${[...own, ...following].join(", ")}
+    FROM ${source} ORDER BY id`;
+}
+
+/** PENDING → ASSIGNED: the claim's event, which the claim itself does not write (`deferredClaim`). */
+export const CLAIMED = move("PENDING", "ASSIGNED", "CLAIMED");
+
+/**
+ * The CLAIMED event a claim left to the job's next move (docs/write-path.md, "The deferred CLAIMED
+ * event"): entering ASSIGNED writes no event, so every statement that moves a job out of ASSIGNED
+ * writes it first, in the same event row, with the claim's own worker and time (`assigned_at`, read
+ * before the move clears it) and the job's attempt. `when` says which rows were ASSIGNED, for a
+ * statement that also moves jobs from other states.
+ */
+export function deferredClaim(values: { readonly worker: string; readonly at: string; readonly when?: string }): ChainPart {
+  // A row made ASSIGNED without a claim's time (by hand, in SQL) still gets its event, at now().
+  return { move: CLAIMED, when: values.when, values: { worker: values.worker, at: `coalesce(${values.at}, now())` } };
 }
 
 function sourceLiteral(m: Move): string {
@@ -145,12 +174,54 @@ function literal(value: string): string {
   return `'${value}'`;
 }
 
+/** The events of one slot of a row (second or third), one element per row, null where the row has none. */
+class FollowingSlot {
+  readonly type: (string | null)[] = [];
+  readonly to: (JobStatus | null)[] = [];
+  readonly reason: (string | null)[] = [];
+  readonly worker: (string | null)[] = [];
+  readonly attempt: (number | null)[] = [];
+  readonly message: (string | null)[] = [];
+  readonly at: (Date | null)[] = [];
+
+  push(): void {
+    for (const column of this.columns()) column.push(null);
+  }
+
+  set(row: number, type: string, e: EventInput): void {
+    this.type[row] = type;
+    this.to[row] = e.to;
+    this.reason[row] = e.reason;
+    this.worker[row] = e.workerId;
+    this.attempt[row] = e.attempt;
+    this.message[row] = e.message;
+    this.at[row] = e.at ?? null;
+  }
+
+  columns(): unknown[][] {
+    return [this.type, this.to, this.reason, this.worker, this.attempt, this.message, this.at];
+  }
+}
+
+interface EventInput {
+  jobId: string;
+  queue: string;
+  from: JobStatus | null;
+  to: JobStatus;
+  reason: TransitionReason;
+  workerId: string | null;
+  attempt: number;
+  message: string | null;
+  /** When it happened; null: the transaction's now(). */
+  at?: Date | null;
+}
+
 /**
- * Event rows that differ per job (recording results: DELIVERED, SUCCEEDED, FAILED, then PENDING
- * or DEAD_LETTERED), as column arrays for one multi-row insert. `add` refuses a row that is not in
- * the table. An event added right after one of the same job that it continues (its source is the
- * state that one entered) shares that one's row as the pair's second event (docs/write-path.md,
- * "Event pairs").
+ * Event rows that differ per job (recording results: CLAIMED, DELIVERED, SUCCEEDED, FAILED, then
+ * PENDING or DEAD_LETTERED), as column arrays for one multi-row insert. `add` refuses a row that is
+ * not in the table. An event added right after one of the same job that it continues (its source
+ * is the state that one entered) shares that one's row while the row has room for it
+ * (docs/write-path.md, "Event rows").
  */
 export class EventRows {
   private readonly jobId: string[] = [];
@@ -163,13 +234,10 @@ export class EventRows {
   private readonly attempt: number[] = [];
   private readonly message: (string | null)[] = [];
   private readonly at: (Date | null)[] = [];
-  private readonly nextType: (string | null)[] = [];
-  private readonly nextTo: (JobStatus | null)[] = [];
-  private readonly nextReason: (string | null)[] = [];
-  private readonly nextWorker: (string | null)[] = [];
-  private readonly nextAttempt: (number | null)[] = [];
-  private readonly nextMessage: (string | null)[] = [];
-  private readonly nextAt: (Date | null)[] = [];
+  private readonly following = [new FollowingSlot(), new FollowingSlot()];
+  /** Per row, the events in it and the state its last one entered. */
+  private readonly filled: number[] = [];
+  private readonly lastTo: JobStatus[] = [];
   private events = 0;
 
   /** Events added. */
@@ -177,29 +245,14 @@ export class EventRows {
     return this.events;
   }
 
-  add(e: {
-    jobId: string;
-    queue: string;
-    from: JobStatus | null;
-    to: JobStatus;
-    reason: TransitionReason;
-    workerId: string | null;
-    attempt: number;
-    message: string | null;
-    /** When it happened; null: the transaction's now(). */
-    at?: Date | null;
-  }): void {
+  add(e: EventInput): void {
     const rule = requireTransition(e.from, e.to, e.reason);
     this.events++;
     const last = this.jobId.length - 1;
-    if (last >= 0 && this.jobId[last] === e.jobId && this.nextType[last] === null && this.to[last] === e.from) {
-      this.nextType[last] = rule.eventType;
-      this.nextTo[last] = e.to;
-      this.nextReason[last] = e.reason;
-      this.nextWorker[last] = e.workerId;
-      this.nextAttempt[last] = e.attempt;
-      this.nextMessage[last] = e.message;
-      this.nextAt[last] = e.at ?? null;
+    if (last >= 0 && this.jobId[last] === e.jobId && this.filled[last]! < EVENTS_PER_ROW && this.lastTo[last] === e.from) {
+      this.following[this.filled[last]! - 1]!.set(last, rule.eventType, e);
+      this.filled[last]!++;
+      this.lastTo[last] = e.to;
       return;
     }
     this.jobId.push(e.jobId);
@@ -212,20 +265,16 @@ export class EventRows {
     this.attempt.push(e.attempt);
     this.message.push(e.message);
     this.at.push(e.at ?? null);
-    this.nextType.push(null);
-    this.nextTo.push(null);
-    this.nextReason.push(null);
-    this.nextWorker.push(null);
-    this.nextAttempt.push(null);
-    this.nextMessage.push(null);
-    this.nextAt.push(null);
+    for (const slot of this.following) slot.push();
+    this.filled.push(1);
+    this.lastTo.push(e.to);
   }
 
-  /** The arrays, one element per row, to be passed as parameters $first … $first+16 of `insertSql`. */
+  /** The arrays, one element per row, to be passed as parameters $first … $first+23 of `insertSql`. */
   params(): unknown[] {
     return [
       this.jobId, this.queue, this.type, this.from, this.to, this.reason, this.worker, this.attempt, this.message, this.at,
-      this.nextType, this.nextTo, this.nextReason, this.nextWorker, this.nextAttempt, this.nextMessage, this.nextAt,
+      ...this.following.flatMap((slot) => slot.columns()),
     ];
   }
 
@@ -235,15 +284,20 @@ export class EventRows {
    */
   static insertSql(first: number, xids: string): string {
     const p = (n: number) => `$${first + n}`;
-    return `INSERT INTO job_event_rows (${EVENT_COLUMNS}, ${NEXT_COLUMNS})
+    const types = ["text", "job_status", "text", "uuid", "int", "text", "timestamptz"];
+    const followingArrays = [10, 17].flatMap((at) => types.map((t, i) => `${p(at + i)}::${t}[]`)).join(", ");
+    const followingNames = (slot: string) => FOLLOWING_FIELDS.map((f) => `${slot}_${f === "created_at" ? "at" : f}`).join(", ");
+    const followingValues = (slot: string) =>
+      FOLLOWING_FIELDS.map((f) =>
+        f === "created_at" ? `CASE WHEN e.${slot}_event_type IS NOT NULL THEN coalesce(e.${slot}_at, now()) END` : `e.${slot}_${f}`,
+      ).join(", ");
+    return `INSERT INTO job_event_rows (${EVENT_COLUMNS}, ${FOLLOWING_COLUMNS})
       SELECT e.job_id, e.queue, e.event_type, e.from_status, e.to_status, e.reason, e.worker_id, e.attempt, e.message,
-             coalesce(e.at, now()), x.event_xid, e.next_event_type, e.next_to_status, e.next_reason, e.next_worker_id, e.next_attempt,
-             e.next_message, CASE WHEN e.next_event_type IS NOT NULL THEN coalesce(e.next_at, now()) END
+             coalesce(e.at, now()), x.event_xid, ${followingValues("next")}, ${followingValues("third")}
       FROM unnest(${p(0)}::uuid[], ${p(1)}::text[], ${p(2)}::text[], ${p(3)}::job_status[], ${p(4)}::job_status[], ${p(5)}::text[],
-                  ${p(6)}::uuid[], ${p(7)}::int[], ${p(8)}::text[], ${p(9)}::timestamptz[], ${p(10)}::text[], ${p(11)}::job_status[],
-                  ${p(12)}::text[], ${p(13)}::uuid[], ${p(14)}::int[], ${p(15)}::text[], ${p(16)}::timestamptz[])
+                  ${p(6)}::uuid[], ${p(7)}::int[], ${p(8)}::text[], ${p(9)}::timestamptz[], ${followingArrays})
         WITH ORDINALITY AS e(job_id, queue, event_type, from_status, to_status, reason, worker_id, attempt, message, at,
-                             next_event_type, next_to_status, next_reason, next_worker_id, next_attempt, next_message, next_at, ord)
+                             ${followingNames("next")}, ${followingNames("third")}, ord)
       JOIN ${xids} x ON x.id = e.job_id
       ORDER BY e.ord`;
   }

@@ -1,4 +1,5 @@
 import { JOB_EVENT_COLUMNS, RELAY_CURSOR, type JobEventRecord } from "../jobs/index.js";
+import { EVENTS_PER_ROW } from "../jobs/transition-sql.js";
 import type { Db } from "../postgres/db.js";
 
 // The relay's statements on the event log (SPEC §6; docs/write-path.md). The event log is the
@@ -18,6 +19,9 @@ export interface OutboxRow extends JobEventRecord {
   readonly position: LogPosition;
 }
 
+/** The lowest id of a row that may hold event `id` (a row's events have ids id, id + 1, …). */
+const CURSOR_ROW = (id: string) => `${id} - ${EVENTS_PER_ROW - 1}`;
+
 /**
  * $1 cursor xid, $2 cursor id, $3 limit. The next events after the cursor in (xid, id) order,
  * only from transactions below the horizon, pg_snapshot_xmin(pg_current_snapshot()): every
@@ -26,15 +30,16 @@ export interface OutboxRow extends JobEventRecord {
  * come out in the order they were written. A transaction held open holds the relay back at its xid
  * (jq_outbox_oldest_age_seconds shows it), never past it.
  *
- * A row of the log may hold two events (ids n and n + 1: docs/write-path.md, "Event pairs"), and
- * the cursor may be between them. The read bounds the rows by their (xid, id) index through the
- * view's `row_id`, starting at the cursor's own row, and takes the rows in index order: the
- * events of a row follow each other, so the sort by event id stays within rows.
+ * A row of the log may hold up to three events (ids n, n + 1 and n + 2: docs/write-path.md,
+ * "Event rows"), and the cursor may be between them. The read bounds the rows by their (xid, id)
+ * index through the view's `row_id`, starting at the first row that may hold the cursor's event
+ * (`CURSOR_ROW`), and takes the rows in index order: the events of a row follow each other, so the
+ * sort by event id stays within rows.
  */
 const READ_EVENTS = `
   SELECT e.xid::text AS "positionXid", ${JOB_EVENT_COLUMNS}
   FROM job_events e
-  WHERE (e.xid, e.row_id) >= ($1::xid8, $2::bigint) AND (e.xid, e.id) > ($1::xid8, $2::bigint)
+  WHERE (e.xid, e.row_id) >= ($1::xid8, ${CURSOR_ROW("$2::bigint")}) AND (e.xid, e.id) > ($1::xid8, $2::bigint)
     AND e.xid < pg_snapshot_xmin(pg_current_snapshot())
   ORDER BY e.xid, e.row_id, e.id
   LIMIT $3`;
@@ -81,7 +86,7 @@ const MEASURE_OUTBOX_LAG = `
   SELECT count(*)::float8 AS rows,
          (extract(epoch FROM $1::timestamptz - min(e.created_at)) * 1000)::float8 AS "oldestAgeMs"
   FROM job_events e, relay_cursors c
-  WHERE c.name = $2 AND (e.xid, e.row_id) >= (c.xid, c.event_id) AND (e.xid, e.id) > (c.xid, c.event_id)`;
+  WHERE c.name = $2 AND (e.xid, e.row_id) >= (c.xid, ${CURSOR_ROW("c.event_id")}) AND (e.xid, e.id) > (c.xid, c.event_id)`;
 
 export async function measureOutboxLag(db: Db, now: Date): Promise<OutboxLag> {
   const { rows } = await db.query<{ rows: number; oldestAgeMs: number | null }>(MEASURE_OUTBOX_LAG, [now, RELAY_CURSOR]);

@@ -44,7 +44,15 @@ TABLE job_event_rows (
   next_attempt integer,
   next_message text,
   next_created_at timestamp with time zone,
-  CONSTRAINT job_event_rows_next_complete CHECK ((((next_event_type IS NULL) = (next_to_status IS NULL)) AND ((next_event_type IS NULL) = (next_reason IS NULL)) AND ((next_event_type IS NULL) = (next_attempt IS NULL)) AND ((next_event_type IS NULL) = (next_created_at IS NULL))))
+  third_event_type text,
+  third_to_status job_status,
+  third_reason text,
+  third_worker_id uuid,
+  third_attempt integer,
+  third_message text,
+  third_created_at timestamp with time zone,
+  CONSTRAINT job_event_rows_next_complete CHECK ((((next_event_type IS NULL) = (next_to_status IS NULL)) AND ((next_event_type IS NULL) = (next_reason IS NULL)) AND ((next_event_type IS NULL) = (next_attempt IS NULL)) AND ((next_event_type IS NULL) = (next_created_at IS NULL)))),
+  CONSTRAINT job_event_rows_third_complete CHECK ((((third_event_type IS NULL) = (third_to_status IS NULL)) AND ((third_event_type IS NULL) = (third_reason IS NULL)) AND ((third_event_type IS NULL) = (third_attempt IS NULL)) AND ((third_event_type IS NULL) = (third_created_at IS NULL)) AND ((third_event_type IS NULL) OR (next_event_type IS NOT NULL))))
 );
 CREATE INDEX job_event_rows_job_id_idx ON public.job_event_rows USING btree (job_id);
 CREATE INDEX job_event_rows_relay_idx ON public.job_event_rows USING btree (xid, id);
@@ -206,5 +214,5 @@ VIEW job_events AS SELECT e.id,
     r.xid,
     r.id AS row_id
    FROM (job_event_rows r
-     CROSS JOIN LATERAL ( VALUES (r.id,r.event_type,r.from_status,r.to_status,r.reason,r.worker_id,r.attempt,r.message,r.created_at), ((r.id + 1),r.next_event_type,r.to_status,r.next_to_status,r.next_reason,r.next_worker_id,r.next_attempt,r.next_message,r.next_created_at)) e(id, event_type, from_status, to_status, reason, worker_id, attempt, message, created_at))
+     CROSS JOIN LATERAL ( VALUES (r.id,r.event_type,r.from_status,r.to_status,r.reason,r.worker_id,r.attempt,r.message,r.created_at), ((r.id + 1),r.next_event_type,r.to_status,r.next_to_status,r.next_reason,r.next_worker_id,r.next_attempt,r.next_message,r.next_created_at), ((r.id + 2),r.third_event_type,r.next_to_status,r.third_to_status,r.third_reason,r.third_worker_id,r.third_attempt,r.third_message,r.third_created_at)) e(id, event_type, from_status, to_status, reason, worker_id, attempt, message, created_at))
   WHERE (e.event_type IS NOT NULL);

@@ -9,6 +9,7 @@ import {
   readJobStates,
   UNHELD_STATUSES,
 } from "../../libs/jobs/index.js";
+import { markDelivered } from "../../libs/dispatch/index.js";
 import { startCoreJobs, type CoreJobs } from "../support/core-jobs.js";
 
 // The reads of libs/jobs/read-jobs.ts against real Postgres, called in this process: which rows
@@ -106,21 +107,31 @@ describe("job reads", () => {
   });
 
   it("reads a job's events after a cursor, and several jobs' events in one query", async () => {
-    const events = await listJobEvents(core.db.pool, ids[0]!, "0", 10);
+    // A job of its own queue, claimed and marked delivered: three events (the claim's is written
+    // with the mark: docs/write-path.md, "The deferred CLAIMED event").
+    const q3 = await core.queue();
+    const id = await core.submit(q3);
+    const w3 = await core.worker(q3);
+    const [claimed] = await core.claim(q3, w3);
+    await markDelivered(core.db.pool, [{ jobId: id, attempt: claimed!.attempt, workerId: w3, deliveredAt: new Date() }]);
+    const events = await listJobEvents(core.db.pool, id, "0", 10);
     expect(events.map((e) => [e.reason, e.fromStatus, e.toStatus, e.eventType])).toEqual([
       ["SUBMITTED", null, "PENDING", "job.submitted"],
       ["CLAIMED", "PENDING", "ASSIGNED", "job.assigned"],
+      ["DELIVERED", "ASSIGNED", "RUNNING", "job.started"],
     ]);
-    expect(events[1]).toMatchObject({ jobId: ids[0], queue: q1, workerId: worker, attempt: 1 });
-    expect((await listJobEvents(core.db.pool, ids[0]!, events[0]!.id, 10)).map((e) => e.id)).toEqual([events[1]!.id]);
-    expect(await listJobEvents(core.db.pool, ids[0]!, "0", 1)).toHaveLength(1);
+    expect(events[1]).toMatchObject({ jobId: id, queue: q3, workerId: w3, attempt: 1 });
+    expect((await listJobEvents(core.db.pool, id, events[0]!.id, 10)).map((e) => e.id)).toEqual([events[1]!.id, events[2]!.id]);
+    expect((await listJobEvents(core.db.pool, id, events[1]!.id, 10)).map((e) => e.id)).toEqual([events[2]!.id]);
+    expect(await listJobEvents(core.db.pool, id, "0", 1)).toHaveLength(1);
 
     expect(await listEventsOfJobs(core.db.pool, [], 10)).toEqual([]);
-    const several = await listEventsOfJobs(core.db.pool, [{ jobId: ids[0]!, afterId: events[0]!.id }, { jobId: ids[2]!, afterId: "0" }], 10);
+    const several = await listEventsOfJobs(core.db.pool, [{ jobId: id, afterId: events[0]!.id }, { jobId: ids[2]!, afterId: "0" }], 10);
     expect(several.map((e) => [e.jobId, e.reason])).toEqual([
       [ids[2], "SUBMITTED"],
-      [ids[0], "CLAIMED"],
-    ]); // in event id order: ids[2] was submitted before ids[0] was claimed
+      [id, "CLAIMED"],
+      [id, "DELIVERED"],
+    ]); // in event id order: ids[2] was submitted before this job was marked
   });
 
   it("reads the states a heartbeat checks, and what a worker holds", async () => {

@@ -33,7 +33,8 @@ describe("scheduler duties", () => {
     (await registerWorker(db.pool, { workerId: crypto.randomUUID(), hostname: "h", sdkVersion: "t", queues: ["x"], concurrency: 1, labels: {} })).workerId;
   const hold = (id: string, w: string, status: "ASSIGNED" | "RUNNING", leaseOffset: string | null) =>
     db.pool.query(
-      `UPDATE jobs SET status = $2, attempt = 1, worker_id = $3, lease_expires_at = CASE WHEN $4::text IS NULL THEN NULL ELSE now() + $4::interval END WHERE id = $1`,
+      `UPDATE jobs SET status = $2, attempt = 1, worker_id = $3, assigned_at = now(),
+              lease_expires_at = CASE WHEN $4::text IS NULL THEN NULL ELSE now() + $4::interval END WHERE id = $1`,
       [id, status, w, leaseOffset],
     );
 
@@ -53,7 +54,8 @@ describe("scheduler duties", () => {
     await hold(fresh, w, "ASSIGNED", "1 hour");
     expect(await sweepUndeliveredAssignments(db.pool)).toBe(1);
     expect(await state(late)).toEqual({ status: "PENDING", attempt: 1, retry_count: 0 });
-    expect(await reasons(late)).toEqual(["SUBMITTED", "LEASE_EXPIRED"]);
+    // As after a claim, its CLAIMED event is written with the move out of ASSIGNED.
+    expect(await reasons(late)).toEqual(["SUBMITTED", "CLAIMED", "LEASE_EXPIRED"]);
     expect((await state(fresh)).status).toBe("ASSIGNED");
     expect(await sweepUndeliveredAssignments(db.pool)).toBe(0);
   });
@@ -84,7 +86,7 @@ describe("scheduler duties", () => {
     expect(await sweepLostWorkers(db.pool, 30_000)).toEqual([silent]);
     const { rows } = await db.pool.query("SELECT worker_id, status FROM workers WHERE worker_id = ANY($1::uuid[]) ORDER BY worker_id", [[silent, alive]]);
     expect(Object.fromEntries(rows.map((x) => [x.worker_id, x.status]))).toEqual({ [silent]: "OFFLINE", [alive]: "ONLINE" });
-    expect(await reasons(a)).toEqual(["SUBMITTED", "WORKER_LOST"]);
+    expect(await reasons(a)).toEqual(["SUBMITTED", "CLAIMED", "WORKER_LOST"]);
     expect(await reasons(r)).toEqual(["SUBMITTED", "WORKER_LOST", "RETRY_SCHEDULED"]);
     expect(await sweepLostWorkers(db.pool, 30_000)).toEqual([]);
   });

@@ -42,9 +42,13 @@ export const newJob = (queue: string, i: number | string): NewJob => ({
 /** A backoff in the past, so a retried job is due again at once. */
 const DUE_AT_ONCE = { delayMs: () => -60_000 };
 
-async function claimAndDeliver(pool: pg.Pool, queue: string, workerId: string, limit: number): Promise<ClaimedJob[]> {
+/**
+ * Claims up to `limit` jobs and, with `mark`, marks them RUNNING (a row of CLAIMED and DELIVERED);
+ * without it the result writes those two with its own (a row of CLAIMED, DELIVERED, FAILED).
+ */
+async function claimAndDeliver(pool: pg.Pool, queue: string, workerId: string, limit: number, mark = true): Promise<ClaimedJob[]> {
   const claimed = await claimJobs(pool, { workerId, queues: [queue], limit, leaseMs: 60_000 }, new Set());
-  await markDelivered(pool, claimed.map((j) => ({ jobId: j.id, attempt: j.attempt, workerId, deliveredAt: new Date() })));
+  if (mark) await markDelivered(pool, claimed.map((j) => ({ jobId: j.id, attempt: j.attempt, workerId, deliveredAt: new Date() })));
   return claimed;
 }
 
@@ -60,6 +64,8 @@ function outcome(job: ClaimedJob, workerId: string, succeed: boolean): FinishReq
 /**
  * Takes `jobs` new jobs through 50 events each: submitted; 11 × (assigned, started, failed,
  * retry_scheduled); cancelled; retried by hand (retry_scheduled); assigned, started, succeeded.
+ * The rounds alternate between a RUNNING mark before the result and none, so the log holds rows
+ * of one, two and three events.
  * Returns the job ids once every event written is below the cluster's transaction horizon, so a
  * relay's next read sees them all: a transaction of a test file running in parallel holds the
  * horizon back for a moment, and a relay started meanwhile would read only part of them. The
@@ -70,7 +76,7 @@ export async function writeFiftyEventsPerJob(pool: pg.Pool, queue: string, jobs:
   const ids = submitted.map((s) => s.job.id);
   const workerId = randomUUID();
   for (let round = 0; round < 11; round++) {
-    const claimed = await claimAndDeliver(pool, queue, workerId, jobs);
+    const claimed = await claimAndDeliver(pool, queue, workerId, jobs, round % 2 === 0);
     if (claimed.length !== jobs) throw new Error(`round ${round}: claimed ${claimed.length} of ${jobs} jobs`);
     await finishAttempts(pool, claimed.map((j) => outcome(j, workerId, false)), DUE_AT_ONCE);
   }
