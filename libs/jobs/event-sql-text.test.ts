@@ -109,6 +109,6 @@ describe("event SQL text", () => {
     const sql = EventRows.insertSql(11, "updated");
     expect(sql).toContain("$21::text[], $22::job_status[], $23::text[], $24::uuid[], $25::int[], $26::text[], $27::timestamptz[]");
     expect(sql).toContain("$28::text[], $29::job_status[], $30::text[], $31::uuid[], $32::int[], $33::text[], $34::timestamptz[])");
-    expect(sql).toContain("CASE WHEN e.third_event_type IS NOT NULL THEN coalesce(e.third_at, now()) END\n");
+    expect(sql).toContain("CASE WHEN e.third_event_type IS NOT NULL THEN coalesce(e.third_created_at, now()) END\n");
   });
 });

@@ -100,11 +100,21 @@ function eventValues(m: Move, values: EventValues) {
   };
 }
 
-/** The columns of a row's second and third events, each the `next_` or `third_` twin of an event column. */
-const FOLLOWING_FIELDS = ["event_type", "to_status", "reason", "worker_id", "attempt", "message", "created_at"] as const;
-const FOLLOWING_COLUMNS = ["next", "third"].flatMap((slot) => FOLLOWING_FIELDS.map((f) => `${slot}_${f}`)).join(", ");
+/** The columns of a row's second and third events, each the `next_` or `third_` twin of an event column, with its SQL type. */
+const FOLLOWING_FIELDS = [
+  ["event_type", "text"],
+  ["to_status", "job_status"],
+  ["reason", "text"],
+  ["worker_id", "uuid"],
+  ["attempt", "int"],
+  ["message", "text"],
+  ["created_at", "timestamptz"],
+] as const;
+/** The column prefixes of a row's second and third events. */
+const FOLLOWING_SLOTS = ["next", "third"] as const;
+const FOLLOWING_COLUMNS = FOLLOWING_SLOTS.flatMap((slot) => FOLLOWING_FIELDS.map(([f]) => `${slot}_${f}`)).join(", ");
 /** How many events one row of the log holds (migration 0013). */
-export const EVENTS_PER_ROW = 3;
+export const EVENTS_PER_ROW = 1 + FOLLOWING_SLOTS.length;
 
 /** One move of an event chain: written for the rows of the source where `when` holds (default all). */
 export interface ChainPart {
@@ -141,7 +151,7 @@ export function appendEventChain(source: string, parts: readonly ChainPart[]): s
     return optional === 0 || all === rest ? all : `CASE WHEN ${when} THEN ${all} ELSE ${rest} END`;
   };
   const own = (Object.keys(values[0]!) as (keyof (typeof values)[number])[]).map((c) => slot(0, c));
-  const following = [1, 2].flatMap((i) => FOLLOWING_FIELDS.map((c) => slot(i, c)));
+  const following = FOLLOWING_SLOTS.flatMap((_, s) => FOLLOWING_FIELDS.map(([c]) => slot(s + 1, c)));
   return `INSERT INTO job_event_rows (${EVENT_COLUMNS}, ${FOLLOWING_COLUMNS})
     SELECT id, queue, ${[...own, ...following].join(", ")}
     FROM ${source} ORDER BY id`;
@@ -284,20 +294,23 @@ export class EventRows {
    */
   static insertSql(first: number, xids: string): string {
     const p = (n: number) => `$${first + n}`;
-    const types = ["text", "job_status", "text", "uuid", "int", "text", "timestamptz"];
-    const followingArrays = [10, 17].flatMap((at) => types.map((t, i) => `${p(at + i)}::${t}[]`)).join(", ");
-    const followingNames = (slot: string) => FOLLOWING_FIELDS.map((f) => `${slot}_${f === "created_at" ? "at" : f}`).join(", ");
-    const followingValues = (slot: string) =>
-      FOLLOWING_FIELDS.map((f) =>
-        f === "created_at" ? `CASE WHEN e.${slot}_event_type IS NOT NULL THEN coalesce(e.${slot}_at, now()) END` : `e.${slot}_${f}`,
-      ).join(", ");
+    // The following slots' arrays come after the first event's ten, in FOLLOWING_COLUMNS' order;
+    // a following event without its own time takes now().
+    const following = FOLLOWING_SLOTS.flatMap((slot, s) =>
+      FOLLOWING_FIELDS.map(([f, type], i) => ({
+        array: `${p(10 + s * FOLLOWING_FIELDS.length + i)}::${type}[]`,
+        name: `${slot}_${f}`,
+        value: f === "created_at" ? `CASE WHEN e.${slot}_event_type IS NOT NULL THEN coalesce(e.${slot}_${f}, now()) END` : `e.${slot}_${f}`,
+      })),
+    );
+    const list = (key: "array" | "name" | "value") => following.map((c) => c[key]).join(", ");
     return `INSERT INTO job_event_rows (${EVENT_COLUMNS}, ${FOLLOWING_COLUMNS})
       SELECT e.job_id, e.queue, e.event_type, e.from_status, e.to_status, e.reason, e.worker_id, e.attempt, e.message,
-             coalesce(e.at, now()), x.event_xid, ${followingValues("next")}, ${followingValues("third")}
+             coalesce(e.at, now()), x.event_xid, ${list("value")}
       FROM unnest(${p(0)}::uuid[], ${p(1)}::text[], ${p(2)}::text[], ${p(3)}::job_status[], ${p(4)}::job_status[], ${p(5)}::text[],
-                  ${p(6)}::uuid[], ${p(7)}::int[], ${p(8)}::text[], ${p(9)}::timestamptz[], ${followingArrays})
+                  ${p(6)}::uuid[], ${p(7)}::int[], ${p(8)}::text[], ${p(9)}::timestamptz[], ${list("array")})
         WITH ORDINALITY AS e(job_id, queue, event_type, from_status, to_status, reason, worker_id, attempt, message, at,
-                             ${followingNames("next")}, ${followingNames("third")}, ord)
+                             ${list("name")}, ord)
       JOIN ${xids} x ON x.id = e.job_id
       ORDER BY e.ord`;
   }
