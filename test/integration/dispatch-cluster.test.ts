@@ -135,6 +135,30 @@ describe("dispatch across replicas, with the scheduler's sweeps", () => {
     }
   });
 
+  it("keeps handing a trickle of submits off through its dispatch sweeps", async () => {
+    // A sweep forgets what the replica knew of its queues and claims for every stream. Neither may
+    // cost a hand-off: a queue is only passed over when its last claim came back full, and a claim
+    // holds half of a stream's free slots, not all. Before, a submit that came while a sweep's claim
+    // ran (here, every 10 ms) went PENDING and took the slow way: a claim and a NOTIFY.
+    const c = await startApi(db.url, { ...env, JQ_DISPATCH_SWEEP_MS: "10" });
+    try {
+      const cc = c.client();
+      await cc.call(cc.admin, "createQueue", { name: "trickle", paused: false });
+      const w = (await (await RawWorker.register(cc, ["trickle"], 200)).opened()).beat(200);
+      workers.push(w);
+      const statuses: JobStatus[] = [];
+      for (let i = 0; i < 150; i++) {
+        statuses.push((await cc.call(cc.jobs, "submitJob", job("trickle"))).job!.status);
+        await new Promise((r) => setTimeout(r, 2));
+      }
+      expect(statuses.filter((s) => s !== JobStatus.ASSIGNED)).toEqual([]);
+      await w.until(() => w.assignments.length === 150);
+      w.close();
+    } finally {
+      expect(await c.stop()).toBe(0);
+    }
+  });
+
   it("a worker that stops heartbeating is declared lost: running jobs retried elsewhere, its stream closed", async () => {
     await ca.call(ca.admin, "createQueue", { name: "lost", paused: false, settings: { backoffBase: { seconds: "0", nanos: 1e6 }, backoffMax: { seconds: "0", nanos: 1e6 } } });
     const silent = (await RawWorker.register(ca, ["lost"], 2)).open();

@@ -77,9 +77,9 @@ export class Dispatcher implements SubmitHandOff {
     for (const i of order) {
       const job = jobs[i]!;
       if (job.delayMs !== null || job.runAt !== null || job.idempotencyKey !== null || this.limited.current.has(job.queue)) continue;
-      // A queue this replica's last claim did not empty likely holds older jobs, and the statement
-      // would refuse the hand-off; the slots are better left to the claims that take those.
-      if (!this.drained.isDrained(job.queue)) continue;
+      // A queue this replica's last claim could not empty likely holds older jobs, and the
+      // statement would refuse the hand-off; the slots are better left to the claims that take those.
+      if (this.drained.isBacklogged(job.queue)) continue;
       let best: WorkerSession | undefined;
       for (const s of this.sessions.ofQueue(job.queue)) {
         if (s.freeSlots > (best?.freeSlots ?? 0)) best = s;
@@ -169,10 +169,14 @@ export class Dispatcher implements SubmitHandOff {
   private async fill(session: WorkerSession): Promise<void> {
     try {
       for (;;) {
-        const want = session.freeSlots;
-        if (want === 0 || this.stopped) return;
+        const free = session.freeSlots;
+        if (free === 0 || this.stopped) return;
         const scope = this.drained.claimable(session.queues);
         if (scope.queues.length === 0) return;
+        // A claim holds every slot it asks for until it returns, so submits here cannot hand jobs
+        // off meanwhile. Unless its last claim came back full (a backlog), a queue is asked for half
+        // of the free slots; a full answer asks again for the rest.
+        const want = scope.queues.some((q) => this.drained.isBacklogged(q)) ? free : Math.ceil(free / 2);
         const limited = this.limited.current;
         session.claiming = want;
         let jobs: ClaimedJob[];
@@ -186,6 +190,7 @@ export class Dispatcher implements SubmitHandOff {
           session.claiming = 0;
         }
         if (jobs.length < want) this.drained.drained(scope, limited);
+        else this.drained.full(scope);
         if (jobs.length === 0) return;
         await this.deliver(session, jobs);
         this.onDispatched(jobs.length);

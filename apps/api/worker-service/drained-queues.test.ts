@@ -65,4 +65,50 @@ describe("DrainedQueues", () => {
     d.forget();
     expect(d.claimable(["a", "b"]).queues).toEqual(["a", "b"]);
   });
+
+  describe("backlog (whether a submit's job is offered a slot)", () => {
+    it("knows of none before any claim, or after a sweep", () => {
+      const d = new DrainedQueues();
+      expect(d.isBacklogged("a")).toBe(false);
+      d.full(d.claimable(["a"]));
+      d.forget();
+      expect(d.isBacklogged("a")).toBe(false);
+    });
+
+    it("is marked by a full claim and lifted by the next short one", () => {
+      const d = new DrainedQueues();
+      d.full(d.claimable(["a", "b"]));
+      expect([d.isBacklogged("a"), d.isBacklogged("b")]).toEqual([true, true]);
+      d.drained(d.claimable(["a"]), new Set());
+      expect([d.isBacklogged("a"), d.isBacklogged("b")]).toEqual([false, true]);
+    });
+
+    it("is not lifted by a wake-up: only a claim says whether older jobs wait", () => {
+      const d = new DrainedQueues();
+      d.full(d.claimable(["a"]));
+      d.wake("a");
+      expect(d.isBacklogged("a")).toBe(true);
+    });
+
+    it("follows the claim that started last, whichever ends last", () => {
+      const d = new DrainedQueues();
+      const older = d.claimable(["a"]);
+      const newer = d.claimable(["a"]);
+      d.drained(newer, new Set());
+      d.full(older);
+      expect(d.isBacklogged("a")).toBe(false);
+      d.wake("a");
+      const next = d.claimable(["a"]);
+      d.full(next);
+      expect(d.isBacklogged("a")).toBe(true);
+    });
+
+    it("ignores a claim that started before the last sweep", () => {
+      const d = new DrainedQueues();
+      const scope = d.claimable(["a"]);
+      d.forget();
+      d.full(scope);
+      expect(d.isBacklogged("a")).toBe(false);
+    });
+  });
 });
