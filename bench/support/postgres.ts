@@ -39,6 +39,7 @@ export async function startBenchPostgres(fast: boolean, statements = false): Pro
   try {
     await sampler.connect();
     for (const name of Object.values(DATABASES)) await sampler.query(`CREATE DATABASE ${name}`);
+    await prepareWalSegments(sampler);
     if (statements) await enableStatements(sampler);
     const { rows } = await sampler.query<{ pid: number; fsync: string }>("SELECT pg_backend_pid() AS pid, current_setting('fsync') AS fsync");
     const databaseUrl = (name: string): string => Object.assign(new URL(server.endpoint), { pathname: `/${name}` }).toString();
@@ -63,6 +64,20 @@ export async function startBenchPostgres(fast: boolean, statements = false): Pro
     await server.stop();
     throw error;
   }
+}
+
+/**
+ * A new cluster has no WAL segments to reuse: each 16 MB of WAL is a new file that Postgres fills
+ * with zeros and flushes while every commit waits (16–18 ms here, at every boundary, against a
+ * 0.4 ms commit; about every 10 s in the open loop, the bursts that made its p99). A server that
+ * has been running renames old segments at each checkpoint instead. So the bench writes about
+ * 350 MB of WAL (a table it drops) and checkpoints, which leaves that many segments to reuse,
+ * more than a whole run writes (docs/benchmarks.md, "Method").
+ */
+async function prepareWalSegments(sampler: pg.Client): Promise<void> {
+  await sampler.query("CREATE TABLE bench_wal_warmup AS SELECT g, repeat('x', 1000) AS pad FROM generate_series(1, 300000) AS g");
+  await sampler.query("DROP TABLE bench_wal_warmup");
+  await sampler.query("CHECKPOINT");
 }
 
 export async function readPostgres(sampler: pg.Client, database: string): Promise<PostgresReading> {
