@@ -72,7 +72,7 @@ export async function startBenchPostgres(fast: boolean, statements = false): Pro
  * 0.4 ms commit; about every 10 s in the open loop, the bursts that made its p99). A server that
  * has been running renames old segments at each checkpoint instead. So the bench writes about
  * 350 MB of WAL (a table it drops) and checkpoints, which leaves that many segments to reuse,
- * more than a whole run writes (docs/benchmarks.md, "Method").
+ * more than a whole run writes (docs/benchmarks.md, "What it starts").
  */
 async function prepareWalSegments(sampler: pg.Client): Promise<void> {
   await sampler.query("CREATE TABLE bench_wal_warmup AS SELECT g, repeat('x', 1000) AS pad FROM generate_series(1, 300000) AS g");

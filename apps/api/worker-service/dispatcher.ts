@@ -63,9 +63,9 @@ export class Dispatcher implements SubmitHandOff {
 
   /**
    * Offers this replica's free slots to jobs being submitted here (SubmitHandOff). A job that could
-   * start at once (no delay, no idempotency key, a queue without a limit that the last claim here
-   * found drained) is promised a free slot of a stream of its queue, highest priority first; slots
-   * a claim under way may fill are not free. The submit's statement hands the job off only if its
+   * start at once (no delay, no idempotency key, a queue without a limit whose last claim here did
+   * not come back full) is promised a free slot of a stream of its queue, highest priority first;
+   * slots a claim under way may fill are not free. The submit's statement hands the job off only if its
    * queue has nothing older to claim; settling delivers what was handed off and frees the rest.
    * One statement and commit per job instead of two.
    */
