@@ -1,7 +1,6 @@
 import { spawn } from "node:child_process";
-import net from "node:net";
 import { fileURLToPath } from "node:url";
-import { findFreePort } from "../bed/free-port.js";
+import { findFreePort, portIsFree } from "../bed/free-port.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 
@@ -32,15 +31,10 @@ export interface QuickStart {
 
 /** `count` consecutive free ports (pm2 numbers the api replicas' HTTP ports from a base). */
 async function freePortRun(count: number): Promise<number> {
-  const free = (port: number) =>
-    new Promise<boolean>((resolve) => {
-      const s = net.createServer().once("error", () => resolve(false));
-      s.listen({ port, host: "127.0.0.1", exclusive: true }, () => s.close(() => resolve(true)));
-    });
   for (;;) {
-    const base = await findFreePort();
+    const base = await findFreePort("127.0.0.1", count - 1);
     let ok = base + count <= 65535;
-    for (let i = 1; ok && i < count; i++) ok = await free(base + i);
+    for (let i = 1; ok && i < count; i++) ok = await portIsFree(base + i);
     if (ok) return base;
   }
 }
