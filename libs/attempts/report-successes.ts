@@ -53,7 +53,7 @@ const SUCCESSES = namedStatement(`
            event_xid = ${NEXT_EVENT_XID},
            started_at = CASE WHEN s.from_status = 'ASSIGNED' THEN coalesce(s.delivered_at, now()) ELSE coalesce(j.started_at, now()) END
     FROM seen s
-    WHERE j.id = ANY(ARRAY(SELECT id FROM seen)) AND j.id = s.id AND j.status = s.from_status AND j.attempt = s.attempt AND j.worker_id = s.worker_id
+    WHERE j.id = s.id AND j.status = s.from_status AND j.attempt = s.attempt AND j.worker_id = s.worker_id
     RETURNING j.id, j.queue, j.attempt, j.worker_id, j.assigned_at, j.event_xid, s.from_status, coalesce(s.delivered_at, now()) AS delivered_at
   ), events AS (
     ${appendEventChain("done", [
