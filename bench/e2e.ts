@@ -61,7 +61,7 @@ async function runSystem(name: SystemName, options: Options, postgres: BenchPost
   const single = await phase("single submits", { kind: "single", jobs: options.singleJobs, inFlight: options.singleInFlight });
   const batch = await phase("batches", { kind: "batch", jobs: options.batchJobs, inFlight: options.batchesInFlight });
   const ratePerSecond = options.rate ?? Math.max(1, Math.round(single.jobsPerSecond / 2));
-  const rate = await phase(`open loop at ${ratePerSecond} jobs/s`, { kind: "rate", ratePerSecond, seconds: options.rateSeconds });
+  const rate = await phase(`open loop at ${ratePerSecond} jobs/s`, { kind: "rate", ratePerSecond, seconds: options.rateSeconds, leadInSeconds: options.rateLeadInSeconds });
   progress(`${name}: stopping and verifying`);
   const verification = await system.finish(submitted);
   // Its backends have exited, so their counters are published (give them a moment to).

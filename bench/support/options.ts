@@ -34,6 +34,7 @@ export interface Options extends SystemOptions {
   /** Open-loop rate for every system; undefined: half of each system's own single-submit figure. */
   readonly rate: number | undefined;
   readonly rateSeconds: number;
+  readonly rateLeadInSeconds: number;
   readonly warmupJobs: number;
   readonly stallSeconds: number;
   /** Wait after each phase so that every backend has published its statistics (Postgres flushes an idle one within 10 s). */
@@ -58,6 +59,7 @@ const FLAGS = {
   "batches-in-flight": ["4", "batch submits in flight"],
   rate: ["", "open-loop jobs/s for every system (default: half of its own single-submit jobs/s)"],
   "rate-seconds": ["10", "length of the open-loop phase"],
+  "rate-lead-in-seconds": ["1", "open loop at the same rate before its latencies count (every other figure counts it)"],
   "warmup-jobs": ["2000", "jobs before measuring: a quarter single, the rest batched"],
   "payload-bytes": ["100", "payload of each job"],
   "pool-max": ["10", "Postgres connections of each apps/api and of the pg-boss producer"],
@@ -122,6 +124,7 @@ export function parseOptions(args: readonly string[]): Options | "help" {
     batchesInFlight: whole("batches-in-flight", text("batches-in-flight"), 1),
     rate: text("rate") === "" ? undefined : whole("rate", text("rate"), 1),
     rateSeconds: whole("rate-seconds", text("rate-seconds"), 1),
+    rateLeadInSeconds: whole("rate-lead-in-seconds", text("rate-lead-in-seconds"), 0),
     warmupJobs: whole("warmup-jobs", text("warmup-jobs"), 0),
     payloadBytes: whole("payload-bytes", text("payload-bytes"), 0),
     poolMax: whole("pool-max", text("pool-max"), 1),

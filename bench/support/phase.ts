@@ -13,11 +13,17 @@ import type { SystemUnderTest } from "./system.js";
 //   readings ─▶ submit (closed or open loop) ─▶ every job completed ─▶ CPU and WAL readings
 //   ─▶ wait settleSeconds ─▶ commit and row counters (Postgres publishes a backend's counters
 //   up to 10 s after its last transaction)
+//
+// The open loop's first `leadInSeconds` run at the same rate and count in every figure but its
+// latency percentiles. The settle leaves the machine idle for seconds before each phase, and the
+// first few hundred milliseconds of load after that are slow for every process alike (CPUs waking
+// from idle: with two idle-priority spinners keeping them busy, the slow start went away;
+// docs/benchmarks.md, "What it starts"). A producer at a steady rate does not see that step.
 
 export type Plan =
   | { readonly kind: "single"; readonly jobs: number; readonly inFlight: number }
   | { readonly kind: "batch"; readonly jobs: number; readonly inFlight: number }
-  | { readonly kind: "rate"; readonly ratePerSecond: number; readonly seconds: number };
+  | { readonly kind: "rate"; readonly ratePerSecond: number; readonly seconds: number; readonly leadInSeconds: number };
 
 export interface PhaseContext {
   readonly postgres: BenchPostgres;
@@ -69,7 +75,9 @@ function readCpu(system: SystemUnderTest, postmasterPid: number): Record<string,
 }
 
 function submit(system: SystemUnderTest, plan: Plan, signal: AbortSignal): Promise<LoadResult & { perCall: number }> {
-  if (plan.kind === "rate") return openLoop(plan.ratePerSecond, plan.seconds, () => system.submitOne(epochMs()), signal).then((r) => ({ ...r, perCall: 1 }));
+  if (plan.kind === "rate") {
+    return openLoop(plan.ratePerSecond, plan.leadInSeconds + plan.seconds, () => system.submitOne(epochMs()), signal).then((r) => ({ ...r, perCall: 1 }));
+  }
   const perCall = plan.kind === "batch" ? system.batchSize : 1;
   const call = plan.kind === "batch" ? () => system.submitBatch() : () => system.submitOne();
   return closedLoop(Math.ceil(plan.jobs / perCall), plan.inFlight, call, signal).then((r) => ({ ...r, perCall }));
@@ -109,7 +117,8 @@ export async function runPhase(system: SystemUnderTest, plan: Plan, ctx: PhaseCo
   const cpuAfter = readCpu(system, postmasterPid);
   const wallSeconds = ((await system.lastCompletionMs()) - startedAt) / 1000;
   const samples = plan.kind === "rate" ? await system.workers.collect() : [];
-  const startMs = samples.map(([, submittedAt, started]) => started - submittedAt);
+  const measuredFrom = startedAt + (plan.kind === "rate" ? plan.leadInSeconds * 1000 : 0);
+  const startMs = samples.filter(([, submittedAt]) => submittedAt >= measuredFrom).map(([, submittedAt, started]) => started - submittedAt);
   const statements = tracked ? await readStatements(sampler, database) : undefined;
   let perJobPostgres: Omit<PerJob, "cpuMs" | "postgresCpuMs"> = { walBytes: null, rows: null, commits: null };
   let walRecords: WalRecords[] | undefined;
