@@ -55,8 +55,11 @@ export async function claimJobs(pool: pg.Pool, req: ClaimRequest, limitedQueues:
  * flag: with the count in it the statement's generic plan costs more than a custom one, and
  * Postgres would plan it on every call (docs/write-path.md, "Planning"). For the same reason the
  * queue list and the limit are read through `(SELECT $n)`: a custom plan would see the values and
- * estimate fewer rows than the generic one, which is the same plan. The planner then takes a tenth
- * of the pending rows as the number claimed; the UPDATE finds the claimed rows by
+ * estimate fewer rows than the generic one, which is the same plan. Each queue's candidates come
+ * from `jq_claim_candidates` (migration 0014), a walk of `jobs_claim_idx` in claim order that stops
+ * at the limit whatever the statistics say: inline, a plan cached while they showed few PENDING
+ * jobs read and sorted every PENDING job of the queue on each claim (docs/write-path.md, "Plans
+ * that read a whole backlog to sort it"). The UPDATE finds the claimed rows by
  * `id = ANY(ARRAY(…))`, which it estimates as a few primary-key lookups, where a join to the
  * candidates became a sequential scan of `jobs` once its statistics showed a large backlog
  * (docs/write-path.md, "Plans made on a large backlog").
@@ -69,13 +72,7 @@ const claimStatement = (limitedCap: string) =>
     FROM queues q WHERE q.name = ANY((SELECT $1::text[])::text[]) AND NOT q.paused
   ), candidates AS (
     SELECT c.id, c.priority, caps.max_retries, caps.timeout_seconds
-    FROM caps, LATERAL (
-      SELECT j.id, j.priority FROM jobs j
-      WHERE j.queue = caps.name AND j.status = 'PENDING' AND (j.not_before IS NULL OR j.not_before <= now())
-      ORDER BY j.priority DESC, j.id
-      LIMIT least(caps.cap, $2::int)
-      FOR UPDATE OF j SKIP LOCKED
-    ) c
+    FROM caps, LATERAL jq_claim_candidates(caps.name, least(caps.cap, $2::int)) c
     ORDER BY c.priority DESC, c.id
     LIMIT (SELECT $2::int)
   ), claimed AS (

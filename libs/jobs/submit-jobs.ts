@@ -187,11 +187,14 @@ const assigned = statusValues(CLAIMED);
  * foreign-key error (23503) and the whole statement fails, as before. The per-row trigger of the
  * key cost a quarter of a one-job submit's time in Postgres (docs/write-path.md).
  *
- * The `open` queues are those an offered job may be handed off in (HandOffRequest); when nothing is
- * offered that CTE reads nothing. It looks for a due PENDING job in the claim's order, so the plan
- * is a walk of `jobs_claim_idx` that stops at the first: as `NOT EXISTS`, once the statistics
- * showed many PENDING rows the planner chose a sequential scan of `jobs` expecting to meet one
- * soon, and a drained queue, the case a hand-off is for, meant reading the whole table.
+ * The `open` queues are those an offered job may be handed off in (HandOffRequest): unpaused,
+ * unlimited, and holding no due PENDING job. The CASE keeps the look for one to the queues with an
+ * offered job (as a plain condition the planner ran it for every queue of the submit before the
+ * join that tells which have one). The look is `jq_has_due_pending` (migration 0014), a statement
+ * of its own planned as a walk of `jobs_claim_idx` that stops at the first row: inline, a plan
+ * cached while the statistics showed few PENDING jobs read every PENDING job of the queue and
+ * sorted them, and before that, as `NOT EXISTS`, one made on many chose a sequential scan
+ * (docs/write-path.md, "Plans that read a whole backlog to sort it").
  */
 const insertJobs = (onConflict: string) => `
   WITH input AS (
@@ -204,9 +207,8 @@ const insertJobs = (onConflict: string) => `
     FOR KEY SHARE
   ), open AS (
     SELECT k.name, k.max_retries, k.timeout_seconds FROM known k
-    WHERE k.name IN (SELECT queue FROM input WHERE offered_to IS NOT NULL) AND NOT k.paused AND k.max_concurrency IS NULL
-      AND (SELECT p.id FROM jobs p WHERE p.queue = k.name AND p.status = 'PENDING' AND (p.not_before IS NULL OR p.not_before <= now())
-           ORDER BY p.priority DESC, p.id LIMIT 1) IS NULL
+    WHERE NOT k.paused AND k.max_concurrency IS NULL
+      AND CASE WHEN k.name IN (SELECT queue FROM input WHERE offered_to IS NOT NULL) THEN NOT jq_has_due_pending(k.name) ELSE false END
   ), inserted AS (
     INSERT INTO jobs AS j (id, queue, payload, priority, max_retries, timeout_seconds, not_before, idempotency_key, metadata, event_xid,
                            status, status_reason, attempt, worker_id, assigned_at, lease_expires_at)

@@ -189,6 +189,36 @@ TABLE workers (
 CREATE UNIQUE INDEX workers_pkey ON public.workers USING btree (worker_id);
 CREATE INDEX workers_stale_idx ON public.workers USING btree (last_heartbeat) WHERE (status <> 'OFFLINE'::worker_status);
 
+CREATE OR REPLACE FUNCTION public.jq_claim_candidates(p_queue text, p_limit integer)
+ RETURNS TABLE(id uuid, priority smallint)
+ LANGUAGE plpgsql
+ SET enable_seqscan TO 'off'
+ SET enable_bitmapscan TO 'off'
+AS $function$
+BEGIN
+  RETURN QUERY
+    SELECT j.id, j.priority FROM jobs j
+    WHERE j.queue = p_queue AND j.status = 'PENDING' AND (j.not_before IS NULL OR j.not_before <= now())
+    ORDER BY j.priority DESC, j.id
+    LIMIT p_limit
+    FOR UPDATE OF j SKIP LOCKED;
+END
+$function$;
+
+CREATE OR REPLACE FUNCTION public.jq_has_due_pending(p_queue text)
+ RETURNS boolean
+ LANGUAGE plpgsql
+ STABLE
+ SET enable_seqscan TO 'off'
+ SET enable_bitmapscan TO 'off'
+AS $function$
+BEGIN
+  RETURN EXISTS (
+    SELECT 1 FROM jobs p
+    WHERE p.queue = p_queue AND p.status = 'PENDING' AND (p.not_before IS NULL OR p.not_before <= now()));
+END
+$function$;
+
 CREATE OR REPLACE FUNCTION public.jq_missing_queue(queue text)
  RETURNS text
  LANGUAGE plpgsql

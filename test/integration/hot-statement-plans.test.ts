@@ -82,6 +82,16 @@ function arrayRescans(plan: string): string[] {
   return plan.split("\n").filter((line) => /Index Cond: .*= ANY \(\$\d+\)/.test(line) && /= [a-z_]\w*\.\w+/.test(line));
 }
 
+/**
+ * The lines of a plan that sort rows of `jobs` read by a bitmap scan: every matching row (every
+ * PENDING job of the queue, for the claim and the hand-off check) is read and sorted to keep the
+ * first few, where `jobs_claim_idx` gives them in order and a walk of it stops at the limit.
+ */
+function sortedBitmapReads(plan: string): string[] {
+  const lines = plan.split("\n");
+  return lines.filter((line, i) => /(->|^)\s*Sort\b/.test(line) && lines.slice(i + 1, i + 4).some((next) => /Bitmap Heap Scan on jobs /.test(next)));
+}
+
 describe("hot statement plans", () => {
   let core: CoreJobs;
   /** One connection, so every statement is prepared on the session pg_prepared_statements shows. */
@@ -142,6 +152,39 @@ describe("hot statement plans", () => {
       for (const [kind, plan] of plans) expect(arrayRescans(plan), `${kind}:\n${plan}`).toEqual([]);
     } finally {
       await fresh.end();
+    }
+  });
+
+  // docs/write-path.md, "Plans that read a whole backlog to sort it". The claim's candidates and the
+  // submit's hand-off check want the first PENDING jobs of a queue, which a walk of jobs_claim_idx
+  // gives in order. Planned inline, a cached plan whose statistics showed a few PENDING jobs read
+  // every PENDING job by a bitmap scan and sorted them. Here the session makes the planner rather
+  // take that plan (index scans off, as statistics that price the walk too high would), and every
+  // plan those statements run, their lookups' own included (auto_explain, nested statements, sent
+  // to this client as notices), must still walk the index and sort no bitmap read of `jobs`.
+  it("walks jobs_claim_idx for the claim's candidates and the hand-off check whatever the planner would rather do", async () => {
+    const queue = await core.queue();
+    const worker = await core.worker(queue);
+    for (let i = 0; i < 3; i++) await submitJobs(core.db.pool, Array.from({ length: 500 }, () => job(queue)));
+    await core.db.pool.query("ANALYZE jobs");
+    const biased = createPool(
+      { url: core.db.url, max: 1, connectTimeoutMs: 10_000, applicationName: "hot-statement-plans", settings: { ...WRITE_PATH_SETTINGS, enable_indexscan: "off" } },
+      () => undefined,
+    );
+    const plans: string[] = [];
+    biased.on("connect", (client) => client.on("notice", (notice) => plans.push(notice.message ?? "")));
+    try {
+      await biased.query("LOAD 'auto_explain'");
+      for (const set of ["auto_explain.log_min_duration = 0", "auto_explain.log_nested_statements = on", "auto_explain.log_level = notice"]) await biased.query(`SET ${set}`);
+      const claimed = await claimJobs(biased, { workerId: worker, queues: [queue], limit: 10, leaseMs: 60_000 }, new Set());
+      expect(claimed).toHaveLength(10);
+      const [offered] = await submitJobs(biased, [job(queue)], { workers: [worker], leaseMs: 60_000 });
+      expect(offered!.handedOff, "a queue with a backlog takes no hand-off").toBeUndefined();
+      const walks = plans.filter((plan) => /Index Scan using jobs_claim_idx on jobs/.test(plan));
+      expect(walks.length, `plans:\n${plans.join("\n\n")}`).toBeGreaterThanOrEqual(2);
+      for (const plan of plans) expect(sortedBitmapReads(plan), plan).toEqual([]);
+    } finally {
+      await biased.end();
     }
   });
 
