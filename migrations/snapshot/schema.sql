@@ -194,6 +194,8 @@ CREATE OR REPLACE FUNCTION public.jq_claim_candidates(p_queue text, p_limit inte
  LANGUAGE plpgsql
  SET enable_seqscan TO 'off'
  SET enable_bitmapscan TO 'off'
+ SET enable_indexscan TO 'on'
+ SET enable_sort TO 'off'
 AS $function$
 BEGIN
   RETURN QUERY
@@ -211,6 +213,8 @@ CREATE OR REPLACE FUNCTION public.jq_has_due_pending(p_queue text)
  STABLE
  SET enable_seqscan TO 'off'
  SET enable_bitmapscan TO 'off'
+ SET enable_indexscan TO 'on'
+ SET enable_sort TO 'off'
 AS $function$
 BEGIN
   RETURN EXISTS (
