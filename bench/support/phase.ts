@@ -18,7 +18,7 @@ import type { SystemUnderTest } from "./system.js";
 // latency percentiles. The settle leaves the machine idle for seconds before each phase, and the
 // first few hundred milliseconds of load after that are slow for every process alike (CPUs waking
 // from idle: with two idle-priority spinners keeping them busy, the slow start went away;
-// docs/benchmarks.md, "What it starts"). A producer at a steady rate does not see that step.
+// docs/benchmarks.md, "Phases"). A producer at a steady rate does not see that step.
 
 export type Plan =
   | { readonly kind: "single"; readonly jobs: number; readonly inFlight: number }
