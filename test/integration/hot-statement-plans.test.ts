@@ -47,9 +47,9 @@ async function cachedPlans(session: pg.Pool): Promise<Map<string, string>> {
   }
 }
 
-/** A pool of one connection with the session settings apps/api and apps/scheduler connect with. */
-function writePathSession(url: string): pg.Pool {
-  return createPool({ url, max: 1, connectTimeoutMs: 10_000, applicationName: "hot-statement-plans", settings: WRITE_PATH_SETTINGS }, () => undefined);
+/** A pool of one connection with the session settings apps/api and apps/scheduler connect with, and `extra`. */
+function writePathSession(url: string, extra: Readonly<Record<string, string>> = {}): pg.Pool {
+  return createPool({ url, max: 1, connectTimeoutMs: 10_000, applicationName: "hot-statement-plans", settings: { ...WRITE_PATH_SETTINGS, ...extra } }, () => undefined);
 }
 
 /** The lines of a plan that read all of `jobs`. */
@@ -167,10 +167,7 @@ describe("hot statement plans", () => {
     const worker = await core.worker(queue);
     for (let i = 0; i < 3; i++) await submitJobs(core.db.pool, Array.from({ length: 500 }, () => job(queue)));
     await core.db.pool.query("ANALYZE jobs");
-    const biased = createPool(
-      { url: core.db.url, max: 1, connectTimeoutMs: 10_000, applicationName: "hot-statement-plans", settings: { ...WRITE_PATH_SETTINGS, enable_indexscan: "off" } },
-      () => undefined,
-    );
+    const biased = writePathSession(core.db.url, { enable_indexscan: "off" });
     const plans: string[] = [];
     biased.on("connect", (client) => client.on("notice", (notice) => plans.push(notice.message ?? "")));
     try {
