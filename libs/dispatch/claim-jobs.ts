@@ -29,7 +29,8 @@ export interface ClaimRequest {
 
 /**
  * Claims up to `limit` due PENDING jobs from the worker's queues for it (PENDING → ASSIGNED,
- * attempt + 1, lease set), by priority then age, skipping rows other claimers hold (SKIP LOCKED),
+ * attempt + 1, lease set), by priority then age (the time each became due: its not_before, or its
+ * creation for a job that was due at once), skipping rows other claimers hold (SKIP LOCKED),
  * paused queues, and queues at their `max_concurrency`. The claim writes no event: the job's
  * CLAIMED event is written by the statement that next moves it, before its own (deferredClaim).
  *
@@ -56,10 +57,12 @@ export async function claimJobs(pool: pg.Pool, req: ClaimRequest, limitedQueues:
  * Postgres would plan it on every call (docs/write-path.md, "Planning"). For the same reason the
  * queue list and the limit are read through `(SELECT $n)`: a custom plan would see the values and
  * estimate fewer rows than the generic one, which is the same plan. Each queue's candidates come
- * from `jq_claim_candidates` (migration 0014), a walk of `jobs_claim_idx` in claim order that stops
- * at the limit whatever the statistics say: inline, a plan cached while they showed few PENDING
- * jobs read and sorted every PENDING job of the queue on each claim (docs/write-path.md, "Plans
- * that read a whole backlog to sort it"). The UPDATE finds the claimed rows by
+ * from `jq_claim_due` (migration 0015), walks of `jobs_claim_idx` in claim order, one priority at
+ * a time, each ending at the limit or at the first job not yet due, whatever the statistics say:
+ * inline, a plan cached while they showed few PENDING jobs read and sorted every PENDING job of
+ * the queue on each claim (docs/write-path.md, "Plans that read a whole backlog to sort it"), and
+ * a walk in (priority, id) order read every delayed job ahead of the first due one ("Jobs that
+ * are not due yet"). The UPDATE finds the claimed rows by
  * `id = ANY(ARRAY(…))`, which it estimates as a few primary-key lookups, where a join to the
  * candidates became a sequential scan of `jobs` once its statistics showed a large backlog
  * (docs/write-path.md, "Plans made on a large backlog").
@@ -71,9 +74,9 @@ const claimStatement = (limitedCap: string) =>
            CASE WHEN q.max_concurrency IS NULL THEN $2::int ELSE ${limitedCap} END AS cap
     FROM queues q WHERE q.name = ANY((SELECT $1::text[])::text[]) AND NOT q.paused
   ), candidates AS (
-    SELECT c.id, c.priority, caps.max_retries, caps.timeout_seconds
-    FROM caps, LATERAL jq_claim_candidates(caps.name, least(caps.cap, $2::int)) c
-    ORDER BY c.priority DESC, c.id
+    SELECT c.id, c.priority, c.due_at, caps.max_retries, caps.timeout_seconds
+    FROM caps, LATERAL jq_claim_due(caps.name, least(caps.cap, $2::int)) c
+    ORDER BY c.priority DESC, c.due_at, c.id
     LIMIT (SELECT $2::int)
   ), claimed AS (
     UPDATE jobs j SET ${setStatus(CLAIMED)}, attempt = j.attempt + 1, worker_id = $3::uuid,
@@ -86,7 +89,7 @@ const claimStatement = (limitedCap: string) =>
   SELECT j.id, j.queue, j.attempt, j.payload, j.metadata, j.priority, j.created_at AS "createdAt",
          j.retry_count AS "retryCount", coalesce(j.max_retries, c.max_retries) AS "maxRetries",
          coalesce(j.timeout_seconds, c.timeout_seconds) AS "timeoutSeconds"
-  FROM claimed j JOIN candidates c ON c.id = j.id ORDER BY j.priority DESC, j.id`);
+  FROM claimed j JOIN candidates c ON c.id = j.id ORDER BY c.priority DESC, c.due_at, c.id`);
 const CLAIM = claimStatement("0");
 const CLAIM_LIMITED = claimStatement(
   "greatest(q.max_concurrency - (SELECT count(*) FROM jobs h WHERE h.queue = q.name AND h.status IN ('ASSIGNED', 'RUNNING')), 0)::int",

@@ -190,11 +190,12 @@ const assigned = statusValues(CLAIMED);
  * The `open` queues are those an offered job may be handed off in (HandOffRequest): unpaused,
  * unlimited, and holding no due PENDING job. The CASE keeps the look for one to the queues with an
  * offered job (as a plain condition the planner ran it for every queue of the submit before the
- * join that tells which have one). The look is `jq_has_due_pending` (migration 0014), a statement
- * of its own planned as a walk of `jobs_claim_idx` that stops at the first row: inline, a plan
- * cached while the statistics showed few PENDING jobs read every PENDING job of the queue and
- * sorted them, and before that, as `NOT EXISTS`, one made on many chose a sequential scan
- * (docs/write-path.md, "Plans that read a whole backlog to sort it").
+ * join that tells which have one). The look is `jq_has_due_pending` (migrations 0014, 0015),
+ * statements of their own planned as walks of `jobs_claim_idx`, one per priority present, each
+ * ending at its first row or its first job not yet due: inline, a plan cached while the
+ * statistics showed few PENDING jobs read every PENDING job of the queue and sorted them, and
+ * before that, as `NOT EXISTS`, one made on many chose a sequential scan (docs/write-path.md,
+ * "Plans that read a whole backlog to sort it", "Jobs that are not due yet").
  */
 const insertJobs = (onConflict: string) => `
   WITH input AS (

@@ -112,7 +112,10 @@ export async function setQueuePaused(db: Db, name: string, paused: boolean): Pro
   return rows[0];
 }
 
-/** Depth per state, oldest due PENDING age and scheduled count, for each named queue. */
+/**
+ * Depth per state, oldest due PENDING age and scheduled count, for each named queue. A job became
+ * due at greatest(not_before, created_at), the due time claims order by (migration 0015).
+ */
 export async function queueStats(db: Db, names: readonly string[]): Promise<Map<string, QueueStats>> {
   const stats = new Map<string, { depth: Record<JobStatus, number>; oldestPendingAgeMs: number | null; scheduled: number }>();
   for (const name of names) {
@@ -131,7 +134,7 @@ export async function queueStats(db: Db, names: readonly string[]): Promise<Map<
     ),
     db.query<{ queue: string; age_ms: string | null; scheduled: string }>(
       `SELECT queue,
-              (extract(epoch FROM now() - min(coalesce(not_before, created_at)) FILTER (WHERE coalesce(not_before, created_at) <= now())) * 1000)::bigint AS age_ms,
+              (extract(epoch FROM now() - min(greatest(not_before, created_at)) FILTER (WHERE greatest(not_before, created_at) <= now())) * 1000)::bigint AS age_ms,
               count(*) FILTER (WHERE not_before > now()) AS scheduled
        FROM jobs WHERE queue = ANY($1::text[]) AND status = 'PENDING' GROUP BY queue`,
       [names],

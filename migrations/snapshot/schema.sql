@@ -87,7 +87,7 @@ TABLE jobs (
   CONSTRAINT jobs_retry_count_check CHECK ((retry_count >= 0)),
   CONSTRAINT jobs_timeout_seconds_check CHECK ((timeout_seconds > 0))
 ) WITH (fillfactor=45);
-CREATE INDEX jobs_claim_idx ON public.jobs USING btree (queue, priority DESC, id) WHERE (status = 'PENDING'::job_status);
+CREATE INDEX jobs_claim_idx ON public.jobs USING btree (queue, priority DESC, GREATEST(not_before, created_at), id) WHERE (status = 'PENDING'::job_status);
 CREATE INDEX jobs_pending_due_idx ON public.jobs USING btree (not_before) WHERE ((status = 'PENDING'::job_status) AND (not_before IS NOT NULL));
 CREATE UNIQUE INDEX jobs_pkey ON public.jobs USING btree (id);
 CREATE UNIQUE INDEX jobs_queue_idempotency_key_key ON public.jobs USING btree (queue, idempotency_key) WHERE (idempotency_key IS NOT NULL);
@@ -191,19 +191,43 @@ CREATE INDEX workers_stale_idx ON public.workers USING btree (last_heartbeat) WH
 
 CREATE OR REPLACE FUNCTION public.jq_claim_candidates(p_queue text, p_limit integer)
  RETURNS TABLE(id uuid, priority smallint)
+ LANGUAGE sql
+AS $function$ SELECT c.id, c.priority FROM jq_claim_due(p_queue, p_limit) c $function$;
+
+CREATE OR REPLACE FUNCTION public.jq_claim_due(p_queue text, p_limit integer)
+ RETURNS TABLE(id uuid, priority smallint, due_at timestamp with time zone)
  LANGUAGE plpgsql
  SET enable_seqscan TO 'off'
  SET enable_bitmapscan TO 'off'
  SET enable_indexscan TO 'on'
  SET enable_sort TO 'off'
 AS $function$
+DECLARE
+  below integer := 32768;
+  level smallint;
+  due boolean;
+  taken integer := 0;
+  found_here integer;
 BEGIN
-  RETURN QUERY
-    SELECT j.id, j.priority FROM jobs j
-    WHERE j.queue = p_queue AND j.status = 'PENDING' AND (j.not_before IS NULL OR j.not_before <= now())
-    ORDER BY j.priority DESC, j.id
-    LIMIT p_limit
-    FOR UPDATE OF j SKIP LOCKED;
+  WHILE taken < p_limit LOOP
+    SELECT j.priority, greatest(j.not_before, j.created_at) <= now() INTO level, due FROM jobs j
+    WHERE j.queue = p_queue AND j.status = 'PENDING' AND j.priority < below
+    ORDER BY j.priority DESC, greatest(j.not_before, j.created_at), j.id
+    LIMIT 1;
+    EXIT WHEN NOT FOUND;
+    IF due THEN
+      RETURN QUERY
+        SELECT j.id, j.priority, greatest(j.not_before, j.created_at) FROM jobs j
+        WHERE j.queue = p_queue AND j.status = 'PENDING' AND j.priority = level
+          AND greatest(j.not_before, j.created_at) <= now()
+        ORDER BY greatest(j.not_before, j.created_at), j.id
+        LIMIT p_limit - taken
+        FOR UPDATE OF j SKIP LOCKED;
+      GET DIAGNOSTICS found_here = ROW_COUNT;
+      taken := taken + found_here;
+    END IF;
+    below := level;
+  END LOOP;
 END
 $function$;
 
@@ -216,10 +240,23 @@ CREATE OR REPLACE FUNCTION public.jq_has_due_pending(p_queue text)
  SET enable_indexscan TO 'on'
  SET enable_sort TO 'off'
 AS $function$
+DECLARE
+  below integer := 32768;
+  level smallint;
+  due boolean;
 BEGIN
-  RETURN EXISTS (
-    SELECT 1 FROM jobs p
-    WHERE p.queue = p_queue AND p.status = 'PENDING' AND (p.not_before IS NULL OR p.not_before <= now()));
+  LOOP
+    SELECT p.priority, greatest(p.not_before, p.created_at) <= now() INTO level, due FROM jobs p
+    WHERE p.queue = p_queue AND p.status = 'PENDING' AND p.priority < below
+    ORDER BY p.priority DESC, greatest(p.not_before, p.created_at), p.id
+    LIMIT 1;
+    IF NOT FOUND THEN
+      RETURN false;
+    ELSIF due THEN
+      RETURN true;
+    END IF;
+    below := level;
+  END LOOP;
 END
 $function$;
 
