@@ -43,7 +43,10 @@ export function jobService(edge: Edge, deps: JobServiceDeps): JobServiceServer {
     const jobs = requests.map((r, i) => toNewJob(r, limits, prefix(i)));
     const results = await store.submit(jobs);
     const created = results.filter((r) => !r.deduplicated);
-    for (const r of created) deps.metrics.jobsSubmitted.inc({ queue: r.job.queue });
+    // One increment per queue, not per job: each one hashes its labels (a batch is up to 1000 jobs).
+    const perQueue = new Map<string, number>();
+    for (const r of created) perQueue.set(r.job.queue, (perQueue.get(r.job.queue) ?? 0) + 1);
+    for (const [queue, n] of perQueue) deps.metrics.jobsSubmitted.inc({ queue }, n);
     // A job handed off at submit is already on its way to a worker: only PENDING ones wake anyone.
     deps.waker.wake(new Set(created.filter((r) => r.handedOff === undefined).map((r) => r.job.queue)));
     return results.map((r) => ({ job: jobToProto(r.job), deduplicated: r.deduplicated }));
