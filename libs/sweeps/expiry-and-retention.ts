@@ -8,14 +8,18 @@ import type { Db } from "../postgres/db.js";
  * PENDING jobs that waited longer than their queue's TTL are dead-lettered with reason EXPIRED
  * (SPEC §3). The wait is counted from when the job last entered PENDING (updated_at) or became
  * due (not_before), whichever is later: a job retried after a backoff, or delayed on purpose, is
- * not expired for time it was not allowed to run.
+ * not expired for time it was not allowed to run. A job created after the cutoff cannot have
+ * waited that long, so each queue's read is bounded to ids older than it (UUIDv7, made at submit):
+ * a backlog of young jobs costs the sweep nothing, where it read every PENDING job of the queue
+ * each second. A submitting replica's clock ahead of Postgres' delays an expiry by that much.
  */
 export async function sweepExpiredJobs(db: Db, batch = 500): Promise<number> {
+  const cutoff = "now() - q.ttl_seconds * interval '1 second'";
   const { rows } = await db.query<{ id: string }>(
     `SELECT x.id FROM queues q, LATERAL (
        SELECT j.id FROM jobs j
-       WHERE j.queue = q.name AND j.status = 'PENDING'
-         AND greatest(j.updated_at, coalesce(j.not_before, j.updated_at)) < now() - q.ttl_seconds * interval '1 second'
+       WHERE j.queue = q.name AND j.status = 'PENDING' AND j.status IN ${UNHELD_STATUSES_SQL} AND j.id < ${uuidV7Floor(cutoff)}
+         AND greatest(j.updated_at, coalesce(j.not_before, j.updated_at)) < ${cutoff}
        ORDER BY j.id LIMIT $1) x
      WHERE q.ttl_seconds IS NOT NULL
      ORDER BY x.id LIMIT $1`,

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { claimJobs } from "../../libs/dispatch/index.js";
 import { submitJobs } from "../../libs/jobs/index.js";
 import { newJob, startCoreJobs, type CoreJobs } from "../support/core-jobs.js";
+import { pagesRead } from "../support/pages-read.js";
 
 // Claims and the submit's hand-off check against jobs that are not due yet (migration 0015,
 // docs/write-path.md, "Jobs that are not due yet"): the claim order is priority, then the time a
@@ -12,30 +13,10 @@ import { newJob, startCoreJobs, type CoreJobs } from "../support/core-jobs.js";
 
 const DAY_MS = 86_400_000;
 
-/**
- * Pages of `jobs` and of its claim index that `run` read, in one transaction rolled back after.
- * `run` goes six times first, so that the lookups run on the generic plans plpgsql keeps for them.
- */
-async function pagesRead<T>(pool: pg.Pool, run: (client: pg.PoolClient) => Promise<T>): Promise<{ result: T; heap: number; index: number }> {
-  const client = await pool.connect();
-  // The counts this backend has not reported yet, which may include earlier transactions'.
-  const counts = async () => {
-    const { rows } = await client.query<{ heap: string; index: string }>(
-      "SELECT pg_stat_get_xact_blocks_fetched('jobs'::regclass) AS heap, pg_stat_get_xact_blocks_fetched('jobs_claim_idx'::regclass) AS index",
-    );
-    return { heap: Number(rows[0]!.heap), index: Number(rows[0]!.index) };
-  };
-  try {
-    await client.query("BEGIN");
-    for (let i = 0; i < 6; i++) await run(client);
-    const before = await counts();
-    const result = await run(client);
-    const after = await counts();
-    return { result, heap: after.heap - before.heap, index: after.index - before.index };
-  } finally {
-    await client.query("ROLLBACK");
-    client.release();
-  }
+/** Pages of `jobs` and of its claim index that `run` read (on the lookups' generic plans). */
+async function lookupPages<T>(pool: pg.Pool, run: (client: pg.PoolClient) => Promise<T>): Promise<{ result: T; heap: number; index: number }> {
+  const { result, pages } = await pagesRead(pool, ["jobs", "jobs_claim_idx"], run);
+  return { result, heap: pages.jobs!, index: pages.jobs_claim_idx! };
 }
 
 describe("claims of jobs by due time", () => {
@@ -72,12 +53,12 @@ describe("claims of jobs by due time", () => {
     await submitJobs(core.db.pool, Array.from({ length: 1000 }, () => newJob(idle, { delayMs: DAY_MS })));
     await core.db.pool.query("ANALYZE jobs");
 
-    const quiet = await pagesRead(core.db.pool, async (c) => (await c.query<{ due: boolean }>("SELECT jq_has_due_pending($1) AS due", [q])).rows[0]!.due);
+    const quiet = await lookupPages(core.db.pool, async (c) => (await c.query<{ due: boolean }>("SELECT jq_has_due_pending($1) AS due", [q])).rows[0]!.due);
     expect(quiet.result).toBe(false);
     const due = await Promise.all([1, 2, 3].map(() => core.submit(q)));
-    const check = await pagesRead(core.db.pool, async (c) => (await c.query<{ due: boolean }>("SELECT jq_has_due_pending($1) AS due", [q])).rows[0]!.due);
+    const check = await lookupPages(core.db.pool, async (c) => (await c.query<{ due: boolean }>("SELECT jq_has_due_pending($1) AS due", [q])).rows[0]!.due);
     expect(check.result).toBe(true);
-    const claim = await pagesRead(core.db.pool, async (c) => (await c.query<{ id: string }>("SELECT id FROM jq_claim_due($1, 10)", [q])).rows.map((r) => r.id));
+    const claim = await lookupPages(core.db.pool, async (c) => (await c.query<{ id: string }>("SELECT id FROM jq_claim_due($1, 10)", [q])).rows.map((r) => r.id));
     expect(new Set(claim.result)).toEqual(new Set(due));
     // Before migration 0015 each of these read every job ahead of the first due one: 12,000 index
     // entries and a heap fetch each (hundreds of pages).

@@ -13,8 +13,7 @@ import {
 import { registerWorker } from "../../libs/workers/index.js";
 import { createTestDatabase, type TestDatabase } from "../support/postgres.js";
 import { RELAY_UP_TO_JOB } from "../support/event-log.js";
-import { eventually } from "../support/eventually.js";
-import { uuidV7Floor } from "../../libs/jobs/job-record.js";
+import { untilIdsOlderThan } from "../support/job-age.js";
 
 /** Each scheduler duty against a real database: what it changes, with which events, and idempotence. */
 describe("scheduler duties", () => {
@@ -92,10 +91,13 @@ describe("scheduler duties", () => {
   });
 
   it("expires PENDING jobs past the TTL, counting from when they became due", async () => {
-    const q = await queue({ ttlSeconds: 60 });
+    const q = await queue({ ttlSeconds: 1 });
     const [old, recent, delayed] = [await submit(q), await submit(q), await submit(q)];
+    // The sweep reads only jobs created before its cutoff.
+    await untilIdsOlderThan(db.pool, [old, recent, delayed], 1);
     await db.pool.query("UPDATE jobs SET updated_at = now() - interval '2 minutes' WHERE id = ANY($1::uuid[])", [[old, delayed]]);
-    await db.pool.query("UPDATE jobs SET not_before = now() - interval '10 seconds' WHERE id = $1", [delayed]);
+    await db.pool.query("UPDATE jobs SET updated_at = now() WHERE id = $1", [recent]);
+    await db.pool.query("UPDATE jobs SET not_before = now() WHERE id = $1", [delayed]);
     expect(await sweepExpiredJobs(db.pool)).toBe(1);
     expect(await reasons(old)).toEqual(["SUBMITTED", "EXPIRED"]);
     expect((await state(recent)).status).toBe("PENDING");
@@ -105,11 +107,8 @@ describe("scheduler duties", () => {
   it("removes finished jobs past retention with their events, but not while an event waits for the relay", async () => {
     const q = await queue({ retentionSeconds: 1 });
     const [sent, unsent] = [await submit(q), await submit(q)];
-    // Retention reads only jobs created (UUIDv7 ids) before its cutoff: wait, on the database's
-    // clock and with the sweep's own rule, until both ids are past the one-second retention.
-    await eventually("both ids to be older than the retention", async () =>
-      (await db.pool.query(`SELECT $1::uuid < ${uuidV7Floor("now() - interval '1 second'")} AND $2::uuid < ${uuidV7Floor("now() - interval '1 second'")} AS past`, [sent, unsent])).rows[0].past === true,
-    );
+    // Retention reads only jobs created (UUIDv7 ids) before its cutoff.
+    await untilIdsOlderThan(db.pool, [sent, unsent], 1);
     await db.pool.query("UPDATE jobs SET status = 'DONE', completed_at = now() - interval '1 minute' WHERE id = ANY($1::uuid[])", [[sent, unsent]]);
     await db.pool.query(RELAY_UP_TO_JOB, [sent]);
     expect(await sweepRetention(db.pool)).toBe(1);

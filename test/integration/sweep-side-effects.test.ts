@@ -10,7 +10,10 @@ import {
   wakeDueQueues,
 } from "../../libs/sweeps/index.js";
 import { RELAY_UP_TO_JOB } from "../support/event-log.js";
-import { startCoreJobs, type CoreJobs } from "../support/core-jobs.js";
+import { submitJobs } from "../../libs/jobs/index.js";
+import { newJob, startCoreJobs, type CoreJobs } from "../support/core-jobs.js";
+import { untilIdsOlderThan } from "../support/job-age.js";
+import { pagesRead } from "../support/pages-read.js";
 
 // What the scheduler's sweeps (libs/sweeps) do besides moving rows, which scheduler-duties.test.ts
 // checks: whom they tell (a worker to abort a timed-out job, a replica that a worker is gone),
@@ -105,8 +108,9 @@ describe("sweep side effects", () => {
   });
 
   it("expires PENDING jobs with the reason in the event and the job, as finished, a batch at a time", async () => {
-    const q = await core.queue({ ttlSeconds: 60 });
+    const q = await core.queue({ ttlSeconds: 1 });
     const [a, b] = [await core.submit(q), await core.submit(q)];
+    await untilIdsOlderThan(core.db.pool, [a, b], 1);
     await core.db.pool.query("UPDATE jobs SET updated_at = now() - interval '2 minutes', not_before = now() - interval '2 minutes' WHERE id = ANY($1::uuid[])", [[a, b]]);
     expect(await sweepExpiredJobs(core.db.pool, 1)).toBe(1);
     expect(await sweepExpiredJobs(core.db.pool)).toBe(1);
@@ -118,6 +122,17 @@ describe("sweep side effects", () => {
       expect(job.completed_at).toBeInstanceOf(Date);
       expect((await core.events(id)).at(-1)).toMatchObject({ reason: "EXPIRED", from: "PENDING", to: "DEAD_LETTERED", message });
     }
+  });
+
+  it("reads only the jobs created before a TTL's cutoff, however many young ones wait", async () => {
+    const q = await core.queue({ ttlSeconds: 3600 });
+    for (let i = 0; i < 5; i++) await submitJobs(core.db.pool, Array.from({ length: 1000 }, () => newJob(q)));
+    await core.db.pool.query("ANALYZE jobs");
+    const sweep = await pagesRead(core.db.pool, ["jobs"], (c) => sweepExpiredJobs(c));
+    expect(sweep.result).toBe(0);
+    // Before the bound it fetched every PENDING job of the queue to read its updated_at: 5,000
+    // rows, over a hundred pages, on every sweep (each second).
+    expect(sweep.pages.jobs).toBeLessThan(10);
   });
 
   it("removes dead letters past retention too, a batch at a time", async () => {
