@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from "node:timers/promises";
 import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { claimJobs } from "../../libs/dispatch/index.js";
@@ -30,16 +29,21 @@ describe("claims of jobs by due time", () => {
 
   it("claims by priority, then by the time each job became due, then by id", async () => {
     const q = await core.queue();
-    const delayed = await core.submit(q, { delayMs: 300 });
-    await sleep(50);
+    const delayed = await core.submit(q, { delayMs: 60_000 });
     const first = await core.submit(q);
-    const urgent = await core.submit(q, { priority: 5, delayMs: 200 });
+    const urgent = await core.submit(q, { priority: 5, delayMs: 60_000 });
     // A start time in the past does not put a job ahead of those submitted before it.
     const pastRunAt = await core.submit(q, { runAt: new Date(Date.now() - DAY_MS) });
     const notYet = await core.submit(q, { delayMs: DAY_MS });
-    await sleep(400);
+    // The delayed jobs become due: `delayed`, submitted first, just after `pastRunAt` was created.
+    await core.db.pool.query(
+      `UPDATE jobs SET not_before = CASE WHEN id = $1 THEN (SELECT created_at FROM jobs WHERE id = $3) + interval '1 microsecond' ELSE now() END
+       WHERE id = ANY(ARRAY[$1, $2]::uuid[])`,
+      [delayed, urgent, pastRunAt],
+    );
     const w = await core.worker(q);
     const claimed = await claimJobs(core.db.pool, { workerId: w, queues: [q], limit: 10, leaseMs: 60_000 }, new Set());
+    // In id order (before migration 0015) `delayed` came right after `urgent`.
     expect(claimed.map((c) => c.id)).toEqual([urgent, first, pastRunAt, delayed]);
     expect(claimed.map((c) => c.id)).not.toContain(notYet);
   });
