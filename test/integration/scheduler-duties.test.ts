@@ -91,10 +91,11 @@ describe("scheduler duties", () => {
   });
 
   it("expires PENDING jobs past the TTL, counting from when they became due", async () => {
-    const q = await queue({ ttlSeconds: 1 });
+    // Three seconds: what `recent` and `delayed` have left of the TTL when the sweep runs.
+    const q = await queue({ ttlSeconds: 3 });
     const [old, recent, delayed] = [await submit(q), await submit(q), await submit(q)];
     // The sweep reads only jobs created before its cutoff.
-    await untilIdsOlderThan(db.pool, [old, recent, delayed], 1);
+    await untilIdsOlderThan(db.pool, [old, recent, delayed], 3);
     await db.pool.query("UPDATE jobs SET updated_at = now() - interval '2 minutes' WHERE id = ANY($1::uuid[])", [[old, delayed]]);
     await db.pool.query("UPDATE jobs SET updated_at = now() WHERE id = $1", [recent]);
     await db.pool.query("UPDATE jobs SET not_before = now() WHERE id = $1", [delayed]);
