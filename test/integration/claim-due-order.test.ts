@@ -41,10 +41,15 @@ describe("claims of jobs by due time", () => {
        WHERE id = ANY(ARRAY[$1, $2]::uuid[])`,
       [delayed, urgent, pastRunAt],
     );
+    const inOrder = [urgent, first, pastRunAt, delayed];
+    // 0014's lookup, which replicas that predate 0015 call during a rolling upgrade, gives the same.
+    // It only locks, and its statement's end lets go.
+    const { rows: older } = await core.db.pool.query<{ id: string }>("SELECT id FROM jq_claim_candidates($1, 10)", [q]);
+    expect(older.map((r) => r.id)).toEqual(inOrder);
     const w = await core.worker(q);
     const claimed = await claimJobs(core.db.pool, { workerId: w, queues: [q], limit: 10, leaseMs: 60_000 }, new Set());
     // In id order (before migration 0015) `delayed` came right after `urgent`.
-    expect(claimed.map((c) => c.id)).toEqual([urgent, first, pastRunAt, delayed]);
+    expect(claimed.map((c) => c.id)).toEqual(inOrder);
     expect(claimed.map((c) => c.id)).not.toContain(notYet);
   });
 
