@@ -34,7 +34,7 @@ export async function releaseDeliveries(db: Db, workerId: string, deliveries: re
   const ref = (d: HeldDelivery) => ({ jobId: d.jobId, attempt: d.attempt });
   const assigned = deliveries.filter((d) => d.status === "ASSIGNED").map(ref);
   const running = deliveries.filter((d) => d.status === "RUNNING");
-  const handedBack = await handBackUndelivered(db, workerId, assigned, "WORKER_LOST");
+  const handedBack = await handBackUndelivered(db, workerId, assigned, "WORKER_LOST", message);
   const verdicts = await finishAttempts(
     db,
     running.map((d) => ({

@@ -163,9 +163,10 @@ const HAND_BACKS: Record<HandBackReason, ReturnType<typeof move>> = {
  * left before delivery. The attempt is "not consumed" in the sense that matters (SPEC §3): the
  * retry budget (retry_count) is untouched. The attempt number itself stays, so the next claim
  * gets a higher one: fencing tokens only ever grow, and a delivery that did reach the old worker
- * after all can never be confused with the new one.
+ * after all can never be confused with the new one. `message` is the event's: why, in words, for
+ * GetJobLogs.
  */
-export async function handBackUndelivered(db: Db, workerId: string, deliveries: readonly Delivery[], reason: HandBackReason): Promise<number> {
+export async function handBackUndelivered(db: Db, workerId: string, deliveries: readonly Delivery[], reason: HandBackReason, message: string): Promise<number> {
   if (deliveries.length === 0) return 0;
   const m = HAND_BACKS[reason];
   const { rows } = await db.query<{ n: number }>(
@@ -179,12 +180,12 @@ export async function handBackUndelivered(db: Db, workerId: string, deliveries: 
        FROM target t WHERE j.id = t.id
        RETURNING j.id, j.queue, j.attempt, j.event_xid, t.assigned_at
      ), events AS (
-       ${appendEventChain("changed", [deferredClaim({ worker: "$3::uuid", at: "assigned_at" }), { move: m, values: { worker: "$3::uuid" } }])}
+       ${appendEventChain("changed", [deferredClaim({ worker: "$3::uuid", at: "assigned_at" }), { move: m, values: { worker: "$3::uuid", message: "$4::text" } }])}
      ), notified AS (
        SELECT pg_notify('${JOBS_AVAILABLE_CHANNEL}', queue) FROM (SELECT DISTINCT queue FROM changed) q
      )
      SELECT count(*)::int AS n FROM changed, LATERAL (SELECT count(*) FROM notified) x`,
-    [deliveries.map((d) => d.jobId), deliveries.map((d) => d.attempt), workerId],
+    [deliveries.map((d) => d.jobId), deliveries.map((d) => d.attempt), workerId, message],
   );
   return rows[0]?.n ?? 0;
 }

@@ -9,6 +9,8 @@ interface Expired {
   worker_id: string;
 }
 
+export const LEASE_EXPIRED_MESSAGE = "not delivered to its worker before the assignment's lease expired";
+
 /** ASSIGNED jobs whose delivery lease passed go back to PENDING (LEASE_EXPIRED, no retry used). */
 export async function sweepUndeliveredAssignments(db: Db, batch = 500): Promise<number> {
   const { rows } = await db.query<Expired>(
@@ -18,7 +20,7 @@ export async function sweepUndeliveredAssignments(db: Db, batch = 500): Promise<
   );
   let moved = 0;
   for (const [worker, jobs] of groupByWorker(rows)) {
-    moved += await handBackUndelivered(db, worker, jobs.map((j) => ({ jobId: j.id, attempt: j.attempt })), "LEASE_EXPIRED");
+    moved += await handBackUndelivered(db, worker, jobs.map((j) => ({ jobId: j.id, attempt: j.attempt })), "LEASE_EXPIRED", LEASE_EXPIRED_MESSAGE);
   }
   return moved;
 }

@@ -82,17 +82,17 @@ describe("claims and deliveries", () => {
     const attempt = (id: string) => claimed.find((c) => c.id === id)!.attempt;
     const wake = await core.listen(JOBS_AVAILABLE_CHANNEL);
     try {
-      expect(await handBackUndelivered(core.db.pool, w, [], "DELIVERY_FAILED")).toBe(0);
-      expect(await handBackUndelivered(core.db.pool, crypto.randomUUID(), [{ jobId: a, attempt: attempt(a) }], "DELIVERY_FAILED")).toBe(0);
+      expect(await handBackUndelivered(core.db.pool, w, [], "DELIVERY_FAILED", "gone")).toBe(0);
+      expect(await handBackUndelivered(core.db.pool, crypto.randomUUID(), [{ jobId: a, attempt: attempt(a) }], "DELIVERY_FAILED", "gone")).toBe(0);
       expect(
-        await handBackUndelivered(core.db.pool, w, [{ jobId: a, attempt: attempt(a) }, { jobId: b, attempt: attempt(b) - 1 }], "DELIVERY_FAILED"),
+        await handBackUndelivered(core.db.pool, w, [{ jobId: a, attempt: attempt(a) }, { jobId: b, attempt: attempt(b) - 1 }], "DELIVERY_FAILED", "gone"),
       ).toBe(1);
       expect(await wake.waitFor(1)).toEqual([q]);
     } finally {
       await wake.end();
     }
     expect(await core.job(a)).toMatchObject({ status: "PENDING", status_reason: "DELIVERY_FAILED", worker_id: null, lease_expires_at: null, assigned_at: null, retry_count: 0, attempt: attempt(a) });
-    expect((await core.events(a)).at(-1)).toMatchObject({ reason: "DELIVERY_FAILED", from: "ASSIGNED", to: "PENDING", worker: w });
+    expect((await core.events(a)).at(-1)).toMatchObject({ reason: "DELIVERY_FAILED", from: "ASSIGNED", to: "PENDING", worker: w, message: "gone" });
     expect((await core.job(b)).status).toBe("ASSIGNED");
   });
 

@@ -53,9 +53,9 @@ describe("event rows", () => {
   /** How each move out of ASSIGNED in the lifecycle table is made, by the code that makes it. */
   const leaveAssigned: Record<string, (j: Awaited<ReturnType<typeof claimedJob>>) => Promise<unknown>> = {
     DELIVERED: (j) => markDelivered(core.db.pool, [{ jobId: j.id, attempt: j.attempt, workerId: j.w, deliveredAt: new Date() }]),
-    DELIVERY_FAILED: (j) => handBackUndelivered(core.db.pool, j.w, [{ jobId: j.id, attempt: j.attempt }], "DELIVERY_FAILED"),
-    LEASE_EXPIRED: (j) => handBackUndelivered(core.db.pool, j.w, [{ jobId: j.id, attempt: j.attempt }], "LEASE_EXPIRED"),
-    WORKER_LOST: (j) => handBackUndelivered(core.db.pool, j.w, [{ jobId: j.id, attempt: j.attempt }], "WORKER_LOST"),
+    DELIVERY_FAILED: (j) => handBackUndelivered(core.db.pool, j.w, [{ jobId: j.id, attempt: j.attempt }], "DELIVERY_FAILED", "why"),
+    LEASE_EXPIRED: (j) => handBackUndelivered(core.db.pool, j.w, [{ jobId: j.id, attempt: j.attempt }], "LEASE_EXPIRED", "why"),
+    WORKER_LOST: (j) => handBackUndelivered(core.db.pool, j.w, [{ jobId: j.id, attempt: j.attempt }], "WORKER_LOST", "why"),
     CANCELLED: (j) => deadLetterJobs(core.db.pool, [j.id], "CANCELLED", "stop"),
   };
 

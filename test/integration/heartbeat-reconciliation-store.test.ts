@@ -80,7 +80,7 @@ describe("reconcileHeartbeats", () => {
     // ASSIGNED goes back to PENDING with its retry budget; RUNNING fails as WORKER_LOST and is retried.
     expect(await core.job(h.assigned.jobId)).toMatchObject({ status: "PENDING", status_reason: "WORKER_LOST", retry_count: 0, worker_id: null });
     expect(await core.job(h.running.jobId)).toMatchObject({ status: "PENDING", retry_count: 1, worker_id: null });
-    expect((await core.events(h.assigned.jobId)).at(-1)).toMatchObject({ from: "ASSIGNED", to: "PENDING", reason: "WORKER_LOST", worker: h.w });
+    expect((await core.events(h.assigned.jobId)).at(-1)).toMatchObject({ from: "ASSIGNED", to: "PENDING", reason: "WORKER_LOST", message: LOST_BY_HEARTBEAT, worker: h.w });
     expect((await core.events(h.running.jobId)).slice(-2)).toMatchObject([
       { from: "RUNNING", to: "FAILED", reason: "WORKER_LOST", message: LOST_BY_HEARTBEAT, worker: h.w },
       { from: "FAILED", to: "PENDING", reason: "RETRY_SCHEDULED" },

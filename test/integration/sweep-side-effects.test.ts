@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { JOBS_AVAILABLE_CHANNEL, WORKER_CONTROL_CHANNEL } from "../../libs/notifications/index.js";
 import {
+  LEASE_EXPIRED_MESSAGE,
   sweepExecutionTimeouts,
   sweepExpiredJobs,
   sweepExpiredWorkers,
@@ -41,7 +42,7 @@ describe("sweep side effects", () => {
     expect(await sweepUndeliveredAssignments(core.db.pool, 1)).toBe(1);
     expect((await core.job(c)).status).toBe("PENDING");
     expect(await sweepUndeliveredAssignments(core.db.pool)).toBe(2);
-    expect((await core.events(a)).at(-1)).toMatchObject({ reason: "LEASE_EXPIRED", worker: w1 });
+    expect((await core.events(a)).at(-1)).toMatchObject({ reason: "LEASE_EXPIRED", worker: w1, message: LEASE_EXPIRED_MESSAGE });
     expect((await core.events(b)).at(-1)).toMatchObject({ reason: "LEASE_EXPIRED", worker: w1 });
     expect((await core.events(c)).at(-1)).toMatchObject({ reason: "LEASE_EXPIRED", worker: w2 });
   });

@@ -219,7 +219,7 @@ export class Dispatcher implements SubmitHandOff {
       if (written.length > 0) this.marks.add(session, written, new Date());
       if (failed.length > 0) {
         for (const j of failed) session.held.delete(j.id);
-        await handBackUndelivered(this.pool, session.workerId, failed.map(ref), "DELIVERY_FAILED");
+        await handBackUndelivered(this.pool, session.workerId, failed.map(ref), "DELIVERY_FAILED", DELIVERY_FAILED_MESSAGE);
       }
     } finally {
       for (const job of jobs) if (session.delivering.get(job.id) === job.attempt) session.delivering.delete(job.id);
@@ -228,6 +228,9 @@ export class Dispatcher implements SubmitHandOff {
 }
 
 const ref = (j: ClaimedJob) => ({ jobId: j.id, attempt: j.attempt });
+
+/** The hand-back event's message for a delivery its stream would not take. */
+const DELIVERY_FAILED_MESSAGE = "the assignment could not be written to the worker's stream";
 
 /** A job handed off at submit, as its claim would have returned it. */
 function claimedJob({ job, handedOff }: SubmittedJob): ClaimedJob {
