@@ -18,7 +18,7 @@ export async function sweepExpiredJobs(db: Db, batch = 500): Promise<number> {
   const { rows } = await db.query<{ id: string }>(
     `SELECT x.id FROM queues q, LATERAL (
        SELECT j.id FROM jobs j
-       WHERE j.queue = q.name AND j.status = 'PENDING' AND j.status IN ${UNHELD_STATUSES_SQL} AND j.id < ${uuidV7Floor(cutoff)}
+       WHERE j.queue = q.name AND j.status = 'PENDING' AND j.id < ${uuidV7Floor(cutoff)}
          AND greatest(j.updated_at, coalesce(j.not_before, j.updated_at)) < ${cutoff}
        ORDER BY j.id LIMIT $1) x
      WHERE q.ttl_seconds IS NOT NULL
