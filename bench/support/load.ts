@@ -62,3 +62,13 @@ export function percentile(values: readonly number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(Math.max(Math.ceil((p / 100) * sorted.length), 1), sorted.length) - 1]!;
 }
+
+/**
+ * Percentile p of the values of each of `windows` consecutive windows of `windowMs` from `from`;
+ * samples are [at, value], `at` on the same clock as `from`; NaN for a window with no sample.
+ */
+export function percentileByWindow(samples: readonly (readonly [number, number])[], p: number, from: number, windowMs: number, windows: number): number[] {
+  const values: number[][] = Array.from({ length: windows }, () => []);
+  for (const [at, value] of samples) values[Math.floor((at - from) / windowMs)]?.push(value);
+  return values.map((v) => percentile(v, p));
+}

@@ -58,7 +58,7 @@ const FLAGS = {
   "batch-size": ["500", "jobs per batch submit"],
   "batches-in-flight": ["4", "batch submits in flight"],
   rate: ["", "open-loop jobs/s for every system (default: half of its own single-submit jobs/s)"],
-  "rate-seconds": ["10", "length of the open-loop phase"],
+  "rate-seconds": ["30", "length of the open-loop phase after its lead-in (its p99 is also shown per 10 s)"],
   "rate-lead-in-seconds": ["1", "open loop at the same rate before its latencies count (every other figure counts it)"],
   "warmup-jobs": ["2000", "jobs before measuring: a quarter single, the rest batched"],
   "payload-bytes": ["100", "payload of each job"],

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { ownCpuSeconds, processCpuSeconds, processFamilyCpuSeconds } from "./cpu-time.js";
-import { closedLoop, openLoop, percentile, type LoadResult } from "./load.js";
+import { closedLoop, openLoop, percentile, percentileByWindow, type LoadResult } from "./load.js";
 import { readPostgres, walBytesBetween, type BenchPostgres } from "./postgres.js";
 import { epochMs } from "./protocol.js";
 import { readStatements, resetStatements, type StatementTime } from "./statements.js";
@@ -58,6 +58,8 @@ export interface PhaseResult {
   readonly offeredPerSecond: number | undefined;
   readonly startP50Ms: number | undefined;
   readonly startP99Ms: number | undefined;
+  /** Open loop: the p99 of each whole P99_WINDOW_SECONDS of the measured part, in order (how much one window's p99 varies). */
+  readonly startP99ByWindowMs: readonly number[] | undefined;
   readonly perJob: PerJob;
   /** CPU ms per job of each process (bench, api#1, worker#1, redis, postgres). */
   readonly cpuMsByProcess: Readonly<Record<string, number>>;
@@ -66,6 +68,14 @@ export interface PhaseResult {
   /** With `--wal-records`: the relations and record kinds that took most of the phase's WAL. */
   readonly walRecords: readonly WalRecords[] | undefined;
 }
+
+/**
+ * The window of `startP99ByWindowMs`. A p99 rests on the slowest 1 % of a window's jobs, and at
+ * these rates those come from a few stalls of a few hundred milliseconds (docs/benchmarks.md,
+ * "Phases"): one 10 s window's p99 varies by several ms from the next, which the phase's own p99,
+ * over three of them by default, does less.
+ */
+const P99_WINDOW_MS = 10_000;
 
 function readCpu(system: SystemUnderTest, postmasterPid: number): Record<string, number> {
   const cpu: Record<string, number> = { bench: ownCpuSeconds() };
@@ -118,7 +128,8 @@ export async function runPhase(system: SystemUnderTest, plan: Plan, ctx: PhaseCo
   const wallSeconds = ((await system.lastCompletionMs()) - startedAt) / 1000;
   const samples = plan.kind === "rate" ? await system.workers.collect() : [];
   const measuredFrom = startedAt + (plan.kind === "rate" ? plan.leadInSeconds * 1000 : 0);
-  const startMs = samples.filter(([, submittedAt]) => submittedAt >= measuredFrom).map(([, submittedAt, started]) => started - submittedAt);
+  const measured = samples.filter(([, submittedAt]) => submittedAt >= measuredFrom).map(([, submittedAt, started]) => [submittedAt, started - submittedAt] as const);
+  const startMs = measured.map(([, ms]) => ms);
   const statements = tracked ? await readStatements(sampler, database) : undefined;
   let perJobPostgres: Omit<PerJob, "cpuMs" | "postgresCpuMs"> = { walBytes: null, rows: null, commits: null };
   let walRecords: WalRecords[] | undefined;
@@ -144,6 +155,7 @@ export async function runPhase(system: SystemUnderTest, plan: Plan, ctx: PhaseCo
     offeredPerSecond: submitted.offeredPerSecond,
     startP50Ms: plan.kind === "rate" ? percentile(startMs, 50) : undefined,
     startP99Ms: plan.kind === "rate" ? percentile(startMs, 99) : undefined,
+    startP99ByWindowMs: plan.kind === "rate" ? percentileByWindow(measured, 99, measuredFrom, P99_WINDOW_MS, Math.floor((plan.seconds * 1000) / P99_WINDOW_MS)) : undefined,
     perJob: {
       cpuMs: Object.values(cpuMsByProcess).reduce((sum, ms) => sum + ms, 0),
       postgresCpuMs: cpuMsByProcess.postgres ?? null,

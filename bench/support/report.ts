@@ -83,6 +83,9 @@ export function formatReport(run: Run): string {
   const where = run.runs.flatMap((r) =>
     [r.single, r.batch, r.rate].map((p) => `${LABELS[r.system]}, ${p.plan.kind}: cpu ms/job ${Object.entries(p.cpuMsByProcess).map(([label, ms]) => `${label} ${num(ms, 3)}`).join(", ")}`),
   );
+  const windows = run.runs
+    .filter((r) => (r.rate.startP99ByWindowMs?.length ?? 0) > 1)
+    .map((r) => `${LABELS[r.system]}, open loop: start p99 of each 10 s, ms: ${r.rate.startP99ByWindowMs!.map((ms) => num(ms, 1)).join(", ")}`);
   const writes = run.runs
     .filter((r) => r.tableWrites.length > 0)
     .map((r) => {
@@ -116,5 +119,5 @@ export function formatReport(run: Run): string {
     return `${LABELS[r.system]}: ${isVerified(r) ? "verified" : "NOT VERIFIED"}: ${v.submitted} submitted, ${v.stored} stored, ${v.completed} completed, ${v.handlerStarts} handler starts${v.problem === undefined ? "" : ` (${v.problem})`}${failed}`;
   });
   const json = JSON.stringify({ bench: "e2e", ...run, verified: run.runs.every(isVerified) }, rounded);
-  return [head, table(rows), "", ...ratios(run.runs), "", "where the cpu goes:", ...where, "", ...writes, "", ...(statements.length > 0 ? [...statements, ""] : []), ...(wal.length > 0 ? [...wal, ""] : []), ...verified, json, ""].join("\n");
+  return [head, table(rows), "", ...ratios(run.runs), "", ...(windows.length > 0 ? [...windows, ""] : []), "where the cpu goes:", ...where, "", ...writes, "", ...(statements.length > 0 ? [...statements, ""] : []), ...(wal.length > 0 ? [...wal, ""] : []), ...verified, json, ""].join("\n");
 }
