@@ -8,25 +8,44 @@ import type { Db } from "../postgres/db.js";
  * PENDING jobs that waited longer than their queue's TTL are dead-lettered with reason EXPIRED
  * (SPEC §3). The wait is counted from when the job last entered PENDING (updated_at) or became
  * due (not_before), whichever is later: a job retried after a backoff, or delayed on purpose, is
- * not expired for time it was not allowed to run. A job created after the cutoff cannot have
- * waited that long, so each queue's read is bounded to ids older than it (UUIDv7, made at submit):
- * a backlog of young jobs costs the sweep nothing, where it read every PENDING job of the queue
- * each second. A submitting replica's clock ahead of Postgres' delays an expiry by that much.
+ * not expired for time it was not allowed to run.
+ *
+ * Only a job that became due before the cutoff can have waited that long (updated_at is never
+ * before created_at), and `jobs_claim_idx` keeps each queue's PENDING jobs by priority and then by
+ * that due time, `greatest(not_before, created_at)`. So the read walks the index one priority at a
+ * time (each priority present found from the previous one, as the claim does) and, in each, only
+ * the range due before the cutoff: jobs submitted or delayed into the last TTL cost the sweep
+ * nothing, where bounding by id still read every job created before the cutoff and delayed past
+ * it, on every sweep. What the range still holds beyond expired jobs is those due long ago and back
+ * in PENDING within the TTL (handed back, or retried by an operator).
  */
 export async function sweepExpiredJobs(db: Db, batch = 500): Promise<number> {
-  const cutoff = "now() - q.ttl_seconds * interval '1 second'";
+  const cutoff = "now() - l.ttl_seconds * interval '1 second'";
   const { rows } = await db.query<{ id: string }>(
-    `SELECT x.id FROM queues q, LATERAL (
+    `WITH RECURSIVE levels AS (
+       SELECT q.name AS queue, q.ttl_seconds, ${highestPriorityBelow("q.name", null)} AS priority
+       FROM queues q WHERE q.ttl_seconds IS NOT NULL
+       UNION ALL
+       SELECT l.queue, l.ttl_seconds, ${highestPriorityBelow("l.queue", "l.priority")}
+       FROM levels l WHERE l.priority IS NOT NULL
+     )
+     SELECT x.id FROM levels l, LATERAL (
        SELECT j.id FROM jobs j
-       WHERE j.queue = q.name AND j.status = 'PENDING' AND j.id < ${uuidV7Floor(cutoff)}
+       WHERE j.queue = l.queue AND j.status = 'PENDING' AND j.priority = l.priority
+         AND greatest(j.not_before, j.created_at) < ${cutoff}
          AND greatest(j.updated_at, coalesce(j.not_before, j.updated_at)) < ${cutoff}
-       ORDER BY j.id LIMIT $1) x
-     WHERE q.ttl_seconds IS NOT NULL
-     ORDER BY x.id LIMIT $1`,
+       ORDER BY greatest(j.not_before, j.created_at), j.id LIMIT $1) x
+     LIMIT $1`,
     [batch],
   );
   const expired = await deadLetterJobs(db, rows.map((r) => r.id), "EXPIRED", "the queue's TTL passed while the job was PENDING");
   return expired.length;
+}
+
+/** The highest priority of a PENDING job of `queue` below `below` (any when null): one descent of jobs_claim_idx. */
+function highestPriorityBelow(queue: string, below: string | null): string {
+  return `(SELECT j.priority FROM jobs j WHERE j.queue = ${queue} AND j.status = 'PENDING'${below === null ? "" : ` AND j.priority < ${below}`}
+           ORDER BY j.priority DESC LIMIT 1)`;
 }
 
 /**

@@ -94,8 +94,9 @@ describe("scheduler duties", () => {
     // Three seconds: what `recent` and `delayed` have left of the TTL when the sweep runs.
     const q = await queue({ ttlSeconds: 3 });
     const [old, recent, delayed] = [await submit(q), await submit(q), await submit(q)];
-    // The sweep reads only jobs created before its cutoff.
-    await untilIdsOlderThan(db.pool, [old, recent, delayed], 3);
+    // The sweep reads only jobs due (here: created) before its cutoff; the ids are made at submit,
+    // just before created_at, so a second more.
+    await untilIdsOlderThan(db.pool, [old, recent, delayed], 4);
     await db.pool.query("UPDATE jobs SET updated_at = now() - interval '2 minutes' WHERE id = ANY($1::uuid[])", [[old, delayed]]);
     await db.pool.query("UPDATE jobs SET updated_at = now() WHERE id = $1", [recent]);
     await db.pool.query("UPDATE jobs SET not_before = now() WHERE id = $1", [delayed]);

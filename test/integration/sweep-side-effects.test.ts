@@ -111,7 +111,8 @@ describe("sweep side effects", () => {
   it("expires PENDING jobs with the reason in the event and the job, as finished, a batch at a time", async () => {
     const q = await core.queue({ ttlSeconds: 1 });
     const [a, b] = [await core.submit(q), await core.submit(q)];
-    await untilIdsOlderThan(core.db.pool, [a, b], 1);
+    // Created over 2 s ago by the ids (made at submit), so over the 1 s TTL by created_at too.
+    await untilIdsOlderThan(core.db.pool, [a, b], 2);
     await core.db.pool.query("UPDATE jobs SET updated_at = now() - interval '2 minutes', not_before = now() - interval '2 minutes' WHERE id = ANY($1::uuid[])", [[a, b]]);
     expect(await sweepExpiredJobs(core.db.pool, 1)).toBe(1);
     expect(await sweepExpiredJobs(core.db.pool)).toBe(1);
@@ -134,6 +135,28 @@ describe("sweep side effects", () => {
     // Before the bound it fetched every PENDING job of the queue to read its updated_at: 5,000
     // rows, over a hundred pages, on every sweep (each second).
     expect(sweep.pages.jobs).toBeLessThan(10);
+  });
+
+  it("reads only the jobs due before a TTL's cutoff, however many old ones are delayed past it", async () => {
+    const q = await core.queue({ ttlSeconds: 1 });
+    const hour = 3_600_000;
+    for (let i = 0; i < 15; i++) await submitJobs(core.db.pool, Array.from({ length: 1000 }, () => newJob(q, { priority: 5, delayMs: hour })));
+    const [high] = await submitJobs(core.db.pool, [newJob(q, { priority: 9, delayMs: hour })]);
+    const due = await core.submit(q, { priority: 0 });
+    // Created over 2 s ago by the ids (made at submit), so over the 1 s TTL by created_at too.
+    await untilIdsOlderThan(core.db.pool, [high!.job.id, due], 2);
+    // The due job at the lowest priority is found past the delayed ones of the higher priorities.
+    expect(await sweepExpiredJobs(core.db.pool)).toBe(1);
+    expect(await core.job(due)).toMatchObject({ status: "DEAD_LETTERED", status_reason: "EXPIRED" });
+    expect(await core.job(high!.job.id)).toMatchObject({ status: "PENDING" });
+    await core.db.pool.query("ANALYZE jobs");
+    const sweep = await pagesRead(core.db.pool, ["jobs", "jobs_claim_idx"], (c) => sweepExpiredJobs(c));
+    expect(sweep.result).toBe(0);
+    // Bounded by id, the sweep fetched all 15,001 delayed jobs (created before the cutoff) to read
+    // their not_before: hundreds of pages of jobs on every sweep.
+    expect(sweep.pages.jobs).toBeLessThan(10);
+    // A few descents of the index per priority present, not a walk of its 15,001 entries (about 90 pages).
+    expect(sweep.pages.jobs_claim_idx).toBeLessThan(40);
   });
 
   it("removes dead letters past retention too, a batch at a time", async () => {
