@@ -1,8 +1,8 @@
-import { v7 as uuidv7 } from "uuid";
 import { NotFound } from "../errors/index.js";
 import type { Db } from "../postgres/db.js";
 import { sqlState } from "../postgres/db.js";
 import { namedStatement, unnestParams } from "../postgres/named-statement.js";
+import { newJobIds } from "./job-ids.js";
 import { JOB_COLUMNS_FULL, jobColumnsOf, type JobRecord } from "./job-record.js";
 import { appendEvents, CLAIMED, FIRST_EVENT_XID, move, statusValues } from "./transition-sql.js";
 
@@ -68,7 +68,7 @@ export async function submitJobs(db: Db, jobs: readonly NewJob[], handOff?: Hand
     }
   });
   const input = unique.map((i) => jobs[i]!);
-  const ids = input.map(() => uuidv7());
+  const ids = newJobIds(input.length);
 
   let inserted: InsertedRow[];
   try {

@@ -1,0 +1,31 @@
+import { randomFillSync } from "node:crypto";
+import { v7 as uuidv7 } from "uuid";
+
+/**
+ * Ids for `count` new jobs: UUIDv7 (RFC 9562), made by the uuid package from random bytes drawn
+ * for the whole submit at once. Left to itself it draws 16 bytes from the system per id (Web
+ * Crypto's getRandomValues), which was 3 % of a batched job's CPU in apps/api. Given its bytes it
+ * keeps no sequence, so this does what it does unasked (method 1 of RFC 9562 §6.2): within one
+ * millisecond of this process, each id's 31-bit counter is one more than the previous id's,
+ * starting from random bits; a full counter moves the millisecond on. Ids made here therefore
+ * increase in the order jobs are submitted, which the claim order falls back on (priority, due
+ * time, id).
+ */
+export function newJobIds(count: number): string[] {
+  const random = randomFillSync(Buffer.allocUnsafe(16 * count));
+  return Array.from({ length: count }, (_, i) => {
+    const bytes = random.subarray(16 * i, 16 * i + 16);
+    const now = Date.now();
+    if (now > clock.msecs) {
+      clock.msecs = now;
+      clock.seq = ((bytes[6]! & 0x7f) << 24) | (bytes[7]! << 16) | (bytes[8]! << 8) | bytes[9]!;
+    } else {
+      clock.seq = (clock.seq + 1) | 0;
+      if (clock.seq === 0) clock.msecs++;
+    }
+    return uuidv7({ random: bytes, msecs: clock.msecs, seq: clock.seq });
+  });
+}
+
+/** The last id's millisecond and counter, for the whole process. */
+const clock = { msecs: -Infinity, seq: 0 };
