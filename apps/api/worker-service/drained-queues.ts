@@ -70,19 +70,19 @@ export class DrainedQueues {
 
   /** A claim over `scope` took all it asked for: its queues may hold more. */
   full(scope: ClaimScope): void {
-    this.ended(scope, true);
+    if (scope.sweeps === this.sweeps) this.ended(scope, true);
   }
 
   /** A claim over `scope` came back short: each of its queues without a limit is drained. */
   drained(scope: ClaimScope, limited: ReadonlySet<string>): void {
-    this.ended(scope, false);
     if (scope.sweeps !== this.sweeps) return;
+    this.ended(scope, false);
     // A claim that started earlier may end later: keep the newest mark.
     for (const [q, n] of scope.wakes) if (!limited.has(q) && n >= (this.drainedAt.get(q) ?? 0)) this.drainedAt.set(q, n);
   }
 
+  /** Records the outcome of a claim that started after the last sweep. */
   private ended(scope: ClaimScope, full: boolean): void {
-    if (scope.sweeps !== this.sweeps) return;
     for (const q of scope.queues) {
       if ((this.lastClaim.get(q)?.claim ?? 0) < scope.claim) this.lastClaim.set(q, { claim: scope.claim, full });
     }
