@@ -119,6 +119,15 @@ export const HELD_STATUSES_SQL = statusesSql(HELD_STATUSES);
 export const UNHELD_STATUSES_SQL = statusesSql(UNHELD_STATUSES);
 
 /**
+ * SQL: when job `alias` became (or becomes) due: its not_before, or its creation for a job due at
+ * once. The very expression `jobs_claim_idx` keys PENDING jobs by (migration 0015), so that a
+ * range or an order on it is read from that index.
+ */
+export function dueAtSql(alias: string): string {
+  return `greatest(${alias}.not_before, ${alias}.created_at)`;
+}
+
+/**
  * SQL: the lowest UUIDv7 of the millisecond of timestamptz expression `t`. Job ids are UUIDv7
  * made at submit, so `id < uuidV7Floor(t)` bounds an index scan to jobs created before `t`: the
  * sweeps use it to read only the old end of jobs_queue_status_id_idx.

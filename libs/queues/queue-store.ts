@@ -1,7 +1,7 @@
 import { AlreadyExists, FailedPrecondition, InvalidArgument, NotFound } from "../errors/index.js";
 import { JOBS_AVAILABLE_CHANNEL } from "../notifications/channels.js";
 import { deadLetterJobs } from "../jobs/dead-letters.js";
-import { eventRowRelayed, HELD_STATUSES_SQL, statusesSql, UNHELD_STATUSES, UNHELD_STATUSES_SQL } from "../jobs/job-record.js";
+import { dueAtSql, eventRowRelayed, HELD_STATUSES_SQL, statusesSql, UNHELD_STATUSES, UNHELD_STATUSES_SQL } from "../jobs/job-record.js";
 import { JOB_STATUSES, type JobStatus } from "../lifecycle/index.js";
 import { sqlState, withTransaction, type Db } from "../postgres/db.js";
 import type pg from "pg";
@@ -113,8 +113,8 @@ export async function setQueuePaused(db: Db, name: string, paused: boolean): Pro
 }
 
 /**
- * Depth per state, oldest due PENDING age and scheduled count, for each named queue. A job became
- * due at greatest(not_before, created_at), the due time claims order by (migration 0015).
+ * Depth per state, oldest due PENDING age and scheduled count, for each named queue. A job's age
+ * counts from when it became due (dueAtSql), the time claims order by (migration 0015).
  */
 export async function queueStats(db: Db, names: readonly string[]): Promise<Map<string, QueueStats>> {
   const stats = new Map<string, { depth: Record<JobStatus, number>; oldestPendingAgeMs: number | null; scheduled: number }>();
@@ -134,9 +134,9 @@ export async function queueStats(db: Db, names: readonly string[]): Promise<Map<
     ),
     db.query<{ queue: string; age_ms: string | null; scheduled: string }>(
       `SELECT queue,
-              (extract(epoch FROM now() - min(greatest(not_before, created_at)) FILTER (WHERE greatest(not_before, created_at) <= now())) * 1000)::bigint AS age_ms,
+              (extract(epoch FROM now() - min(${dueAtSql("j")}) FILTER (WHERE ${dueAtSql("j")} <= now())) * 1000)::bigint AS age_ms,
               count(*) FILTER (WHERE not_before > now()) AS scheduled
-       FROM jobs WHERE queue = ANY($1::text[]) AND status = 'PENDING' GROUP BY queue`,
+       FROM jobs j WHERE queue = ANY($1::text[]) AND status = 'PENDING' GROUP BY queue`,
       [names],
     ),
   ]);

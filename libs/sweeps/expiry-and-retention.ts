@@ -1,6 +1,6 @@
 import { deadLetterJobs } from "../jobs/dead-letters.js";
 import { deleteJobsWithSentEvents } from "../jobs/delete-jobs.js";
-import { eventRowRelayed, UNHELD_STATUSES_SQL, uuidV7Floor } from "../jobs/job-record.js";
+import { dueAtSql, eventRowRelayed, UNHELD_STATUSES_SQL, uuidV7Floor } from "../jobs/job-record.js";
 import { JOBS_AVAILABLE_CHANNEL } from "../notifications/channels.js";
 import type { Db } from "../postgres/db.js";
 
@@ -12,7 +12,7 @@ import type { Db } from "../postgres/db.js";
  *
  * Only a job that became due before the cutoff can have waited that long (updated_at is never
  * before created_at), and `jobs_claim_idx` keeps each queue's PENDING jobs by priority and then by
- * that due time, `greatest(not_before, created_at)`. So the read walks the index one priority at a
+ * that due time (dueAtSql). So the read walks the index one priority at a
  * time (each priority present found from the previous one, as the claim does) and, in each, only
  * the range due before the cutoff: jobs submitted or delayed into the last TTL cost the sweep
  * nothing, where bounding by id still read every job created before the cutoff and delayed past
@@ -32,9 +32,9 @@ export async function sweepExpiredJobs(db: Db, batch = 500): Promise<number> {
      SELECT x.id FROM levels l, LATERAL (
        SELECT j.id FROM jobs j
        WHERE j.queue = l.queue AND j.status = 'PENDING' AND j.priority = l.priority
-         AND greatest(j.not_before, j.created_at) < ${cutoff}
-         AND greatest(j.updated_at, coalesce(j.not_before, j.updated_at)) < ${cutoff}
-       ORDER BY greatest(j.not_before, j.created_at), j.id LIMIT $1) x
+         AND ${dueAtSql("j")} < ${cutoff}
+         AND greatest(j.updated_at, j.not_before) < ${cutoff}
+       ORDER BY ${dueAtSql("j")}, j.id LIMIT $1) x
      LIMIT $1`,
     [batch],
   );

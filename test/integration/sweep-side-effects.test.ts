@@ -126,7 +126,7 @@ describe("sweep side effects", () => {
     }
   });
 
-  it("reads only the jobs created before a TTL's cutoff, however many young ones wait", async () => {
+  it("reads only the jobs due before a TTL's cutoff, however many young ones wait", async () => {
     const q = await core.queue({ ttlSeconds: 3600 });
     for (let i = 0; i < 5; i++) await submitJobs(core.db.pool, Array.from({ length: 1000 }, () => newJob(q)));
     await core.db.pool.query("ANALYZE jobs");

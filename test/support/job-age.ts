@@ -4,8 +4,9 @@ import { eventually } from "./eventually.js";
 
 /**
  * Waits until every one of `ids` is a UUIDv7 older than `seconds` on the database's clock, by the
- * rule the sweeps bound their reads with (`id < uuidV7Floor(now() - age)`): retention and TTL
- * expiry read only jobs created before their cutoff.
+ * rule retention bounds its read with (`id < uuidV7Floor(now() - age)`): it reads only jobs created
+ * before its cutoff. TTL expiry reads only jobs due before its cutoff, which for a job due at once
+ * is its created_at, a moment after its id was made.
  */
 export async function untilIdsOlderThan(pool: pg.Pool, ids: readonly string[], seconds: number): Promise<void> {
   await eventually(`${ids.length} job ids to be older than ${seconds} s`, async () => {
