@@ -58,7 +58,7 @@ export interface PhaseResult {
   readonly offeredPerSecond: number | undefined;
   readonly startP50Ms: number | undefined;
   readonly startP99Ms: number | undefined;
-  /** Open loop: the p99 of each whole P99_WINDOW_SECONDS of the measured part, in order (how much one window's p99 varies). */
+  /** Open loop: the p99 of each whole P99_WINDOW_MS of the measured part, in order (how much one window's p99 varies). */
   readonly startP99ByWindowMs: readonly number[] | undefined;
   readonly perJob: PerJob;
   /** CPU ms per job of each process (bench, api#1, worker#1, redis, postgres). */
@@ -75,7 +75,7 @@ export interface PhaseResult {
  * "Phases"): one 10 s window's p99 varies by several ms from the next, which the phase's own p99,
  * over three of them by default, does less.
  */
-const P99_WINDOW_MS = 10_000;
+export const P99_WINDOW_MS = 10_000;
 
 function readCpu(system: SystemUnderTest, postmasterPid: number): Record<string, number> {
   const cpu: Record<string, number> = { bench: ownCpuSeconds() };

@@ -1,5 +1,5 @@
 import type { Options } from "./options.js";
-import type { PhaseResult } from "./phase.js";
+import { P99_WINDOW_MS, type PhaseResult } from "./phase.js";
 import type { TableWrites } from "./postgres.js";
 import type { SystemName, Verification } from "./system.js";
 
@@ -85,7 +85,7 @@ export function formatReport(run: Run): string {
   );
   const windows = run.runs
     .filter((r) => (r.rate.startP99ByWindowMs?.length ?? 0) > 1)
-    .map((r) => `${LABELS[r.system]}, open loop: start p99 of each 10 s, ms: ${r.rate.startP99ByWindowMs!.map((ms) => num(ms, 1)).join(", ")}`);
+    .map((r) => `${LABELS[r.system]}, open loop: start p99 of each ${P99_WINDOW_MS / 1000} s, ms: ${r.rate.startP99ByWindowMs!.map((ms) => num(ms, 1)).join(", ")}`);
   const writes = run.runs
     .filter((r) => r.tableWrites.length > 0)
     .map((r) => {
