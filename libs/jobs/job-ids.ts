@@ -7,8 +7,9 @@ import { v7 as uuidv7 } from "uuid";
  * itself it draws 16 bytes per id (Web Crypto's getRandomValues), which was 3 % of a batched job's
  * CPU in apps/api, and a draw per submit still showed on the single-submit path. Given its bytes it
  * keeps no sequence, so this does what it does unasked (method 1 of RFC 9562 §6.2): within one
- * millisecond of this process, each id's 31-bit counter is one more than the previous id's,
- * starting from random bits; a full counter moves the millisecond on. Ids made here therefore
+ * millisecond of this process, each id's 32-bit counter is one more than the previous id's,
+ * starting from 31 random bits (headroom before it wraps); a wrap moves the millisecond on. The
+ * package keeps this state for `v7()` without options but does not export it. Ids made here therefore
  * increase in the order jobs are submitted, which the claim order falls back on (priority, due
  * time, id).
  */
